@@ -1,0 +1,5 @@
+import sys
+
+from wgangp.cli import main
+
+sys.exit(main())

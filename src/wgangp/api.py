@@ -1,0 +1,188 @@
+"""The Python API: everything the CLI does, callable from Python.
+
+>>> import wgangp
+>>> run = wgangp.train("toy-8gaussians-fast", out="runs/8g", overrides={"train.iterations": 500})
+>>> x = run.sample(1000)                 # (1000, 2) tensor
+>>> wgangp.evaluate(run)["modes_captured"]
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from wgangp.config import Config, load_config
+from wgangp.data import build_source, toy_distribution
+from wgangp.errors import UserError
+from wgangp.metrics import toy_metrics
+from wgangp.nets import build_networks
+from wgangp.train.checkpoint import NAME as CKPT_NAME
+from wgangp.train.checkpoint import load_checkpoint
+from wgangp.train.logging import RunLogger, read_metrics, truncate_metrics
+from wgangp.train.loop import Trainer, resolve_device
+from wgangp.train.rundir import open_run_dir, read_run_config
+from wgangp.viz import critic_surface, training_curves
+
+EVAL_SEED = 12_345   # fixed noise / reference seeds: metrics at different steps are comparable
+
+
+@dataclass
+class Run:
+    """A trained run: its config, directory, step, generator (EMA copy if any) and critic."""
+    config: Config
+    run_dir: Path | None
+    step: int
+    generator: torch.nn.Module
+    critic: torch.nn.Module
+    data_dim: int
+    completed: bool = True
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int = 0, batch_size: int = 65_536) -> torch.Tensor:
+        """``n`` generated samples ``(n, data_dim)`` (float32, CPU), reproducible for a given ``seed``."""
+        device = next(self.generator.parameters()).device
+        gen = torch.Generator(device).manual_seed(seed)
+        self.generator.eval()
+        out = [self.generator(torch.randn(min(batch_size, n - i), self.config.model.noise_dim,
+                                          generator=gen, device=device)).float().cpu()
+               for i in range(0, n, batch_size)]
+        return torch.cat(out) if out else torch.empty(0, self.data_dim)
+
+
+def _reference(cfg: Config, n: int, seed: int) -> tuple[torch.Tensor, Any]:
+    source = build_source(cfg.data, cfg.seed)
+    dist = source.dist
+    return source.fresh(n, seed), dist
+
+
+def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED) -> dict:
+    """Toy metrics of ``run``: ``modes_captured``, ``n_modes``, ``high_quality`` (fraction), ``w1``."""
+    n = n or run.config.train.eval_samples
+    if n < 2:
+        raise UserError(f"evaluation needs at least 2 samples, got {n}")
+    reference, dist = _reference(run.config, n, seed + 1)
+    samples = run.sample(n, seed=seed)
+    centers = dist.centers if dist is not None else None
+    out = {"step": run.step, **toy_metrics(samples, reference, centers, dist.std if dist is not None else None)}
+    return out
+
+
+def _run_from_trainer(tr: Trainer, run_dir: Path | None, completed: bool) -> Run:
+    return Run(tr.cfg, run_dir, tr.step, tr.sample_generator(), tr.D, tr.source.dim, completed)
+
+
+def write_pictures(run: Run) -> list[Path]:
+    """Write ``critic_surface.png`` (2-D data only) and ``training_curves.png`` into the run dir."""
+    paths = []
+    title = f"{run.config.name}, {run.step} generator iterations"
+    if run.data_dim == 2:
+        real, _ = _reference(run.config, 1000, EVAL_SEED + 1)
+        paths.append(critic_surface(run.critic, real, run.sample(1000, seed=EVAL_SEED),
+                                    run.run_dir / "critic_surface.png", title=title))
+    rows = read_metrics(run.run_dir)
+    if rows:
+        paths.append(training_curves(rows, run.run_dir / "training_curves.png", title=title))
+    return paths
+
+
+def train(preset_or_config: str | Path | Config | None, out: str | Path, overrides: list[str] | dict | None = None,
+          resume: bool = False, progress: bool = True, stop_after: int | None = None) -> Run:
+    """Train (or with ``resume=True`` continue) a run in ``out``; returns the :class:`Run`.
+
+    ``preset_or_config``: a preset name (``wgangp.list_presets()``), a .toml/.json file or a
+    :class:`Config`; ``overrides``: ``{"train.iterations": 2000}`` or ``["train.iterations=2000"]``.
+    ``stop_after``: stop (checkpointed) after this many iterations, as if interrupted.
+    """
+    run_dir = Path(out)
+    if isinstance(preset_or_config, Config):
+        cfg = preset_or_config
+    elif preset_or_config is not None:
+        cfg = load_config(preset_or_config, overrides)
+    else:
+        cfg = None
+    cfg, has_ckpt = open_run_dir(run_dir, cfg, resume)
+    tr = Trainer(cfg, run_dir)
+    if has_ckpt:
+        tr.load_state_dict(load_checkpoint(run_dir / CKPT_NAME, map_location=tr.device))
+    truncate_metrics(run_dir, tr.step)
+    logger = RunLogger(run_dir, cfg.train.iterations, tr.step, progress=progress)
+
+    def on_eval(t: Trainer) -> None:
+        logger.log({"kind": "eval", **evaluate(_run_from_trainer(t, run_dir, False)),
+                    "train_seconds": round(t.train_seconds, 3)})
+
+    try:
+        completed = tr.fit(logger, on_eval=on_eval, stop_after=stop_after)
+    finally:
+        logger.bar.close()
+    run = _run_from_trainer(tr, run_dir, completed)
+    if completed:
+        result = {**evaluate(run), "train_seconds": round(tr.train_seconds, 3)}
+        logger.log({"kind": "eval", **result})
+        _write_json(run_dir / "eval.json", result)
+        write_pictures(run)
+    logger.close()
+    return run
+
+
+def load_run(run_dir: str | Path, device: str = "cpu") -> Run:
+    """Load a run directory's latest checkpoint (EMA generator when the run used EMA)."""
+    run_dir = Path(run_dir)
+    cfg = read_run_config(run_dir)
+    state = load_checkpoint(run_dir / CKPT_NAME, map_location="cpu")
+    dev = resolve_device(device)
+    data_dim = _data_dim(state)
+    g, d = build_networks(cfg.model, data_dim)
+    try:
+        g.load_state_dict(state["ema"] if state.get("ema") is not None else state["generator"])
+        d.load_state_dict(state["critic"])
+    except (RuntimeError, KeyError) as e:
+        raise UserError(f"checkpoint in '{run_dir}' does not match its config.json ({str(e).splitlines()[0]})") from None
+    completed = int(state["step"]) >= cfg.train.iterations
+    return Run(cfg, run_dir, int(state["step"]), g.to(dev).eval(), d.to(dev).eval(), data_dim, completed)
+
+
+def _data_dim(state: dict) -> int:
+    weights = [v for k, v in state["critic"].items() if k.endswith("weight")]
+    return int(weights[0].shape[1])
+
+
+def sample(run: Run | str | Path, n: int, seed: int = 0) -> torch.Tensor:
+    """``n`` samples from a run (or a run directory)."""
+    run = run if isinstance(run, Run) else load_run(run)
+    return run.sample(n, seed=seed)
+
+
+def save_samples(x: torch.Tensor, path: str | Path) -> Path:
+    """Write samples to .npy or .csv (atomically)."""
+    import numpy as np
+
+    path = Path(path)
+    if path.suffix not in (".npy", ".csv"):
+        raise UserError(f"output '{path}': use a .npy or .csv file name")
+    if path.parent and not path.parent.exists():
+        raise UserError(f"output directory '{path.parent}' does not exist")
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            if path.suffix == ".npy":
+                np.save(f, x.numpy())
+            else:
+                np.savetxt(f, x.numpy(), delimiter=",", fmt="%.7g")
+        os.replace(tmp, path)
+    except OSError as e:
+        raise UserError(f"cannot write '{path}' ({e.strerror or e})") from None
+    return path
+
+
+def _write_json(path: Path, obj: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+__all__ = ["Run", "train", "load_run", "sample", "evaluate", "save_samples", "write_pictures", "toy_distribution"]

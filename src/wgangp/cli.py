@@ -1,0 +1,126 @@
+"""The ``wgangp`` command line: a thin layer over :mod:`wgangp.api`.
+
+    wgangp list
+    wgangp train PRESET_OR_CONFIG --out RUN_DIR [--set key=value ...] [--resume] [--dry-run]
+    wgangp sample RUN_DIR -n N -o FILE.npy|FILE.csv [--seed S]
+    wgangp eval RUN_DIR [-n N] [--json]
+
+User errors print one line ``wgangp: error: ...`` on stderr and exit with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from wgangp.errors import UserError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):          # argparse's own usage errors: one line, exit 2
+        raise UserError(f"{message} (see 'wgangp {self.prog.split()[-1]} --help')" if " " in self.prog else message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="wgangp", description="Train and evaluate WGAN-GP models.")
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+    sub.add_parser("list", help="list the presets")
+    t = sub.add_parser("train", help="train a preset or config file")
+    t.add_argument("preset", nargs="?", help="preset name (wgangp list) or .toml/.json config; optional with --resume")
+    t.add_argument("--out", required=True, help="run directory")
+    t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config key, e.g. --set train.iterations=2000 (repeatable)")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    t.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    s = sub.add_parser("sample", help="write samples of a trained run")
+    s.add_argument("run_dir")
+    s.add_argument("-n", type=int, required=True, help="number of samples")
+    s.add_argument("-o", "--output", required=True, help="output .npy or .csv")
+    s.add_argument("--seed", type=int, default=0)
+    e = sub.add_parser("eval", help="print a run's metrics")
+    e.add_argument("run_dir")
+    e.add_argument("-n", type=int, default=None, help="samples to evaluate (default: train.eval_samples)")
+    e.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    return p
+
+
+def _cmd_list(args) -> int:
+    from wgangp.config import list_presets
+
+    presets = list_presets()
+    width = max(map(len, presets))
+    for name, desc in presets.items():
+        print(f"{name:<{width}}  {desc}")
+    return 0
+
+
+def _cmd_train(args) -> int:
+    from wgangp import api
+    from wgangp.config import load_config
+
+    if args.preset is None and not args.resume:
+        raise UserError("train needs a preset or config file (see 'wgangp list'), or --resume")
+    cfg = load_config(args.preset, args.overrides) if args.preset is not None else None
+    if args.dry_run:
+        if cfg is None:
+            from wgangp.train.rundir import read_run_config
+
+            cfg = read_run_config(args.out)
+        print(json.dumps(cfg.to_dict(), indent=2))
+        return 0
+    run = api.train(cfg, args.out, resume=args.resume, progress=not args.quiet)
+    if not run.completed:
+        print(f"wgangp: stopped at iteration {run.step}; checkpoint saved in {args.out}; "
+              f"continue with: wgangp train --out {args.out} --resume", file=sys.stderr)
+        return 130
+    result = json.loads((run.run_dir / "eval.json").read_text())
+    print(f"done: {run.step} iterations in {result['train_seconds']:.1f} s; {_summary(result)}; run in {args.out}")
+    return 0
+
+
+def _summary(m: dict) -> str:
+    parts = []
+    if m.get("modes_captured") is not None:
+        parts.append(f"modes {m['modes_captured']}/{m['n_modes']}, high quality {m['high_quality']:.1%}")
+    parts.append(f"W1 {m['w1']:.4f}")
+    return ", ".join(parts)
+
+
+def _cmd_sample(args) -> int:
+    from wgangp import api
+
+    if args.n <= 0:
+        raise UserError(f"-n must be a positive number of samples, got {args.n}")
+    x = api.sample(args.run_dir, args.n, seed=args.seed)
+    path = api.save_samples(x, args.output)
+    print(f"wrote {args.n} samples of shape {tuple(x.shape[1:])} to {path}")
+    return 0
+
+
+def _cmd_eval(args) -> int:
+    from wgangp import api
+
+    result = api.evaluate(api.load_run(args.run_dir), n=args.n)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for k, v in result.items():
+            print(f"{k:>15}: {v:.4f}" if isinstance(v, float) else f"{k:>15}: {v}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        return {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "eval": _cmd_eval}[args.cmd](args)
+    except UserError as e:
+        print(f"wgangp: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("wgangp: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

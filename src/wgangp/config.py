@@ -1,0 +1,254 @@
+"""Typed configuration: dataclasses, presets as TOML files, dotted ``--set`` overrides.
+
+The resolved :class:`Config` is the single source of truth of a run; it is written beside every
+run as ``config.json`` and stored inside every checkpoint.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from wgangp.errors import UserError
+
+
+@dataclass
+class DataConfig:
+    name: str = "8gaussians"      # 8gaussians | 25gaussians | swissroll | points
+    path: str = ""                # .npy / .csv point cloud for name=points
+    batch_size: int = 256
+
+
+@dataclass
+class ModelConfig:
+    arch: str = "mlp"             # registered network family (see wgangp.nets)
+    noise_dim: int = 2
+    hidden: int = 512
+    depth: int = 3                # hidden layers in G and in the critic
+    activation: str = "relu"      # relu (double backward written out) | relu-native (torch's)
+
+
+@dataclass
+class LossConfig:
+    name: str = "wgan-gp"         # wgan-gp | wgan-gp-one-sided | wgan-clip | gan
+    gp_weight: float = 10.0       # lambda of the paper
+    clip_value: float = 0.01      # c, for wgan-clip
+
+
+@dataclass
+class OptimConfig:
+    name: str = "adam"            # adam | rmsprop
+    lr: float = 1e-4
+    lr_g: float = 0.0             # generator lr; 0 means "same as lr"
+    betas: tuple[float, float] = (0.0, 0.9)
+    lr_decay: str = "none"        # none | linear (to 0 at train.iterations)
+
+
+@dataclass
+class TrainConfig:
+    iterations: int = 100_000     # generator iterations
+    n_critic: int = 5
+    gen_batch_size: int = 0       # 0 means data.batch_size
+    ema: float = 0.0              # EMA decay of generator weights; 0 disables
+    log_every: int = 100
+    ckpt_every: int = 1000
+    eval_every: int = 0           # evaluate toy metrics every N iterations; 0 = only at the end
+    eval_samples: int = 2500
+
+
+@dataclass
+class Config:
+    name: str = "custom"
+    description: str = ""
+    seed: int = 0
+    device: str = "auto"          # auto | cpu | cuda | cuda:N
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def flat(self) -> dict[str, Any]:
+        """``{"train.iterations": 100000, ...}``: every leaf under its dotted key."""
+        return dict(_flatten(self.to_dict()))
+
+
+CHOICES = {
+    "data.name": ("8gaussians", "25gaussians", "swissroll", "points"),
+    "model.activation": ("relu", "relu-native"),
+    "loss.name": ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"),
+    "optim.name": ("adam", "rmsprop"),
+    "optim.lr_decay": ("none", "linear"),
+}
+
+
+def _flatten(d: dict, prefix: str = ""):
+    for k, v in d.items():
+        if isinstance(v, dict):
+            yield from _flatten(v, f"{prefix}{k}.")
+        else:
+            yield f"{prefix}{k}", v
+
+
+def _coerce(key: str, value: Any, tp: Any) -> Any:
+    """Convert ``value`` (a string from the CLI, or a TOML/JSON value) to the field type ``tp``."""
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        parts = value.split(",") if isinstance(value, str) else list(value)
+        args = typing.get_args(tp)
+        if len(parts) != len(args):
+            raise UserError(f"config key '{key}' needs {len(args)} comma-separated values, got {value!r}")
+        return tuple(_coerce(key, p, a) for p, a in zip(parts, args))
+    if origin in (typing.Union, types.UnionType):
+        raise TypeError(f"unsupported config type {tp}")  # not used: keep types simple
+    try:
+        if tp is bool:
+            if isinstance(value, bool):
+                return value
+            if str(value).lower() in ("1", "true", "yes", "on"):
+                return True
+            if str(value).lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if tp is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            if isinstance(value, str):
+                value = value.replace("_", "")
+                f = float(value)
+                if not f.is_integer():
+                    raise ValueError
+                return int(f)
+            return int(value)
+        if tp is float:
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if tp is str:
+            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                raise ValueError
+            return str(value)
+    except ValueError:
+        raise UserError(f"config key '{key}' expects {tp.__name__}, got {value!r}") from None
+    raise TypeError(f"unsupported config type {tp}")
+
+
+def _field_types(obj) -> dict[str, Any]:
+    hints = typing.get_type_hints(type(obj))
+    return {f.name: hints[f.name] for f in dataclasses.fields(obj)}
+
+
+def set_key(cfg: Config, key: str, value: Any) -> None:
+    """Set the dotted ``key`` of ``cfg`` to ``value`` (type-checked); unknown keys raise UserError."""
+    parts = key.split(".")
+    obj = cfg
+    for i, part in enumerate(parts):
+        types_ = _field_types(obj)
+        if part not in types_:
+            where = ".".join(parts[:i]) or "the top level"
+            valid = ", ".join(sorted(cfg.flat())) if i == 0 else ", ".join(sorted(types_))
+            raise UserError(f"unknown config key '{key}' ('{part}' is not in {where}); valid keys: {valid}")
+        if i == len(parts) - 1:
+            if dataclasses.is_dataclass(getattr(obj, part)):
+                raise UserError(f"config key '{key}' is a section; set one of its keys, e.g. '{key}.{next(iter(_field_types(getattr(obj, part))))}=...'")
+            new = _coerce(key, value, types_[part])
+            if key in CHOICES and new not in CHOICES[key]:
+                raise UserError(f"config key '{key}' must be one of {', '.join(CHOICES[key])}; got {new!r}")
+            setattr(obj, part, new)
+        else:
+            obj = getattr(obj, part)
+            if not dataclasses.is_dataclass(obj):
+                raise UserError(f"unknown config key '{key}': '{'.'.join(parts[:i + 1])}' is a value, not a section")
+
+
+def from_dict(d: dict[str, Any], source: str = "config") -> Config:
+    """Build a Config from a nested dict (TOML preset, JSON run config), type-checking each key."""
+    if not isinstance(d, dict):
+        raise UserError(f"{source}: expected a table of settings")
+    cfg = Config()
+    for key, value in _flatten(d):
+        try:
+            set_key(cfg, key, value)
+        except UserError as e:
+            raise UserError(f"{source}: {e}") from None
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: Config) -> None:
+    """Cross-field checks, with advice."""
+    positive = ["data.batch_size", "model.noise_dim", "model.hidden", "model.depth",
+                "train.iterations", "train.n_critic", "train.log_every", "train.ckpt_every",
+                "train.eval_samples"]
+    flat = cfg.flat()
+    for key in positive:
+        if flat[key] <= 0:
+            raise UserError(f"config key '{key}' must be > 0, got {flat[key]}")
+    for key in ("train.gen_batch_size", "train.eval_every", "optim.lr_g", "loss.gp_weight"):
+        if flat[key] < 0:
+            raise UserError(f"config key '{key}' must be >= 0, got {flat[key]}")
+    if not 0.0 <= cfg.train.ema < 1.0:
+        raise UserError(f"config key 'train.ema' must be in [0, 1), got {cfg.train.ema}")
+    if cfg.optim.lr <= 0:
+        raise UserError(f"config key 'optim.lr' must be > 0, got {cfg.optim.lr}")
+    if cfg.data.name == "points" and not cfg.data.path:
+        raise UserError("data.name=points needs a file: add --set data.path=FILE.npy (or .csv) with one point per row")
+    if cfg.device not in ("auto", "cpu", "cuda") and not cfg.device.startswith("cuda:"):
+        raise UserError(f"config key 'device' must be auto, cpu, cuda or cuda:N; got {cfg.device!r}")
+
+
+def list_presets() -> dict[str, str]:
+    """``{preset name: one-line description}`` for every preset shipped with wgangp."""
+    out = {}
+    for entry in sorted(resources.files("wgangp.presets").iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".toml"):
+            d = tomllib.loads(entry.read_text())
+            out[entry.name[:-5]] = d.get("description", "")
+    return out
+
+
+def load_config(preset_or_path: str | Path, overrides: list[str] | dict[str, Any] | None = None) -> Config:
+    """Resolve a preset name or a config file (.toml / .json) plus ``key=value`` overrides."""
+    name = str(preset_or_path)
+    path = Path(name)
+    if path.suffix in (".toml", ".json") or path.is_file():
+        if not path.is_file():
+            raise UserError(f"config file '{name}' not found")
+        try:
+            text = path.read_text()
+            d = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+        except (OSError, ValueError) as e:
+            raise UserError(f"cannot read config file '{name}': {e}") from None
+        d.setdefault("name", path.stem)
+    else:
+        presets = list_presets()
+        if name not in presets:
+            raise UserError(f"unknown preset '{name}'; run 'wgangp list' to see them ({', '.join(presets)}), or pass a .toml config file")
+        d = tomllib.loads(resources.files("wgangp.presets").joinpath(f"{name}.toml").read_text())
+        d["name"] = name
+    cfg = from_dict(d, source=name)
+    items = overrides.items() if isinstance(overrides, dict) else [_split(o) for o in overrides or []]
+    for key, value in items:
+        set_key(cfg, key, value)
+    validate(cfg)
+    return cfg
+
+
+def _split(override: str) -> tuple[str, str]:
+    if "=" not in override:
+        raise UserError(f"--set expects key=value (e.g. train.iterations=2000), got {override!r}")
+    key, value = override.split("=", 1)
+    return key.strip(), value.strip()
+
+
+def save_config(cfg: Config, path: Path) -> None:
+    path.write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")

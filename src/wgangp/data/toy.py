@@ -1,0 +1,158 @@
+"""The paper's toy data sets, exactly as the official ``gan_toy.py``, and point clouds from files.
+
+* ``8gaussians``: centres on a circle of radius 2, std 0.02, everything scaled by 1/1.414;
+  a fresh batch is drawn every step.
+* ``25gaussians``: centres at {-4,-2,0,2,4}^2, std 0.05, scaled by 1/2.828; like the official
+  code, a fixed set of 100,000 points is shuffled once and cycled through in order.
+* ``swissroll``: ``sklearn.datasets.make_swiss_roll(noise=0.25)`` columns (0, 2) scaled by 1/7.5,
+  fresh every step.
+* ``points``: any ``(N, D)`` array from a .npy or .csv file, reshuffled every epoch.
+
+All randomness comes from a ``torch.Generator`` owned by the source, whose state (and cursor)
+is saved in checkpoints so that a resumed run sees the same batches.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from wgangp.errors import UserError
+
+
+@dataclass
+class ToyDistribution:
+    """A toy distribution: a sampler plus, for mixtures, the mode centres and per-mode std."""
+    name: str
+    dim: int
+    centers: torch.Tensor | None = None   # (K, dim), after the data's scaling
+    std: float | None = None              # per-mode standard deviation, after scaling
+
+    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        """Fresh ``(n, dim)`` float32 samples."""
+        if self.name == "swissroll":
+            from sklearn.datasets import make_swiss_roll
+
+            seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
+            x = make_swiss_roll(n_samples=n, noise=0.25, random_state=seed)[0]
+            return torch.from_numpy(x.astype("float32")[:, [0, 2]] / 7.5)
+        idx = torch.randint(len(self.centers), (n,), generator=gen)
+        return self.centers[idx] + self.std * torch.randn(n, self.dim, generator=gen)
+
+
+def toy_distribution(name: str) -> ToyDistribution:
+    """The named toy distribution (``8gaussians``, ``25gaussians``, ``swissroll``)."""
+    if name == "8gaussians":
+        s = 1 / math.sqrt(2)
+        unit = torch.tensor([(1, 0), (-1, 0), (0, 1), (0, -1), (s, s), (s, -s), (-s, s), (-s, -s)])
+        return ToyDistribution(name, 2, centers=unit * 2.0 / 1.414, std=0.02 / 1.414)
+    if name == "25gaussians":
+        grid = torch.tensor([(2.0 * x, 2.0 * y) for x in range(-2, 3) for y in range(-2, 3)])
+        return ToyDistribution(name, 2, centers=grid / 2.828, std=0.05 / 2.828)
+    if name == "swissroll":
+        return ToyDistribution(name, 2)
+    raise ValueError(name)
+
+
+class PointSource:
+    """Batches of points, from a distribution (fresh draws) or a fixed array (cycled)."""
+
+    def __init__(self, batch_size: int, seed: int, dist: ToyDistribution | None = None,
+                 points: torch.Tensor | None = None, reshuffle: bool = True):
+        self.batch_size = batch_size
+        self.dist = dist
+        self.points = points
+        self.reshuffle = reshuffle
+        self.gen = torch.Generator().manual_seed(seed)
+        self.dim = dist.dim if dist is not None else points.shape[1]
+        self.cursor = 0
+        if points is not None:
+            self.order = torch.randperm(len(points), generator=self.gen)
+
+    def sample_batch(self) -> torch.Tensor:
+        """The next ``(batch_size, dim)`` batch (float32, CPU)."""
+        if self.points is None:
+            return self.dist.sample(self.batch_size, self.gen)
+        n = len(self.points)
+        if self.cursor + self.batch_size > n:          # start a new epoch (drop the ragged tail)
+            self.cursor = 0
+            if self.reshuffle:
+                self.order = torch.randperm(n, generator=self.gen)
+        idx = self.order[self.cursor:self.cursor + self.batch_size]
+        self.cursor += self.batch_size
+        return self.points[idx]
+
+    def fresh(self, n: int, seed: int) -> torch.Tensor:
+        """``n`` true samples independent of training batches (for metrics)."""
+        gen = torch.Generator().manual_seed(seed)
+        if self.dist is not None:
+            return self.dist.sample(n, gen)
+        return self.points[torch.randint(len(self.points), (n,), generator=gen)]
+
+    def state_dict(self) -> dict:
+        state = {"gen": self.gen.get_state(), "cursor": self.cursor}
+        if self.points is not None:
+            state["order"] = self.order
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        self.gen.set_state(state["gen"])
+        self.cursor = int(state["cursor"])
+        if self.points is not None:
+            self.order = state["order"]
+
+
+def load_points(path: str) -> torch.Tensor:
+    """Read an ``(N, D)`` point cloud from .npy or .csv, with clear errors for bad files."""
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"data file '{path}' not found; pass --set data.path=FILE.npy or FILE.csv")
+    try:
+        if p.suffix == ".npy":
+            arr = np.load(p, allow_pickle=False)
+        elif p.suffix in (".csv", ".txt"):
+            arr = _read_csv(p)
+        else:
+            raise UserError(f"data file '{path}': unsupported extension '{p.suffix}'; use .npy or .csv")
+    except UserError:
+        raise
+    except Exception as e:
+        raise UserError(f"data file '{path}' could not be read ({type(e).__name__}: {e}); expected an (N, D) array of numbers") from None
+    if arr.ndim == 1 and arr.size > 0 and p.suffix != ".npy":
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise UserError(f"data file '{path}' has shape {tuple(arr.shape)}; expected (N, D) with one point per row, N >= 2")
+    if arr.shape[0] < 2:
+        raise UserError(f"data file '{path}' holds {arr.shape[0]} point; at least 2 are needed")
+    if not np.issubdtype(arr.dtype, np.number) or not np.isfinite(arr).all():
+        raise UserError(f"data file '{path}' holds non-numeric, NaN or infinite values")
+    return torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32))
+
+
+def _read_csv(p: Path) -> np.ndarray:
+    text = p.read_text()
+    if not text.strip():
+        raise UserError(f"data file '{p}' is empty; expected one point per row")
+    first = text.lstrip().splitlines()[0]
+    has_header = any(c.isalpha() and c not in "eE" for c in first)
+    return np.loadtxt(p, delimiter=",", skiprows=1 if has_header else 0, ndmin=2, dtype=np.float64)
+
+
+def build_source(data_cfg, seed: int) -> PointSource:
+    """The training data source named by ``data.name`` (see the module docstring)."""
+    if data_cfg.name == "points":
+        points = load_points(data_cfg.path)
+        if len(points) < data_cfg.batch_size:
+            raise UserError(f"data file '{data_cfg.path}' holds {len(points)} points, fewer than data.batch_size="
+                            f"{data_cfg.batch_size}; lower it with --set data.batch_size=N")
+        return PointSource(data_cfg.batch_size, seed, points=points)
+    dist = toy_distribution(data_cfg.name)
+    if data_cfg.name == "25gaussians":
+        gen = torch.Generator().manual_seed(seed + 1)
+        # The official code: 4000 copies of the 25 centres plus noise, shuffled once, cycled in order.
+        fixed = dist.centers.repeat(4000, 1) + dist.std * torch.randn(100_000, 2, generator=gen)
+        return PointSource(data_cfg.batch_size, seed, dist=dist, points=fixed, reshuffle=False)
+    return PointSource(data_cfg.batch_size, seed, dist=dist)

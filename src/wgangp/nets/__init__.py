@@ -1,0 +1,41 @@
+"""Network registry: ``build_networks(cfg, data_dim)`` returns ``(generator, critic)``.
+
+Networks are plain ``nn.Module``s built from a small dataclass of sizes; no optimiser, device or
+logging lives here.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from torch import nn
+
+from wgangp.nets.mlp import MLP, MLPSizes
+
+_REGISTRY: dict[str, Callable] = {}
+
+
+def register(name: str):
+    def deco(fn):
+        _REGISTRY[name] = fn
+        return fn
+    return deco
+
+
+def list_networks() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+@register("mlp")
+def _mlp(model_cfg, data_dim: int) -> tuple[nn.Module, nn.Module]:
+    g = MLP(MLPSizes(model_cfg.noise_dim, data_dim, model_cfg.hidden, model_cfg.depth, model_cfg.activation))
+    d = MLP(MLPSizes(data_dim, 1, model_cfg.hidden, model_cfg.depth, model_cfg.activation))
+    return g, d
+
+
+def build_networks(model_cfg, data_dim: int) -> tuple[nn.Module, nn.Module]:
+    """Build ``(generator, critic)`` for data of ``data_dim`` features."""
+    from wgangp.errors import UserError
+
+    if model_cfg.arch not in _REGISTRY:
+        raise UserError(f"unknown model.arch '{model_cfg.arch}'; registered: {', '.join(list_networks())}")
+    return _REGISTRY[model_cfg.arch](model_cfg, data_dim)

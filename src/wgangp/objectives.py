@@ -1,0 +1,83 @@
+"""The objective: every loss term and every autograd call of wgangp lives here.
+
+Notation (Gulrajani et al. 2017, Algorithm 1): critic ``D``, real ``x``, generated ``x~``,
+``x^ = a*x + (1-a)*x~`` with one ``a ~ U[0, 1]`` per sample.
+
+* critic loss (WGAN-GP): ``E[D(x~)] - E[D(x)] + lambda * E[(||grad D(x^)||_2 - 1)^2]``
+* one-sided penalty:      ``E[max(0, ||grad D(x^)||_2 - 1)^2]``
+* generator loss (WGAN):  ``-E[D(G(z))]``
+* weight clipping (WGAN, Arjovsky et al. 2017): every critic parameter clamped to ``[-c, c]``
+* standard GAN (non-saturating): critic ``softplus(-D(x)) + softplus(D(x~))``,
+  generator ``softplus(-D(G(z)))``
+
+The gradient norm is taken over all non-batch dimensions. ``torch.linalg.vector_norm`` has a zero
+subgradient at 0, so a critic with zero input-gradient gives a finite penalty gradient (no NaN).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+WASSERSTEIN = ("wgan-gp", "wgan-gp-one-sided", "wgan-clip")
+
+
+def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor,
+                     one_sided: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Penalty at ``x^ = alpha*real + (1-alpha)*fake``.
+
+    Args:
+        real, fake: ``(N, ...)`` batches of the same shape (treated as constants).
+        alpha: ``(N, 1, ..., 1)`` per-sample interpolation weights in [0, 1].
+    Returns:
+        ``(penalty, grad_norm)``: the scalar ``mean((||g|| - 1)^2)`` (differentiable w.r.t. the
+        critic's parameters) and the detached ``(N,)`` gradient norms.
+    """
+    x_hat = torch.lerp(fake.detach(), real.detach(), alpha).requires_grad_(True)
+    out = critic(x_hat)
+    (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
+    norm = torch.linalg.vector_norm(grad.flatten(1), ord=2, dim=1)
+    excess = norm - 1.0
+    if one_sided:
+        excess = excess.clamp_min(0.0)
+    return excess.square().mean(), norm.detach()
+
+
+def critic_loss(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor | None,
+                loss: str, gp_weight: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Critic objective for one batch.
+
+    Real and fake go through the critic in one forward (the critic has no batch-coupled layers).
+    Returns ``(loss, w_estimate, penalty)``; ``w_estimate = E[D(x)] - E[D(x~)]`` is detached and
+    is the Wasserstein estimate of the paper's training curves (−critic loss without the penalty).
+    """
+    n = real.shape[0]
+    out = critic(torch.cat([real, fake.detach()])).flatten()
+    d_real, d_fake = out[:n], out[n:]
+    w_estimate = (d_real.mean() - d_fake.mean()).detach()
+    if loss == "gan":
+        value = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+        return value, w_estimate, torch.zeros((), device=real.device)
+    value = d_fake.mean() - d_real.mean()
+    if loss in ("wgan-gp", "wgan-gp-one-sided"):
+        penalty, _ = gradient_penalty(critic, real, fake, alpha, one_sided=loss == "wgan-gp-one-sided")
+        return value + gp_weight * penalty, w_estimate, penalty.detach()
+    if loss == "wgan-clip":
+        return value, w_estimate, torch.zeros((), device=real.device)
+    raise ValueError(f"unknown loss {loss!r}")
+
+
+def generator_loss(critic: nn.Module, fake: torch.Tensor, loss: str) -> torch.Tensor:
+    """``-E[D(G(z))]`` for the Wasserstein losses, ``E[softplus(-D(G(z)))]`` for the standard GAN."""
+    out = critic(fake).flatten()
+    if loss == "gan":
+        return F.softplus(-out).mean()
+    return -out.mean()
+
+
+@torch.no_grad()
+def clip_weights_(critic: nn.Module, c: float) -> None:
+    """Clamp every critic parameter to ``[-c, c]`` in place (the original WGAN's Lipschitz device)."""
+    params = [p for p in critic.parameters()]
+    torch._foreach_clamp_min_(params, -c)
+    torch._foreach_clamp_max_(params, c)

@@ -1,0 +1,1 @@
+"""Training: the step and loop (loop.py), checkpoints, EMA, logging, run directories."""

@@ -1,0 +1,200 @@
+"""The WGAN-GP training step and loop (Gulrajani et al. 2017, Algorithm 1).
+
+One generator iteration = ``n_critic`` critic steps on fresh real batches, then one generator
+step. The hot path holds no ``.item()`` or host sync: per-step statistics are summed on the device
+and read once every ``train.log_every`` iterations. Loss maths lives in :mod:`wgangp.objectives`.
+"""
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from wgangp import objectives
+from wgangp.config import Config
+from wgangp.data import build_source
+from wgangp.nets import build_networks
+from wgangp.train.checkpoint import NAME as CKPT_NAME
+from wgangp.train.checkpoint import save_checkpoint
+from wgangp.train.ema import EMA
+
+
+def resolve_device(name: str) -> torch.device:
+    from wgangp.errors import UserError
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"device={name} asked for, but no CUDA device is available; use --set device=cpu")
+    return torch.device(name)
+
+
+def _optimizer(cfg: Config, params, lr: float, device: torch.device) -> torch.optim.Optimizer:
+    if cfg.optim.name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, foreach=True)
+    return torch.optim.Adam(params, lr=lr, betas=cfg.optim.betas, fused=True)
+
+
+class Trainer:
+    """Owns the networks, optimisers, RNG and data source of one run; ``fit()`` trains it."""
+
+    def __init__(self, cfg: Config, run_dir: Path | None = None):
+        self.cfg = cfg
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.device = resolve_device(cfg.device)
+        torch.manual_seed(cfg.seed)
+        self.source = build_source(cfg.data, cfg.seed)
+        self.G, self.D = build_networks(cfg.model, self.source.dim)
+        self.G.to(self.device)
+        self.D.to(self.device)
+        self.ema = EMA(self.G, cfg.train.ema) if cfg.train.ema > 0 else None
+        lr_g = cfg.optim.lr_g or cfg.optim.lr
+        self.opt_g = _optimizer(cfg, self.G.parameters(), lr_g, self.device)
+        self.opt_d = _optimizer(cfg, self.D.parameters(), cfg.optim.lr, self.device)
+        self.base_lrs = (lr_g, cfg.optim.lr)
+        # Noise and interpolation weights are drawn on the device from a generator of our own.
+        self.gen = torch.Generator(self.device).manual_seed(cfg.seed + 1_000_003)
+        b, gb = cfg.data.batch_size, cfg.train.gen_batch_size or cfg.data.batch_size
+        self.z_d = torch.empty(b, cfg.model.noise_dim, device=self.device)
+        self.z_g = torch.empty(gb, cfg.model.noise_dim, device=self.device)
+        self.alpha = torch.empty(b, *([1] * len(self._data_shape())), device=self.device)
+        self.step = 0
+        self.train_seconds = 0.0
+        self._stats = torch.zeros(4, device=self.device)   # sums of w, penalty, d_loss, g_loss
+        self._stats_n = 0
+        self._stop_signal: int | None = None
+
+    def _data_shape(self) -> tuple[int, ...]:
+        return (self.source.dim,)
+
+    # ----- the step -----------------------------------------------------------------------
+    def critic_step(self, real: torch.Tensor) -> None:
+        cfg = self.cfg
+        with torch.no_grad():
+            fake = self.G(self.z_d.normal_(generator=self.gen))
+        self.alpha.uniform_(generator=self.gen)
+        loss, w, penalty = objectives.critic_loss(self.D, real, fake, self.alpha, cfg.loss.name,
+                                                  cfg.loss.gp_weight)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        if cfg.loss.name == "wgan-clip":
+            objectives.clip_weights_(self.D, cfg.loss.clip_value)
+        self._stats[:3] += torch.stack((w, penalty, loss.detach()))
+
+    def generator_step(self) -> None:
+        self.D.requires_grad_(False)            # no critic weight-gradients in the generator step
+        fake = self.G(self.z_g.normal_(generator=self.gen))
+        loss = objectives.generator_loss(self.D, fake, self.cfg.loss.name)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        self.D.requires_grad_(True)
+        self._stats[3] += loss.detach() * self.cfg.train.n_critic
+
+    def iteration(self) -> None:
+        """One generator iteration: lr schedule, ``n_critic`` critic steps, one generator step, EMA."""
+        if self.cfg.optim.lr_decay == "linear":
+            frac = max(0.0, 1.0 - self.step / self.cfg.train.iterations)
+            for opt, base in zip((self.opt_g, self.opt_d), self.base_lrs):
+                for group in opt.param_groups:
+                    group["lr"] = base * frac
+        for _ in range(self.cfg.train.n_critic):
+            real = self.source.sample_batch().to(self.device, non_blocking=True)
+            self.critic_step(real)
+        self.generator_step()
+        if self.ema is not None:
+            self.ema.update(self.G)
+        self.step += 1
+        self._stats_n += self.cfg.train.n_critic
+
+    # ----- state --------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Everything needed to continue bit for bit: weights, optimisers, EMA, step, RNG states."""
+        from wgangp import __version__
+
+        rng = {"torch": torch.get_rng_state(), "gen": self.gen.get_state(), "data": self.source.state_dict()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        return {
+            "version": __version__, "step": self.step, "train_seconds": self.train_seconds,
+            "config": self.cfg.to_dict(), "generator": self.G.state_dict(), "critic": self.D.state_dict(),
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "rng": rng,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.G.load_state_dict(state["generator"])
+        self.D.load_state_dict(state["critic"])
+        if self.ema is not None and state.get("ema") is not None:
+            self.ema.load_state_dict(state["ema"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.step = int(state["step"])
+        self.train_seconds = float(state["train_seconds"])
+        rng = state["rng"]
+        torch.set_rng_state(rng["torch"])
+        self.gen.set_state(rng["gen"])
+        self.source.load_state_dict(rng["data"])
+        if "cuda" in rng and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
+
+    def save(self) -> None:
+        save_checkpoint(self.state_dict(), self.run_dir / CKPT_NAME)
+
+    def sample_generator(self) -> torch.nn.Module:
+        """The generator used for samples and metrics: the EMA copy when EMA is on."""
+        return self.ema.model if self.ema is not None else self.G
+
+    # ----- the loop -----------------------------------------------------------------------
+    def fit(self, logger=None, on_eval: Callable[["Trainer"], dict] | None = None,
+            stop_after: int | None = None) -> bool:
+        """Train to ``train.iterations``. Returns False if stopped early by SIGINT/SIGTERM or
+        ``stop_after`` (the state at the last finished iteration is checkpointed first)."""
+        t = self.cfg.train
+        handlers = self._install_signal_handlers()
+        try:
+            while self.step < t.iterations:
+                t0 = time.perf_counter()
+                self.iteration()
+                self.train_seconds += time.perf_counter() - t0
+                if logger is not None:
+                    logger.advance()
+                if self.step % t.log_every == 0 or self.step == t.iterations:
+                    self._log(logger)
+                if on_eval is not None and t.eval_every and self.step % t.eval_every == 0 and self.step < t.iterations:
+                    on_eval(self)
+                stopping = self._stop_signal is not None or (stop_after is not None and self.step >= stop_after)
+                if self.run_dir is not None and (self.step % t.ckpt_every == 0 or self.step == t.iterations or stopping):
+                    self.save()
+                if stopping:
+                    return False
+            return True
+        finally:
+            for sig, old in handlers.items():
+                signal.signal(sig, old)
+
+    def _log(self, logger) -> None:
+        if self._stats_n == 0:
+            return
+        w, gp, d_loss, g_loss = (self._stats / self._stats_n).tolist()    # the one host sync
+        self._stats.zero_()
+        self._stats_n = 0
+        if logger is not None:
+            logger.log({"kind": "train", "step": self.step, "w_estimate": w, "penalty": gp, "d_loss": d_loss,
+                        "g_loss": g_loss, "lr": self.opt_d.param_groups[0]["lr"],
+                        "train_seconds": round(self.train_seconds, 3)})
+
+    def _install_signal_handlers(self) -> dict:
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+
+        def handler(signum, frame):
+            self._stop_signal = signum
+
+        return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}

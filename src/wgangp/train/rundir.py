@@ -1,0 +1,73 @@
+"""Run directories: create one safely, or reopen one for ``--resume`` without losing anything."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from wgangp.config import Config, from_dict, save_config
+from wgangp.errors import UserError
+from wgangp.train.checkpoint import NAME as CKPT_NAME
+
+CONFIG_NAME = "config.json"
+# Keys that may change on --resume without changing what the run computes so far.
+RESUMABLE_CHANGES = {"train.iterations", "train.log_every", "train.ckpt_every", "train.eval_every", "device"}
+
+
+def _check_writable(run_dir: Path) -> None:
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise UserError(f"cannot write to run directory '{run_dir}' ({e.strerror or e}); choose a writable --out") from None
+
+
+def read_run_config(run_dir: Path) -> Config:
+    path = Path(run_dir) / CONFIG_NAME
+    if not path.is_file():
+        raise UserError(f"'{run_dir}' is not a wgangp run directory (no {CONFIG_NAME}); pass the --out of a training run")
+    try:
+        d = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise UserError(f"cannot read '{path}': {e}; the run directory is damaged") from None
+    return from_dict(d, source=str(path))
+
+
+def open_run_dir(run_dir: Path, cfg: Config | None, resume: bool) -> tuple[Config, bool]:
+    """Prepare ``run_dir`` and return ``(config, has_checkpoint)``.
+
+    New run: the directory must not hold a run already (nothing is overwritten). Resume: the
+    saved config is authoritative; ``cfg`` (if given) may differ from it only in
+    :data:`RESUMABLE_CHANGES`.
+    """
+    run_dir = Path(run_dir)
+    has_run = (run_dir / CONFIG_NAME).exists() or (run_dir / CKPT_NAME).exists()
+    if not resume:
+        if has_run:
+            raise UserError(f"'{run_dir}' already holds a run; add --resume to continue it, or choose another --out")
+        if cfg is None:
+            raise UserError("a preset or config file is needed to start a new run")
+        _check_writable(run_dir)
+        tmp = run_dir / (CONFIG_NAME + ".tmp")
+        save_config(cfg, tmp)
+        os.replace(tmp, run_dir / CONFIG_NAME)
+        return cfg, False
+    if not has_run:
+        raise UserError(f"nothing to resume in '{run_dir}' (no {CONFIG_NAME} or checkpoint); drop --resume to start a new run")
+    _check_writable(run_dir)
+    saved = read_run_config(run_dir)
+    if cfg is not None:
+        new, old = cfg.flat(), saved.flat()
+        changed = sorted(k for k in new if k not in ("name", "description") and new[k] != old[k])
+        bad = [k for k in changed if k not in RESUMABLE_CHANGES]
+        if bad:
+            diffs = ", ".join(f"{k}: {old[k]!r} -> {new[k]!r}" for k in bad)
+            raise UserError(f"--resume with a different config ({diffs}); only {', '.join(sorted(RESUMABLE_CHANGES))} "
+                            "may change; start a new run with another --out instead")
+        if changed:
+            saved = cfg
+            save_config(saved, run_dir / (CONFIG_NAME + ".tmp"))
+            os.replace(run_dir / (CONFIG_NAME + ".tmp"), run_dir / CONFIG_NAME)
+    return saved, (run_dir / CKPT_NAME).exists()

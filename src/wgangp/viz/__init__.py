@@ -1,0 +1,4 @@
+"""Pictures of a run: the critic's value surface (the paper's Figure 1) and training curves."""
+from wgangp.viz.toy import critic_surface, training_curves
+
+__all__ = ["critic_surface", "training_curves"]
