@@ -33,9 +33,9 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, 
         ``(penalty, grad_norm)``: the scalar ``mean((||g|| - 1)^2)`` (differentiable w.r.t. the
         critic's parameters) and the detached ``(N,)`` gradient norms.
     """
-    x_hat = torch.lerp(fake.detach(), real.detach(), alpha).requires_grad_(True)
-    out = critic(x_hat)
-    (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
+    with torch.enable_grad():     # the input-gradient is needed even when called under no_grad
+        x_hat = torch.lerp(fake.detach(), real.detach(), alpha).requires_grad_(True)
+        (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
     norm = torch.linalg.vector_norm(grad.flatten(1), ord=2, dim=1)
     excess = norm - 1.0
     if one_sided:

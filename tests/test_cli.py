@@ -1,0 +1,123 @@
+"""The CLI: every command works, and every bad input gives exit code 2 and one line."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from wgangp.cli import main
+
+TINY = ["--set", "model.hidden=32", "--set", "model.depth=2", "--set", "data.batch_size=64",
+        "--set", "train.iterations=8", "--set", "train.ckpt_every=4", "--set", "train.eval_samples=200",
+        "--set", "device=cpu", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "r"
+    assert main(["train", "toy-8gaussians", "--out", str(out), *TINY]) == 0
+    return out
+
+
+def _one_line_error(capsys, code, fragment):
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and err.startswith("wgangp: error: "), err
+    assert fragment in err, err
+
+
+def test_list_shows_presets(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "toy-25gaussians" in out and "toy-8gaussians" in out and "toy-swissroll" in out
+
+
+def test_train_writes_the_run(run_dir):
+    for name in ("config.json", "checkpoint.pt", "metrics.jsonl", "eval.json", "critic_surface.png",
+                 "training_curves.png"):
+        assert (run_dir / name).is_file(), name
+    assert any((run_dir / "tb").iterdir())
+
+
+def test_eval_json_has_toy_keys(run_dir, capsys):
+    assert main(["eval", str(run_dir), "--json", "-n", "300"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"modes_captured", "high_quality", "w1"} <= set(result)
+    assert 0.0 <= result["high_quality"] <= 1.0 and result["w1"] > 0
+
+
+def test_sample_writes_npy_and_csv(run_dir, tmp_path):
+    assert main(["sample", str(run_dir), "-n", "17", "-o", str(tmp_path / "s.npy")]) == 0
+    assert np.load(tmp_path / "s.npy").shape == (17, 2)
+    assert main(["sample", str(run_dir), "-n", "5", "-o", str(tmp_path / "s.csv")]) == 0
+    assert np.loadtxt(tmp_path / "s.csv", delimiter=",").shape == (5, 2)
+
+
+def test_dry_run_prints_resolved_config(capsys, tmp_path):
+    assert main(["train", "toy-25gaussians", "--out", str(tmp_path / "x"), "--dry-run", "--set", "seed=5"]) == 0
+    cfg = json.loads(capsys.readouterr().out)
+    assert cfg["seed"] == 5 and cfg["data"]["name"] == "25gaussians"
+    assert not (tmp_path / "x").exists()
+
+
+def test_module_entry_point_reports_errors_without_traceback():
+    out = subprocess.run([sys.executable, "-m", "wgangp", "train", "no-such-preset", "--out", "x"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr and "unknown preset 'no-such-preset'" in out.stderr
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["train", "toy-99gaussians", "--out", "{tmp}/r"], "unknown preset"),
+    (["train", "toy-8gaussians", "--out", "{tmp}/r", "--set", "train.nope=1"], "unknown config key 'train.nope'"),
+    (["train", "toy-8gaussians", "--out", "{tmp}/r", "--set", "train.iterations=ten"], "expects int"),
+    (["train", "toy-8gaussians", "--out", "{tmp}/r", "--set", "data.name=points", "--set",
+      "data.path={tmp}/missing.npy"], "not found"),
+    (["train", "toy-8gaussians", "--out", "{tmp}/r", "--set", "data.name=points", "--set",
+      "data.path={tmp}/empty.csv"], "is empty"),
+    (["train", "toy-8gaussians", "--out", "{tmp}/r", "--set", "data.name=points", "--set",
+      "data.path={tmp}/cube.npy"], "expected (N, D)"),
+    (["train", "toy-8gaussians", "--out", "{tmp}/file/r"], "cannot write to run directory"),
+    (["train", "toy-8gaussians", "--out", "{tmp}/r", "--bogus"], "unrecognized arguments"),
+    (["eval", "{tmp}"], "not a wgangp run directory"),
+    (["sample", "{tmp}/nothing", "-n", "3", "-o", "{tmp}/s.npy"], "not a wgangp run directory"),
+])
+def test_bad_input_exit_code_2_one_line(argv, fragment, tmp_path, capsys):
+    (tmp_path / "empty.csv").write_text("")
+    np.save(tmp_path / "cube.npy", np.zeros((3, 3, 3)))
+    (tmp_path / "file").write_text("a file where a directory is expected")
+    code = main([a.replace("{tmp}", str(tmp_path)) for a in argv])
+    _one_line_error(capsys, code, fragment)
+
+
+def test_unwritable_run_dir(tmp_path, capsys):
+    if os.geteuid() == 0:
+        pytest.skip("root can write anywhere; covered by the file-in-the-way case")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    _one_line_error(capsys, main(["train", "toy-8gaussians", "--out", str(locked / "r"), *TINY]),
+                    "cannot write to run directory")
+
+
+def test_existing_run_is_not_overwritten(run_dir, capsys):
+    before = (run_dir / "checkpoint.pt").read_bytes()
+    code = main(["train", "toy-8gaussians", "--out", str(run_dir), *TINY])
+    _one_line_error(capsys, code, "already holds a run; add --resume")
+    assert (run_dir / "checkpoint.pt").read_bytes() == before
+
+
+def test_resume_with_changed_config_is_refused(run_dir, capsys):
+    code = main(["train", "toy-8gaussians", "--out", str(run_dir), "--resume", *TINY, "--set", "optim.lr=0.1"])
+    _one_line_error(capsys, code, "optim.lr")
+
+
+def test_corrupt_checkpoint(run_dir, tmp_path, capsys):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "config.json").write_text((run_dir / "config.json").read_text())
+    (bad / "checkpoint.pt").write_bytes((run_dir / "checkpoint.pt").read_bytes()[:500])
+    _one_line_error(capsys, main(["eval", str(bad)]), "corrupt")
+    _one_line_error(capsys, main(["train", "--out", str(bad), "--resume", "--quiet"]), "corrupt")
+    assert len((bad / "checkpoint.pt").read_bytes()) == 500          # left as it was

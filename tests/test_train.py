@@ -1,0 +1,110 @@
+"""The training step and loop: clipping, frozen critic in the G step, EMA, lr decay, resume."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+import wgangp
+from wgangp.config import load_config
+from wgangp.train.checkpoint import load_checkpoint
+from wgangp.train.loop import Trainer
+
+
+def _trainer(tiny, **extra):
+    return Trainer(load_config("toy-8gaussians", {**tiny, **extra}))
+
+
+def test_weight_clipping_keeps_critic_in_range(tiny):
+    tr = _trainer(tiny, **{"loss.name": "wgan-clip", "optim.name": "rmsprop", "optim.lr": 0.5,
+                           "loss.clip_value": 0.01})
+    for _ in range(3):
+        tr.iteration()
+    params = torch.cat([p.flatten() for p in tr.D.parameters()])
+    assert params.abs().max().item() <= 0.01
+    assert (params.abs() == 0.01).float().mean() > 0.5      # lr 0.5 pushed most weights to the bound
+
+
+def test_generator_step_leaves_critic_unchanged(tiny):
+    tr = _trainer(tiny)
+    before = {k: v.clone() for k, v in tr.D.state_dict().items()}
+    g_before = [p.clone() for p in tr.G.parameters()]
+    tr.generator_step()
+    for k, v in tr.D.state_dict().items():
+        torch.testing.assert_close(v, before[k], rtol=0, atol=0)
+    assert all(p.grad is None for p in tr.D.parameters())
+    assert all(p.requires_grad for p in tr.D.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(g_before, tr.G.parameters()))
+
+
+def test_alpha_is_drawn_per_sample(tiny):
+    tr = _trainer(tiny)
+    tr.critic_step(tr.source.sample_batch())
+    assert tr.alpha.shape == (tiny["data.batch_size"], 1)
+    assert tr.alpha.unique().numel() == tiny["data.batch_size"]
+    assert 0 <= tr.alpha.min() and tr.alpha.max() <= 1
+
+
+def test_ema_follows_the_formula(tiny):
+    tr = _trainer(tiny, **{"train.ema": 0.9})
+    ema0 = [p.clone() for p in tr.ema.model.parameters()]
+    tr.iteration()
+    for e0, e1, p in zip(ema0, tr.ema.model.parameters(), tr.G.parameters()):
+        torch.testing.assert_close(e1, 0.9 * e0 + 0.1 * p)
+
+
+def test_linear_lr_decay_reaches_zero(tiny):
+    tr = _trainer(tiny, **{"optim.lr_decay": "linear", "train.iterations": 4, "optim.lr": 1e-3})
+    lrs = []
+    for _ in range(4):
+        tr.iteration()
+        lrs.append(tr.opt_d.param_groups[0]["lr"])
+    assert lrs == pytest.approx([1e-3, 7.5e-4, 5e-4, 2.5e-4])
+
+
+def _assert_same_checkpoint(a, b):
+    sa, sb = load_checkpoint(a / "checkpoint.pt"), load_checkpoint(b / "checkpoint.pt")
+    assert sa["step"] == sb["step"]
+    for key in ("generator", "critic"):
+        for k in sa[key]:
+            assert torch.equal(sa[key][k], sb[key][k]), f"{key}.{k} differs"
+    for group_a, group_b in zip(sa["opt_d"]["state"].values(), sb["opt_d"]["state"].values()):
+        assert torch.equal(group_a["exp_avg"], group_b["exp_avg"])
+
+
+def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, tiny):
+    over = {**tiny, "train.ema": 0.99, "optim.lr_decay": "linear"}
+    wgangp.train("toy-25gaussians", tmp_path / "a", over, progress=False)
+    part = wgangp.train("toy-25gaussians", tmp_path / "b", over, progress=False, stop_after=6)
+    assert not part.completed and part.step == 6
+    done = wgangp.train(None, tmp_path / "b", resume=True, progress=False)
+    assert done.completed and done.step == tiny["train.iterations"]
+    _assert_same_checkpoint(tmp_path / "a", tmp_path / "b")
+    steps = [r["step"] for r in wgangp.api.read_metrics(tmp_path / "b") if r["kind"] == "train"]
+    assert steps == sorted(set(steps))                 # no duplicated log rows after the resume
+
+
+def test_sigkill_then_resume_is_bitwise_identical(tmp_path):
+    args = ["toy-8gaussians", "--quiet", "--set", "model.hidden=64", "--set", "data.batch_size=64",
+            "--set", "train.iterations=1500", "--set", "train.ckpt_every=50", "--set", "train.eval_every=0",
+            "--set", "train.eval_samples=200", "--set", "device=cpu"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "wgangp", "train"]
+    subprocess.run(cmd + args + ["--out", str(tmp_path / "a")], env=env, check=True, capture_output=True)
+    proc = subprocess.Popen(cmd + args + ["--out", str(tmp_path / "b")], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt = tmp_path / "b" / "checkpoint.pt"
+    deadline = time.time() + 120
+    while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = load_checkpoint(ckpt)["step"]           # loadable: never half-written
+    assert killed_at < 1500, "the run finished before it could be killed; make it longer"
+    out = subprocess.run(cmd + ["--out", str(tmp_path / "b"), "--resume", "--quiet"], env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    _assert_same_checkpoint(tmp_path / "a", tmp_path / "b")
