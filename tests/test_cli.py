@@ -90,6 +90,7 @@ def test_bad_input_exit_code_2_one_line(argv, fragment, tmp_path, capsys):
     (tmp_path / "file").write_text("a file where a directory is expected")
     code = main([a.replace("{tmp}", str(tmp_path)) for a in argv])
     _one_line_error(capsys, code, fragment)
+    assert not (tmp_path / "r" / "config.json").exists()     # a failed start leaves no half-made run
 
 
 def test_unwritable_run_dir(tmp_path, capsys):

@@ -24,7 +24,7 @@ from wgangp.train.checkpoint import NAME as CKPT_NAME
 from wgangp.train.checkpoint import load_checkpoint
 from wgangp.train.logging import RunLogger, read_metrics, truncate_metrics
 from wgangp.train.loop import Trainer, resolve_device
-from wgangp.train.rundir import open_run_dir, read_run_config
+from wgangp.train.rundir import open_run_dir, read_run_config, write_run_config
 from wgangp.viz import critic_surface, training_curves
 
 EVAL_SEED = 12_345   # fixed noise / reference seeds: metrics at different steps are comparable
@@ -105,7 +105,9 @@ def train(preset_or_config: str | Path | Config | None, out: str | Path, overrid
     else:
         cfg = None
     cfg, has_ckpt = open_run_dir(run_dir, cfg, resume)
-    tr = Trainer(cfg, run_dir)
+    tr = Trainer(cfg, run_dir)           # builds data and networks: bad input fails before anything is written
+    if not resume:
+        write_run_config(cfg, run_dir)
     if has_ckpt:
         tr.load_state_dict(load_checkpoint(run_dir / CKPT_NAME, map_location=tr.device))
     truncate_metrics(run_dir, tr.step)

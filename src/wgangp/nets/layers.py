@@ -3,8 +3,9 @@
 The gradient penalty differentiates the critic's input-gradient once more (double backward).
 For ``y = relu(x)`` torch's backward is ``g * (x > 0)``, and torch's derivative of *that* with
 respect to ``x`` is an explicit zero tensor which autograd then propagates through every layer
-below (real matrix products on zeros). Here the backward multiplies by a boolean mask that carries
-no graph, so the zero branch is never built. Forward values and every gradient are unchanged
+below (real matrix products on zeros). Here the backward applies the same kernel to a detached
+output, so autograd records a derivative in the incoming gradient only and the zero branch is never
+built. Forward values and every gradient are unchanged
 (tests/test_layers.py checks first and second order against ``torch.relu``).
 """
 from __future__ import annotations
@@ -17,14 +18,15 @@ class _ReLUFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):
         y = torch.relu(x)
-        ctx.save_for_backward(y > 0)   # bool mask: 1 byte per element
+        ctx.save_for_backward(y)       # the next layer keeps y anyway: no extra memory
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        (mask,) = ctx.saved_tensors
-        # Differentiable in `grad` only (mask is a constant): d/dx of relu' is 0 almost everywhere.
-        return grad * mask
+        (y,) = ctx.saved_tensors
+        # torch's own fused kernel (grad where y > 0, else 0), applied to a *detached* y: autograd
+        # records its derivative in `grad` only (the same kernel again), never the zero branch in y.
+        return torch.ops.aten.threshold_backward(grad, y.detach(), 0)
 
 
 class ReLU(nn.Module):

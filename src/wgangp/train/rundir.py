@@ -50,10 +50,7 @@ def open_run_dir(run_dir: Path, cfg: Config | None, resume: bool) -> tuple[Confi
         if cfg is None:
             raise UserError("a preset or config file is needed to start a new run")
         _check_writable(run_dir)
-        tmp = run_dir / (CONFIG_NAME + ".tmp")
-        save_config(cfg, tmp)
-        os.replace(tmp, run_dir / CONFIG_NAME)
-        return cfg, False
+        return cfg, False      # config.json is written by write_run_config once the run is built
     if not has_run:
         raise UserError(f"nothing to resume in '{run_dir}' (no {CONFIG_NAME} or checkpoint); drop --resume to start a new run")
     _check_writable(run_dir)
@@ -68,6 +65,12 @@ def open_run_dir(run_dir: Path, cfg: Config | None, resume: bool) -> tuple[Confi
                             "may change; start a new run with another --out instead")
         if changed:
             saved = cfg
-            save_config(saved, run_dir / (CONFIG_NAME + ".tmp"))
-            os.replace(run_dir / (CONFIG_NAME + ".tmp"), run_dir / CONFIG_NAME)
+            write_run_config(saved, run_dir)
     return saved, (run_dir / CKPT_NAME).exists()
+
+
+def write_run_config(cfg: Config, run_dir: Path) -> None:
+    """Write the resolved config beside the run (atomically)."""
+    tmp = Path(run_dir) / (CONFIG_NAME + ".tmp")
+    save_config(cfg, tmp)
+    os.replace(tmp, Path(run_dir) / CONFIG_NAME)

@@ -1,0 +1,73 @@
+"""Generator iterations/s of the wgangp trainer against a plain textbook loop, in the same run.
+
+    python benchmarks/run.py --preset toy-25gaussians --device cpu [--iters N] [--rounds R]
+
+Both loops run the same networks, data and maths; they alternate in R rounds (so drift in machine
+speed hits both) and each round's rate is measured after a warm-up. Prints one line per round and
+ends with ``RESULT preset=P device=D wgangp_its=X plain_its=Y ratio=Z peak_mem_mb=M``.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from plain_loop import PlainWGANGP  # noqa: E402
+
+from wgangp.config import load_config  # noqa: E402
+from wgangp.train.loop import Trainer, resolve_device  # noqa: E402
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _rate(step, iters: int, device) -> float:
+    _sync(device)
+    t0 = time.perf_counter()
+    for _ in range(iters):
+        step()
+    _sync(device)
+    return iters / (time.perf_counter() - t0)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", default="toy-25gaussians")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--iters", type=int, default=100)
+    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--set", dest="overrides", action="append", default=[])
+    args = p.parse_args(argv)
+    cfg = load_config(args.preset, [f"device={args.device}", *args.overrides])
+    device = resolve_device(cfg.device)
+    ours, plain = Trainer(cfg), PlainWGANGP(cfg, device)
+    for _ in range(args.warmup):
+        ours.iteration()
+        plain.iteration()
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    rates = {"wgangp": [], "plain": []}
+    print(f"# {args.preset} on {device} ({torch.get_num_threads()} threads), torch {torch.__version__}, "
+          f"{args.iters} generator iterations per round")
+    for r in range(args.rounds):
+        rates["plain"].append(_rate(plain.iteration, args.iters, device))
+        rates["wgangp"].append(_rate(ours.iteration, args.iters, device))
+        print(f"round {r}: wgangp {rates['wgangp'][-1]:.2f} it/s, plain {rates['plain'][-1]:.2f} it/s, "
+              f"ratio {rates['wgangp'][-1] / rates['plain'][-1]:.3f}")
+    ours._log(None)   # drain the on-device statistics (one sync, outside the timed rounds)
+    w, pl = statistics.median(rates["wgangp"]), statistics.median(rates["plain"])
+    peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else float("nan")
+    print(f"RESULT preset={args.preset} device={device.type} wgangp_its={w:.2f} plain_its={pl:.2f} "
+          f"ratio={w / pl:.3f} peak_mem_mb={peak:.0f}")
+
+
+if __name__ == "__main__":
+    main()
