@@ -122,3 +122,18 @@ def test_corrupt_checkpoint(run_dir, tmp_path, capsys):
     _one_line_error(capsys, main(["eval", str(bad)]), "corrupt")
     _one_line_error(capsys, main(["train", "--out", str(bad), "--resume", "--quiet"]), "corrupt")
     assert len((bad / "checkpoint.pt").read_bytes()) == 500          # left as it was
+
+
+def test_nd_point_cloud_trains_samples_and_evaluates(tmp_path, capsys):
+    cloud = np.random.default_rng(0).normal(size=(500, 3)).astype(np.float32)
+    np.save(tmp_path / "cloud.npy", cloud)
+    out = tmp_path / "r"
+    assert main(["train", "toy-8gaussians", "--out", str(out), *TINY, "--set", "data.name=points",
+                 "--set", f"data.path={tmp_path / 'cloud.npy'}"]) == 0
+    assert (out / "training_curves.png").is_file() and not (out / "critic_surface.png").exists()  # 2-D only
+    capsys.readouterr()
+    assert main(["eval", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["modes_captured"] is None and result["w1"] > 0
+    assert main(["sample", str(out), "-n", "4", "-o", str(tmp_path / "s.npy")]) == 0
+    assert np.load(tmp_path / "s.npy").shape == (4, 3)
