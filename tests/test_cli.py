@@ -137,3 +137,17 @@ def test_nd_point_cloud_trains_samples_and_evaluates(tmp_path, capsys):
     assert result["modes_captured"] is None and result["w1"] > 0
     assert main(["sample", str(out), "-n", "4", "-o", str(tmp_path / "s.npy")]) == 0
     assert np.load(tmp_path / "s.npy").shape == (4, 3)
+
+
+def test_cuda_requested_without_a_gpu(tmp_path, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    _one_line_error(capsys, main(["train", "toy-8gaussians", "--out", str(tmp_path / "r"), "--set", "device=cuda"]),
+                    "no CUDA device is available")
+
+
+def test_sample_count_must_be_positive(run_dir, tmp_path, capsys):
+    _one_line_error(capsys, main(["sample", str(run_dir), "-n", "0", "-o", str(tmp_path / "s.npy")]), "-n must be")
+    _one_line_error(capsys, main(["sample", str(run_dir), "-n", "3", "-o", str(tmp_path / "s.txt")]), ".npy or .csv")

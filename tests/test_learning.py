@@ -1,4 +1,6 @@
 """Training must actually learn: a seeded short CPU run captures every mode of 8 Gaussians."""
+import pytest
+
 import wgangp
 
 
@@ -10,3 +12,12 @@ def test_short_seeded_run_on_8gaussians_captures_all_8_modes(tmp_path):
     assert m["modes_captured"] == 8, m
     assert m["high_quality"] > 0.3, m          # an untrained generator scores ~0 here
     assert m["w1"] < 0.2, m
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset, modes, hq", [("toy-25gaussians-fast", 25, 0.80), ("toy-8gaussians-fast", 8, 0.90)])
+def test_fast_presets_reach_the_quality_targets(tmp_path, preset, modes, hq):
+    # About 2.5 minutes each on 2 CPU cores: run with `pytest -m slow`.
+    run = wgangp.train(preset, tmp_path / "r", {"device": "cpu", "train.eval_every": 0}, progress=False)
+    m = wgangp.evaluate(run)
+    assert m["modes_captured"] == modes and m["high_quality"] >= hq, m

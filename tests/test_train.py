@@ -108,3 +108,22 @@ def test_sigkill_then_resume_is_bitwise_identical(tmp_path):
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     _assert_same_checkpoint(tmp_path / "a", tmp_path / "b")
+
+
+def test_sigint_stops_cleanly_with_a_checkpoint(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = tmp_path / "r"
+    proc = subprocess.Popen([sys.executable, "-m", "wgangp", "train", "toy-8gaussians", "--out", str(out), "--quiet",
+                             "--set", "model.hidden=32", "--set", "train.iterations=100000", "--set",
+                             "train.ckpt_every=100000", "--set", "train.log_every=10", "--set", "device=cpu"],
+                            env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    metrics = out / "metrics.jsonl"
+    while (not metrics.exists() or not metrics.read_text()) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "--resume" in err and "Traceback" not in err
+    step = load_checkpoint(out / "checkpoint.pt")["step"]      # saved on the way out, though ckpt_every is huge
+    assert 10 <= step < 100000
