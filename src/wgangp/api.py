@@ -38,19 +38,19 @@ class Run:
     step: int
     generator: torch.nn.Module
     critic: torch.nn.Module
-    data_dim: int
+    data_shape: tuple[int, ...]
     completed: bool = True
 
     @torch.no_grad()
     def sample(self, n: int, seed: int = 0, batch_size: int = 65_536) -> torch.Tensor:
-        """``n`` generated samples ``(n, data_dim)`` (float32, CPU), reproducible for a given ``seed``."""
+        """``n`` generated samples ``(n, *data_shape)`` (float32, CPU), reproducible for a given ``seed``."""
         device = next(self.generator.parameters()).device
         gen = torch.Generator(device).manual_seed(seed)
         self.generator.eval()
         out = [self.generator(torch.randn(min(batch_size, n - i), self.config.model.noise_dim,
                                           generator=gen, device=device)).float().cpu()
                for i in range(0, n, batch_size)]
-        return torch.cat(out) if out else torch.empty(0, self.data_dim)
+        return torch.cat(out) if out else torch.empty(0, *self.data_shape)
 
 
 def _reference(cfg: Config, n: int, seed: int) -> tuple[torch.Tensor, Any]:
@@ -72,14 +72,14 @@ def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED) -> dict:
 
 
 def _run_from_trainer(tr: Trainer, run_dir: Path | None, completed: bool) -> Run:
-    return Run(tr.cfg, run_dir, tr.step, tr.sample_generator(), tr.D, tr.source.dim, completed)
+    return Run(tr.cfg, run_dir, tr.step, tr.sample_generator(), tr.D, tuple(tr.source.shape), completed)
 
 
 def write_pictures(run: Run) -> list[Path]:
     """Write ``critic_surface.png`` (2-D data only) and ``training_curves.png`` into the run dir."""
     paths = []
     title = f"{run.config.name}, {run.step} generator iterations"
-    if run.data_dim == 2:
+    if run.data_shape == (2,):
         real, _ = _reference(run.config, 1000, EVAL_SEED + 1)
         paths.append(critic_surface(run.critic, real, run.sample(1000, seed=EVAL_SEED),
                                     run.run_dir / "critic_surface.png", title=title))
@@ -137,20 +137,15 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> Run:
     cfg = read_run_config(run_dir)
     state = load_checkpoint(run_dir / CKPT_NAME, map_location="cpu")
     dev = resolve_device(device)
-    data_dim = _data_dim(state)
-    g, d = build_networks(cfg.model, data_dim)
+    data_shape = tuple(int(s) for s in state["data_shape"])
+    g, d = build_networks(cfg.model, data_shape)
     try:
         g.load_state_dict(state["ema"] if state.get("ema") is not None else state["generator"])
         d.load_state_dict(state["critic"])
     except (RuntimeError, KeyError) as e:
         raise UserError(f"checkpoint in '{run_dir}' does not match its config.json ({str(e).splitlines()[0]})") from None
     completed = int(state["step"]) >= cfg.train.iterations
-    return Run(cfg, run_dir, int(state["step"]), g.to(dev).eval(), d.to(dev).eval(), data_dim, completed)
-
-
-def _data_dim(state: dict) -> int:
-    weights = [v for k, v in state["critic"].items() if k.endswith("weight")]
-    return int(weights[0].shape[1])
+    return Run(cfg, run_dir, int(state["step"]), g.to(dev).eval(), d.to(dev).eval(), data_shape, completed)
 
 
 def sample(run: Run | str | Path, n: int, seed: int = 0) -> torch.Tensor:

@@ -68,6 +68,7 @@ class PointSource:
         self.reshuffle = reshuffle
         self.gen = torch.Generator().manual_seed(seed)
         self.dim = dist.dim if dist is not None else points.shape[1]
+        self.shape = (self.dim,)
         self.cursor = 0
         if points is not None:
             self.order = torch.randperm(len(points), generator=self.gen)

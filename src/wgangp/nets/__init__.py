@@ -1,4 +1,4 @@
-"""Network registry: ``build_networks(cfg, data_dim)`` returns ``(generator, critic)``.
+"""Network registry: ``build_networks(cfg, data_shape)`` returns ``(generator, critic)``.
 
 Networks are plain ``nn.Module``s built from a small dataclass of sizes; no optimiser, device or
 logging lives here.
@@ -26,16 +26,21 @@ def list_networks() -> list[str]:
 
 
 @register("mlp")
-def _mlp(model_cfg, data_dim: int) -> tuple[nn.Module, nn.Module]:
+def _mlp(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    from wgangp.errors import UserError
+
+    if len(data_shape) != 1:
+        raise UserError(f"model.arch=mlp needs (N, D) point data; this data set has samples of shape {tuple(data_shape)}")
+    (data_dim,) = data_shape
     g = MLP(MLPSizes(model_cfg.noise_dim, data_dim, model_cfg.hidden, model_cfg.depth, model_cfg.activation))
     d = MLP(MLPSizes(data_dim, 1, model_cfg.hidden, model_cfg.depth, model_cfg.activation))
     return g, d
 
 
-def build_networks(model_cfg, data_dim: int) -> tuple[nn.Module, nn.Module]:
-    """Build ``(generator, critic)`` for data of ``data_dim`` features."""
+def build_networks(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """Build ``(generator, critic)`` for samples of shape ``data_shape`` (no batch dim)."""
     from wgangp.errors import UserError
 
     if model_cfg.arch not in _REGISTRY:
         raise UserError(f"unknown model.arch '{model_cfg.arch}'; registered: {', '.join(list_networks())}")
-    return _REGISTRY[model_cfg.arch](model_cfg, data_dim)
+    return _REGISTRY[model_cfg.arch](model_cfg, tuple(data_shape))

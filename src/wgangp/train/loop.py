@@ -47,7 +47,7 @@ class Trainer:
         self.device = resolve_device(cfg.device)
         torch.manual_seed(cfg.seed)
         self.source = build_source(cfg.data, cfg.seed)
-        self.G, self.D = build_networks(cfg.model, self.source.dim)
+        self.G, self.D = build_networks(cfg.model, self.source.shape)
         self.G.to(self.device)
         self.D.to(self.device)
         self.ema = EMA(self.G, cfg.train.ema) if cfg.train.ema > 0 else None
@@ -60,15 +60,12 @@ class Trainer:
         b, gb = cfg.data.batch_size, cfg.train.gen_batch_size or cfg.data.batch_size
         self.z_d = torch.empty(b, cfg.model.noise_dim, device=self.device)
         self.z_g = torch.empty(gb, cfg.model.noise_dim, device=self.device)
-        self.alpha = torch.empty(b, *([1] * len(self._data_shape())), device=self.device)
+        self.alpha = torch.empty(b, *([1] * len(self.source.shape)), device=self.device)
         self.step = 0
         self.train_seconds = 0.0
         self._stats = torch.zeros(4, device=self.device)   # sums of w, penalty, d_loss, g_loss
         self._stats_n = 0
         self._stop_signal: int | None = None
-
-    def _data_shape(self) -> tuple[int, ...]:
-        return (self.source.dim,)
 
     # ----- the step -----------------------------------------------------------------------
     def critic_step(self, real: torch.Tensor) -> None:
@@ -120,7 +117,7 @@ class Trainer:
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
         return {
-            "version": __version__, "step": self.step, "train_seconds": self.train_seconds,
+            "version": __version__, "step": self.step, "data_shape": list(self.source.shape), "train_seconds": self.train_seconds,
             "config": self.cfg.to_dict(), "generator": self.G.state_dict(), "critic": self.D.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "rng": rng,
