@@ -57,7 +57,7 @@ def test_points_from_npy_and_csv(tmp_path):
     np.savetxt(tmp_path / "p.csv", pts, delimiter=",", header="a,b,c", comments="")
     for name in ("p.npy", "p.csv"):
         src = build_source(DataConfig(name="points", path=str(tmp_path / name), batch_size=10), seed=0)
-        assert src.dim == 3 and src.sample_batch().shape == (10, 3)
+        assert src.shape == (3,) and src.sample_batch().shape == (10, 3)
 
 
 @pytest.mark.parametrize("content, fragment", [

@@ -52,3 +52,21 @@ def test_double_backward_builds_no_zero_branch():
         return n
 
     assert count(fast) < count(native)
+
+
+def test_leaky_relu_matches_torch_to_second_order():
+    from torch import nn
+
+    from wgangp.nets.layers import LeakyReLU
+
+    torch.manual_seed(1)
+    lin = nn.Linear(3, 16).double()
+    head = nn.Linear(16, 1).double()
+    x = torch.randn(32, 3, dtype=torch.float64, requires_grad=True)
+    grads = []
+    for act in (LeakyReLU(0.2), nn.LeakyReLU(0.2)):
+        (g,) = torch.autograd.grad(head(act(lin(x))).sum(), x, create_graph=True)
+        penalty = ((g.norm(dim=1) - 1) ** 2).mean()
+        grads.append(torch.autograd.grad(penalty, [lin.weight, head.weight]) + (g,))
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)

@@ -25,7 +25,7 @@ from wgangp.train.checkpoint import load_checkpoint
 from wgangp.train.logging import RunLogger, read_metrics, truncate_metrics
 from wgangp.train.loop import Trainer, resolve_device
 from wgangp.train.rundir import open_run_dir, read_run_config, write_run_config
-from wgangp.viz import critic_surface, training_curves
+from wgangp.viz import critic_surface, save_grid, training_curves
 
 EVAL_SEED = 12_345   # fixed noise / reference seeds: metrics at different steps are comparable
 
@@ -67,8 +67,9 @@ def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED) -> dict:
     reference, dist = _reference(run.config, n, seed + 1)
     samples = run.sample(n, seed=seed)
     centers = dist.centers if dist is not None else None
-    out = {"step": run.step, **toy_metrics(samples, reference, centers, dist.std if dist is not None else None)}
-    return out
+    # Images: W1 between flattened samples (FID/KID come with the image metrics).
+    return {"step": run.step, **toy_metrics(samples.flatten(1), reference.flatten(1), centers,
+                                            dist.std if dist is not None else None)}
 
 
 def _run_from_trainer(tr: Trainer, run_dir: Path | None, completed: bool) -> Run:
@@ -76,13 +77,15 @@ def _run_from_trainer(tr: Trainer, run_dir: Path | None, completed: bool) -> Run
 
 
 def write_pictures(run: Run) -> list[Path]:
-    """Write ``critic_surface.png`` (2-D data only) and ``training_curves.png`` into the run dir."""
+    """Write ``critic_surface.png`` (2-D data), ``samples.png`` (images) and ``training_curves.png``."""
     paths = []
     title = f"{run.config.name}, {run.step} generator iterations"
     if run.data_shape == (2,):
         real, _ = _reference(run.config, 1000, EVAL_SEED + 1)
         paths.append(critic_surface(run.critic, real, run.sample(1000, seed=EVAL_SEED),
                                     run.run_dir / "critic_surface.png", title=title))
+    if len(run.data_shape) == 3:
+        paths.append(save_grid(run.sample(100, seed=EVAL_SEED), run.run_dir / "samples.png", nrow=10))
     rows = read_metrics(run.run_dir)
     if rows:
         paths.append(training_curves(rows, run.run_dir / "training_curves.png", title=title))
@@ -155,18 +158,24 @@ def sample(run: Run | str | Path, n: int, seed: int = 0) -> torch.Tensor:
 
 
 def save_samples(x: torch.Tensor, path: str | Path) -> Path:
-    """Write samples to .npy or .csv (atomically)."""
+    """Write samples to .npy, .csv (points) or .png (an image grid), atomically."""
     import numpy as np
 
     path = Path(path)
-    if path.suffix not in (".npy", ".csv"):
-        raise UserError(f"output '{path}': use a .npy or .csv file name")
+    if path.suffix not in (".npy", ".csv", ".png"):
+        raise UserError(f"output '{path}': use a .npy, .csv or (for images) .png file name")
+    if (path.suffix == ".png" and x.dim() != 4) or (path.suffix == ".csv" and x.dim() != 2):
+        raise UserError(f"output '{path}': .png is for image runs, .csv for point runs (.npy for both)")
     if path.parent and not path.parent.exists():
         raise UserError(f"output directory '{path.parent}' does not exist")
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with open(tmp, "wb") as f:
-            if path.suffix == ".npy":
+            if path.suffix == ".png":
+                from torchvision.utils import save_image
+
+                save_image(x, f, format="png", nrow=max(1, int(len(x) ** 0.5)), normalize=True, value_range=(-1, 1))
+            elif path.suffix == ".npy":
                 np.save(f, x.numpy())
             else:
                 np.savetxt(f, x.numpy(), delimiter=",", fmt="%.7g")

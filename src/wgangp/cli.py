@@ -2,7 +2,7 @@
 
     wgangp list
     wgangp train PRESET_OR_CONFIG --out RUN_DIR [--set key=value ...] [--resume] [--dry-run]
-    wgangp sample RUN_DIR -n N -o FILE.npy|FILE.csv [--seed S]
+    wgangp sample RUN_DIR -n N -o FILE.npy|FILE.csv|GRID.png [--seed S]
     wgangp eval RUN_DIR [-n N] [--json]
 
 User errors print one line ``wgangp: error: ...`` on stderr and exit with status 2.
@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="write samples of a trained run")
     s.add_argument("run_dir")
     s.add_argument("-n", type=int, required=True, help="number of samples")
-    s.add_argument("-o", "--output", required=True, help="output .npy or .csv")
+    s.add_argument("-o", "--output", required=True, help="output .npy or .csv (points), .npy or .png grid (images)")
     s.add_argument("--seed", type=int, default=0)
     e = sub.add_parser("eval", help="print a run's metrics")
     e.add_argument("run_dir")

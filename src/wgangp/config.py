@@ -20,8 +20,10 @@ from wgangp.errors import UserError
 
 @dataclass
 class DataConfig:
-    name: str = "8gaussians"      # 8gaussians | 25gaussians | swissroll | points
-    path: str = ""                # .npy / .csv point cloud for name=points
+    name: str = "8gaussians"      # 8gaussians | 25gaussians | swissroll | points | mnist | fashion-mnist | cifar10 | images
+    path: str = ""                # points: .npy/.csv; images: .npz/.npy; mnist etc.: torchvision root or .npz
+    key: str = ""                 # array name inside an .npz (default: x_train, else the only 3-D/4-D array)
+    download: bool = False        # let torchvision download mnist / fashion-mnist / cifar10 into data.path
     batch_size: int = 256
 
 
@@ -32,6 +34,7 @@ class ModelConfig:
     hidden: int = 512
     depth: int = 3                # hidden layers in G and in the critic
     activation: str = "relu"      # relu (double backward written out) | relu-native (torch's)
+    dim: int = 64                 # base channel width of convolutional networks (DIM of the official code)
 
 
 @dataclass
@@ -83,7 +86,7 @@ class Config:
 
 
 CHOICES = {
-    "data.name": ("8gaussians", "25gaussians", "swissroll", "points"),
+    "data.name": ("8gaussians", "25gaussians", "swissroll", "points", "mnist", "fashion-mnist", "cifar10", "images"),
     "model.activation": ("relu", "relu-native"),
     "loss.name": ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"),
     "optim.name": ("adam", "rmsprop"),
@@ -186,7 +189,7 @@ def from_dict(d: dict[str, Any], source: str = "config") -> Config:
 
 def validate(cfg: Config) -> None:
     """Cross-field checks, with advice."""
-    positive = ["data.batch_size", "model.noise_dim", "model.hidden", "model.depth",
+    positive = ["data.batch_size", "model.noise_dim", "model.hidden", "model.depth", "model.dim",
                 "train.iterations", "train.n_critic", "train.log_every", "train.ckpt_every",
                 "train.eval_samples"]
     flat = cfg.flat()
@@ -202,6 +205,8 @@ def validate(cfg: Config) -> None:
         raise UserError(f"config key 'optim.lr' must be > 0, got {cfg.optim.lr}")
     if cfg.data.name == "points" and not cfg.data.path:
         raise UserError("data.name=points needs a file: add --set data.path=FILE.npy (or .csv) with one point per row")
+    if cfg.data.name == "images" and not cfg.data.path:
+        raise UserError("data.name=images needs data: add --set data.path=FILE.npz (or .npy) holding (N, H, W[, C]) or (N, C, H, W) images")
     if cfg.device not in ("auto", "cpu", "cuda") and not cfg.device.startswith("cuda:"):
         raise UserError(f"config key 'device' must be auto, cpu, cuda or cuda:N; got {cfg.device!r}")
 

@@ -67,8 +67,7 @@ class PointSource:
         self.points = points
         self.reshuffle = reshuffle
         self.gen = torch.Generator().manual_seed(seed)
-        self.dim = dist.dim if dist is not None else points.shape[1]
-        self.shape = (self.dim,)
+        self.shape = (dist.dim,) if dist is not None else tuple(points.shape[1:])   # one sample's shape
         self.cursor = 0
         if points is not None:
             self.order = torch.randperm(len(points), generator=self.gen)
@@ -144,6 +143,10 @@ def _read_csv(p: Path) -> np.ndarray:
 
 def build_source(data_cfg, seed: int) -> PointSource:
     """The training data source named by ``data.name`` (see the module docstring)."""
+    if data_cfg.name in ("mnist", "fashion-mnist", "cifar10", "images"):
+        from wgangp.data.images import build_image_source
+
+        return build_image_source(data_cfg, seed)
     if data_cfg.name == "points":
         points = load_points(data_cfg.path)
         if len(points) < data_cfg.batch_size:

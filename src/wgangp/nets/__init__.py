@@ -37,6 +37,18 @@ def _mlp(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     return g, d
 
 
+@register("dcgan-mnist")
+def _dcgan_mnist(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    from wgangp.errors import UserError
+    from wgangp.nets.dcgan import DCGANSizes, MNISTCritic, MNISTGenerator
+
+    if data_shape != (1, 28, 28):
+        raise UserError(f"model.arch=dcgan-mnist builds 1x28x28 images; this data set has samples of shape "
+                        f"{'x'.join(map(str, data_shape))}")
+    sizes = DCGANSizes(model_cfg.noise_dim, model_cfg.dim, model_cfg.activation)
+    return MNISTGenerator(sizes), MNISTCritic(sizes)
+
+
 def build_networks(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     """Build ``(generator, critic)`` for samples of shape ``data_shape`` (no batch dim)."""
     from wgangp.errors import UserError

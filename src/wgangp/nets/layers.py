@@ -29,6 +29,34 @@ class _ReLUFunction(torch.autograd.Function):
         return torch.ops.aten.threshold_backward(grad, y.detach(), 0)
 
 
+class _LeakyReLUFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, slope):
+        y = torch.nn.functional.leaky_relu(x, slope)
+        ctx.save_for_backward(y)
+        ctx.slope = slope
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        # sign(y) = sign(x) for slope > 0; same kernel as torch, on a detached output (see above).
+        return torch.ops.aten.leaky_relu_backward(grad, y.detach(), ctx.slope, True), None
+
+
+class LeakyReLU(nn.Module):
+    """Drop-in ``nn.LeakyReLU`` (slope > 0) with a lean double backward."""
+
+    def __init__(self, negative_slope: float = 0.2):
+        super().__init__()
+        if negative_slope <= 0:
+            raise ValueError("negative_slope must be > 0")
+        self.negative_slope = negative_slope
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _LeakyReLUFunction.apply(x, self.negative_slope)
+
+
 class ReLU(nn.Module):
     """Drop-in ``nn.ReLU`` with a lean double backward (for critics under a gradient penalty)."""
 
@@ -36,10 +64,10 @@ class ReLU(nn.Module):
         return _ReLUFunction.apply(x)
 
 
-def activation(name: str) -> nn.Module:
-    """``relu`` (lean double backward) or ``relu-native`` (``nn.ReLU``)."""
+def activation(name: str, leaky: float = 0.0) -> nn.Module:
+    """``relu`` (lean double backward) or ``relu-native`` (torch's); ``leaky > 0`` gives the leaky variant."""
     if name == "relu":
-        return ReLU()
+        return LeakyReLU(leaky) if leaky else ReLU()
     if name == "relu-native":
-        return nn.ReLU()
+        return nn.LeakyReLU(leaky) if leaky else nn.ReLU()
     raise ValueError(f"unknown activation {name!r}")

@@ -1,0 +1,68 @@
+"""Image data and the MNIST DCGAN: loading, layouts, errors, shapes, one tiny end-to-end run."""
+import numpy as np
+import pytest
+import torch
+
+from wgangp.cli import main
+from wgangp.config import DataConfig, load_config
+from wgangp.data import build_source
+from wgangp.errors import UserError
+from wgangp.nets import build_networks
+
+
+def _digits(n=64, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("layout", ["nhw-uint8", "nhwc-unit-float", "nchw-signed-float"])
+def test_image_arrays_load_in_any_layout_as_the_same_pixels(tmp_path, layout):
+    x = _digits()
+    arr = {"nhw-uint8": x, "nhwc-unit-float": x[..., None] / 255.0,
+           "nchw-signed-float": x[:, None] / 127.5 - 1.0}[layout]
+    np.savez(tmp_path / "d.npz", x_train=arr, y_train=np.zeros(len(x)))
+    src = build_source(DataConfig(name="images", path=str(tmp_path / "d.npz"), batch_size=64), seed=0)
+    assert src.shape == (1, 28, 28)
+    batch = src.sample_batch()
+    assert batch.dtype == torch.float32 and batch.min() >= -1 and batch.max() <= 1
+    expected = torch.from_numpy(x[:, None]).float() / 127.5 - 1
+    torch.testing.assert_close(batch.sort(0).values, expected.sort(0).values, atol=1 / 127.5, rtol=0)
+
+
+@pytest.mark.parametrize("arr, key, fragment", [
+    (np.zeros((10, 5)), "", "say which are the images"),
+    (np.zeros((10, 28, 28)), "images", "has no array 'images'"),
+    (np.full((10, 28, 28), 300.0), "x_train", "range over"),
+    (np.zeros((10, 5, 28, 28)), "x_train", "expected (N, H, W)"),
+])
+def test_bad_image_arrays_name_the_problem(tmp_path, arr, key, fragment):
+    np.savez(tmp_path / "d.npz", **({"x_train": arr} if key == "x_train" else {"a": arr}))
+    with pytest.raises(UserError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
+        build_source(DataConfig(name="images", path=str(tmp_path / "d.npz"), key=key, batch_size=2), seed=0)
+
+
+def test_mnist_offline_without_files_says_where_to_put_them(tmp_path):
+    with pytest.raises(UserError, match="mnist not found under.*data.download"):
+        build_source(DataConfig(name="mnist", path=str(tmp_path / "nothing"), batch_size=2), seed=0)
+
+
+def test_dcgan_mnist_shapes_and_wrong_data_shape():
+    cfg = load_config("mnist-dcgan", {"model.dim": 8})
+    g, d = build_networks(cfg.model, (1, 28, 28))
+    x = g(torch.randn(3, 128))
+    assert x.shape == (3, 1, 28, 28) and x.abs().max() <= 1
+    assert d(x).shape == (3, 1)
+    with pytest.raises(UserError, match="builds 1x28x28 images; this data set has samples of shape 3x32x32"):
+        build_networks(cfg.model, (3, 32, 32))
+
+
+def test_tiny_mnist_run_end_to_end(tmp_path, capsys):
+    np.savez(tmp_path / "mnist.npz", x_train=_digits(100))
+    out = tmp_path / "r"
+    assert main(["train", "mnist-dcgan", "--out", str(out), "--quiet", "--set", f"data.path={tmp_path / 'mnist.npz'}",
+                 "--set", "model.dim=4", "--set", "train.iterations=3", "--set", "train.eval_samples=50",
+                 "--set", "device=cpu"]) == 0
+    assert (out / "samples.png").is_file()
+    assert main(["sample", str(out), "-n", "16", "-o", str(tmp_path / "grid.png")]) == 0
+    assert (tmp_path / "grid.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["sample", str(out), "-n", "5", "-o", str(tmp_path / "x.npy")]) == 0
+    assert np.load(tmp_path / "x.npy").shape == (5, 1, 28, 28)
