@@ -66,3 +66,15 @@ def test_tiny_mnist_run_end_to_end(tmp_path, capsys):
     assert (tmp_path / "grid.png").read_bytes()[:4] == b"\x89PNG"
     assert main(["sample", str(out), "-n", "5", "-o", str(tmp_path / "x.npy")]) == 0
     assert np.load(tmp_path / "x.npy").shape == (5, 1, 28, 28)
+
+
+def test_cifar_resnet_shapes_and_critic_has_no_batch_coupling():
+    cfg = load_config("mnist-dcgan", {"model.arch": "resnet-cifar", "model.dim": 8})
+    g, d = build_networks(cfg.model, (3, 32, 32))
+    x = g(torch.randn(4, 128))
+    assert x.shape == (4, 3, 32, 32) and x.abs().max() <= 1
+    # Per-sample critic: scoring a sample alone or inside a batch gives the same value.
+    torch.testing.assert_close(d(x)[1:2], d(x[1:2]), rtol=1e-5, atol=1e-6)
+    assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in d.modules())
+    with pytest.raises(UserError, match="builds 3x32x32 images"):
+        build_networks(cfg.model, (1, 28, 28))

@@ -49,6 +49,18 @@ def _dcgan_mnist(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.
     return MNISTGenerator(sizes), MNISTCritic(sizes)
 
 
+@register("resnet-cifar")
+def _resnet_cifar(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    from wgangp.errors import UserError
+    from wgangp.nets.resnet import CIFARResNetCritic, CIFARResNetGenerator, ResNetSizes
+
+    if data_shape != (3, 32, 32):
+        raise UserError(f"model.arch=resnet-cifar builds 3x32x32 images; this data set has samples of shape "
+                        f"{'x'.join(map(str, data_shape))}")
+    sizes = ResNetSizes(model_cfg.noise_dim, model_cfg.dim, model_cfg.dim, model_cfg.activation)
+    return CIFARResNetGenerator(sizes), CIFARResNetCritic(sizes)
+
+
 def build_networks(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     """Build ``(generator, critic)`` for samples of shape ``data_shape`` (no batch dim)."""
     from wgangp.errors import UserError
