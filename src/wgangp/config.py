@@ -24,6 +24,7 @@ class DataConfig:
     path: str = ""                # points: .npy/.csv; images: .npz/.npy; mnist etc.: torchvision root or .npz
     key: str = ""                 # array name inside an .npz (default: x_train, else the only 3-D/4-D array)
     download: bool = False        # let torchvision download mnist / fashion-mnist / cifar10 into data.path
+    resolution: int = 0           # image folders: resize + centre-crop to this size (0 = native size)
     batch_size: int = 256
 
 
@@ -206,7 +207,9 @@ def validate(cfg: Config) -> None:
     if cfg.data.name == "points" and not cfg.data.path:
         raise UserError("data.name=points needs a file: add --set data.path=FILE.npy (or .csv) with one point per row")
     if cfg.data.name == "images" and not cfg.data.path:
-        raise UserError("data.name=images needs data: add --set data.path=FILE.npz (or .npy) holding (N, H, W[, C]) or (N, C, H, W) images")
+        raise UserError("data.name=images needs data: add --set data.path=DIR (an image folder), DIR.tar.gz, or FILE.npz/.npy")
+    if cfg.data.resolution < 0:
+        raise UserError(f"config key 'data.resolution' must be >= 0, got {cfg.data.resolution}")
     if cfg.device not in ("auto", "cpu", "cuda") and not cfg.device.startswith("cuda:"):
         raise UserError(f"config key 'device' must be auto, cpu, cuda or cuda:N; got {cfg.device!r}")
 

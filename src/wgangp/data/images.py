@@ -1,4 +1,5 @@
-"""Image data: MNIST / Fashion-MNIST / CIFAR-10 through torchvision, and image arrays in .npz/.npy.
+"""Image data: MNIST / Fashion-MNIST / CIFAR-10 through torchvision, image arrays in .npz/.npy,
+and image folders or .tar.gz archives of them (``wgangp.data.folder``).
 
 Images are kept in memory as uint8 ``(N, C, H, W)`` and turned into float32 in [-1, 1] one batch
 at a time. Arrays may be uint8 or float, ``(N, H, W)``, ``(N, H, W, C)`` or ``(N, C, H, W)``
@@ -106,10 +107,22 @@ def load_torchvision(name: str, root: str, download: bool) -> torch.Tensor:
     return as_nchw_uint8(data, name)
 
 
+def _has_image_files(path: Path) -> bool:
+    from wgangp.data.folder import EXTENSIONS
+
+    return path.is_dir() and any(p.suffix.lower() in EXTENSIONS for p in path.rglob("*"))
+
+
 def build_image_source(data_cfg, seed: int) -> ImageSource:
     """The image source for ``data.name`` in (mnist, fashion-mnist, cifar10, images)."""
-    if data_cfg.path.endswith((".npz", ".npy")) or data_cfg.name == "images":
+    path = Path(data_cfg.path) if data_cfg.path else None
+    if data_cfg.path.endswith((".npz", ".npy")):
         images = load_image_file(data_cfg.path, data_cfg.key)
+    elif data_cfg.name == "images" or (path is not None and (path.name.endswith((".tar.gz", ".tgz", ".tar"))
+                                                            or _has_image_files(path))):
+        from wgangp.data.folder import load_folder
+
+        images = load_folder(data_cfg.path, data_cfg.resolution)
     else:
         images = load_torchvision(data_cfg.name, data_cfg.path, data_cfg.download)
     if len(images) < data_cfg.batch_size:

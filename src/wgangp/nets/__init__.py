@@ -49,6 +49,18 @@ def _dcgan_mnist(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.
     return MNISTGenerator(sizes), MNISTCritic(sizes)
 
 
+@register("dcgan-cifar")
+def _dcgan_cifar(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    from wgangp.errors import UserError
+    from wgangp.nets.dcgan import CIFARCritic, CIFARGenerator, DCGANSizes
+
+    if data_shape != (3, 32, 32):
+        raise UserError(f"model.arch=dcgan-cifar builds 3x32x32 images; this data set has samples of shape "
+                        f"{'x'.join(map(str, data_shape))}")
+    sizes = DCGANSizes(model_cfg.noise_dim, model_cfg.dim, model_cfg.activation)
+    return CIFARGenerator(sizes), CIFARCritic(sizes)
+
+
 @register("resnet-cifar")
 def _resnet_cifar(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     from wgangp.errors import UserError

@@ -1,9 +1,13 @@
-"""The official WGAN-GP MNIST DCGAN (``gan_mnist.py``, DIM = 64), layer by layer.
+"""The official WGAN-GP DCGANs, layer by layer: MNIST (``gan_mnist.py``, DIM = 64) and CIFAR-10
+(``gan_cifar.py``, DIM = 128).
 
 Generator: ``z (128) -> Linear 4*4*4DIM -> ReLU -> (4DIM, 4, 4) -> Deconv5x5/2 2DIM -> ReLU ->
 crop to 7x7 -> Deconv5x5/2 DIM -> ReLU -> Deconv5x5/2 1 -> tanh``: ``(N, 128) -> (N, 1, 28, 28)``.
 Critic: ``Conv5x5/2 DIM -> LReLU(0.2) -> Conv5x5/2 2DIM -> LReLU -> Conv5x5/2 4DIM -> LReLU ->
 Linear -> 1``, no normalisation (the WGAN-GP mode of the official code).
+CIFAR-10: generator ``Linear 4*4*4DIM -> BN -> ReLU -> Deconv 2DIM -> BN -> ReLU -> Deconv DIM ->
+BN -> ReLU -> Deconv 3 -> tanh`` (N, 128) -> (N, 3, 32, 32); critic as MNIST's with 3 input
+channels (no normalisation in WGAN-GP mode).
 Initialisation as tflib: He-style uniform for (de)convolutions with the fan terms divided by the
 stride squared, Glorot uniform for linear layers, zero biases. One deliberate difference: pixels
 are in [-1, 1] here, so the generator ends in tanh where the official [0, 1] code has a sigmoid.
@@ -80,6 +84,37 @@ class MNISTCritic(nn.Module):
         super().__init__()
         self.net = nn.Sequential(
             conv(1, s.dim), activation(s.activation, 0.2),
+            conv(s.dim, 2 * s.dim), activation(s.activation, 0.2),
+            conv(2 * s.dim, 4 * s.dim), activation(s.activation, 0.2),
+            nn.Flatten(), linear(4 * 4 * 4 * s.dim, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class CIFARGenerator(nn.Module):
+    """``(N, noise_dim) -> (N, 3, 32, 32)`` in [-1, 1] (BatchNorm after every layer but the last)."""
+
+    def __init__(self, s: DCGANSizes):
+        super().__init__()
+        self.dim = s.dim
+        self.fc = linear(s.noise_dim, 4 * 4 * 4 * s.dim)
+        self.bn0 = nn.BatchNorm1d(4 * 4 * 4 * s.dim)
+        self.up = nn.Sequential(deconv(4 * s.dim, 2 * s.dim), nn.BatchNorm2d(2 * s.dim), nn.ReLU(),
+                                deconv(2 * s.dim, s.dim), nn.BatchNorm2d(s.dim), nn.ReLU(),
+                                deconv(s.dim, 3), nn.Tanh())
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.up(torch.relu(self.bn0(self.fc(z))).view(-1, 4 * self.dim, 4, 4))
+
+
+class CIFARCritic(nn.Module):
+    """``(N, 3, 32, 32) -> (N, 1)``."""
+
+    def __init__(self, s: DCGANSizes):
+        super().__init__()
+        self.net = nn.Sequential(
+            conv(3, s.dim), activation(s.activation, 0.2),
             conv(s.dim, 2 * s.dim), activation(s.activation, 0.2),
             conv(2 * s.dim, 4 * s.dim), activation(s.activation, 0.2),
             nn.Flatten(), linear(4 * 4 * 4 * s.dim, 1))

@@ -1,0 +1,129 @@
+"""Images from a folder (class sub-folders optional) or a .tar.gz of one, decoded once and cached.
+
+Any image PIL reads (.png, .jpg, .jpeg, .bmp, .webp, .gif, .tif) anywhere under the folder is
+used; if the folder (or the one folder it wraps) has a ``train`` sub-folder, only that is used
+(CIFAR-10-style exports). Images
+are converted to RGB (or grayscale when every image is), resized so the short side is
+``resolution`` and centre-cropped to ``resolution x resolution`` (``0`` keeps the native size,
+which must then be the same for all). Unreadable files are skipped and counted in a warning.
+A .tar.gz is unpacked safely (tarfile's ``data`` filter) into the cache directory first, and the
+decoded uint8 array is cached beside it, so the second run starts at once.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tarfile
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from wgangp.errors import UserError
+
+EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("WGANGP_CACHE", Path.home() / ".cache" / "wgangp"))
+
+
+def _key(path: Path, *extra) -> str:
+    st = path.stat()
+    return hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{extra}".encode()).hexdigest()[:16]
+
+
+def unpack_tar(path: Path) -> Path:
+    """Unpack ``path`` (.tar.gz / .tgz / .tar) once into the cache; return the folder."""
+    dest = cache_root() / "extracted" / f"{path.name.split('.')[0]}-{_key(path)}"
+    if dest.is_dir():
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".unpack-", dir=dest.parent))
+    try:
+        with tarfile.open(path) as tar:
+            tar.extractall(tmp, filter="data")
+        os.replace(tmp, dest)
+    except (tarfile.TarError, OSError, EOFError) as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UserError(f"cannot unpack '{path}' ({type(e).__name__}: {e}); is it a complete .tar.gz of images?") from None
+    return dest
+
+
+def _files(root: Path) -> list[Path]:
+    entries = [e for e in root.iterdir() if not e.name.startswith(".")]
+    while len(entries) == 1 and entries[0].is_dir() and entries[0].name != "train":   # a wrapping folder
+        root = entries[0]
+        entries = [e for e in root.iterdir() if not e.name.startswith(".")]
+    if (root / "train").is_dir():
+        root = root / "train"
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
+
+
+def _decode(path: Path, resolution: int):
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im.load()
+        gray = im.mode in ("L", "1", "I;16", "I")
+        im = im.convert("L" if gray else "RGB")
+        if resolution:
+            w, h = im.size
+            s = resolution / min(w, h)
+            im = im.resize((max(resolution, round(w * s)), max(resolution, round(h * s))), Image.BICUBIC)
+            w, h = im.size
+            left, top = (w - resolution) // 2, (h - resolution) // 2
+            im = im.crop((left, top, left + resolution, top + resolution))
+        return np.asarray(im), gray
+
+
+def load_folder(path: str, resolution: int = 0) -> torch.Tensor:
+    """uint8 ``(N, C, H, W)`` images from a folder or a .tar.gz of one."""
+    p = Path(path)
+    if not p.exists():
+        raise UserError(f"image folder '{path}' not found")
+    if p.is_file():
+        if not p.name.endswith((".tar.gz", ".tgz", ".tar")):
+            raise UserError(f"'{path}' is a file; give an image folder, a .tar.gz of one, or an .npz/.npy array")
+        p = unpack_tar(p)
+    files = _files(p)
+    if not files:
+        raise UserError(f"no images (.png, .jpg, ...) found under '{path}'")
+    newest = max(f.stat().st_mtime_ns for f in files)
+    cached = cache_root() / "decoded" / f"{_key(p, len(files), newest, resolution)}.npy"
+    if cached.is_file():
+        try:
+            return torch.from_numpy(np.load(cached, allow_pickle=False))
+        except (OSError, ValueError):
+            pass                                             # a damaged cache is rebuilt below
+    images, grays, bad = [], [], []
+    for f in files:
+        try:
+            arr, gray = _decode(f, resolution)
+        except Exception:                                    # PIL raises many types for broken files
+            bad.append(f)
+            continue
+        images.append(arr)
+        grays.append(gray)
+    if bad:
+        warnings.warn(f"skipped {len(bad)} unreadable image file(s) under '{path}', e.g. '{bad[0]}'", stacklevel=2)
+    if not images:
+        raise UserError(f"none of the {len(files)} image files under '{path}' could be read (e.g. '{bad[0]}')")
+    sizes = {a.shape[:2] for a in images}
+    if len(sizes) > 1:
+        raise UserError(f"images under '{path}' have {len(sizes)} different sizes (e.g. {sorted(sizes)[:3]}); "
+                        "set --set data.resolution=N to resize and centre-crop them to NxN")
+    if all(grays):
+        out = np.stack(images)[:, None]
+    else:
+        out = np.stack([a if a.ndim == 3 else np.repeat(a[..., None], 3, axis=2) for a in images]).transpose(0, 3, 1, 2)
+    out = np.ascontiguousarray(out)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        np.save(fh, out)
+    os.replace(tmp, cached)
+    return torch.from_numpy(out)
