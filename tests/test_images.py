@@ -78,3 +78,29 @@ def test_cifar_resnet_shapes_and_critic_has_no_batch_coupling():
     assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in d.modules())
     with pytest.raises(UserError, match="builds 3x32x32 images"):
         build_networks(cfg.model, (1, 28, 28))
+
+
+def test_eval_fid_kid_with_a_torchscript_feature_net_and_cached_real_stats(tmp_path, capsys, monkeypatch):
+    import json
+
+    monkeypatch.setenv("WGANGP_CACHE", str(tmp_path / "cache"))
+    net = torch.jit.script(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(),
+                                               torch.nn.AdaptiveAvgPool2d(2), torch.nn.Flatten()))
+    net.save(str(tmp_path / "feat.pt"))
+    np.savez(tmp_path / "mnist.npz", x_train=_digits(100))
+    out = tmp_path / "r"
+    assert main(["train", "mnist-dcgan", "--out", str(out), "--quiet", "--set", f"data.path={tmp_path / 'mnist.npz'}",
+                 "--set", "model.dim=4", "--set", "train.iterations=2", "--set", "train.eval_samples=60",
+                 "--set", "device=cpu"]) == 0
+    capsys.readouterr()
+    argv = ["eval", str(out), "--json", "--metrics", "fid,kid", "--feature-net", str(tmp_path / "feat.pt"), "-n", "60"]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["fid"] > 0 and "kid_mean" in result and "kid_std" in result
+    assert main(["eval", str(out), "--json", "--metrics", "fid", "--feature-net", str(tmp_path / "feat.pt"),
+                 "-n", "60"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["fid"] == pytest.approx(result["fid"], rel=1e-9)        # same samples, cached real stats
+    assert len(list((tmp_path / "cache" / "fid-stats").iterdir())) == 1
+    assert main(["eval", str(out), "--metrics", "fid", "--feature-net", str(tmp_path / "missing.pt")]) == 2
+    assert "feature net file not found" in capsys.readouterr().err

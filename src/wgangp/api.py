@@ -59,17 +59,61 @@ def _reference(cfg: Config, n: int, seed: int) -> tuple[torch.Tensor, Any]:
     return source.fresh(n, seed), dist
 
 
-def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED) -> dict:
-    """Toy metrics of ``run``: ``modes_captured``, ``n_modes``, ``high_quality`` (fraction), ``w1``."""
+def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED, metrics: str | list[str] | None = None,
+             feature_net: str | torch.nn.Module | None = None, feature_weights: str | None = None) -> dict:
+    """Metrics of ``run`` on ``n`` samples against as many true samples.
+
+    Point data: ``modes_captured``, ``n_modes``, ``high_quality`` (fraction), ``w1``. Images: ``w1``
+    between flattened samples, plus ``metrics`` (``"fid,kid,is"``; default ``train.eval_metrics``)
+    with ``feature_net`` (a TorchScript path or module; default ``train.feature_net``, else the
+    standard Inception, which needs internet or ``feature_weights``).
+    """
     n = n or run.config.train.eval_samples
     if n < 2:
         raise UserError(f"evaluation needs at least 2 samples, got {n}")
     reference, dist = _reference(run.config, n, seed + 1)
     samples = run.sample(n, seed=seed)
+    metrics = run.config.train.eval_metrics if metrics is None else metrics
+    names = [m.strip() for m in (metrics.split(",") if isinstance(metrics, str) else metrics) if m.strip()]
+    extra = {}
+    if names:
+        if len(run.data_shape) != 3:
+            raise UserError(f"metrics {', '.join(names)} are for image runs; this run has samples of shape {run.data_shape}")
+        extra = _image_metrics(run, samples, reference, names, feature_net or run.config.train.feature_net or None,
+                               feature_weights)
     centers = dist.centers if dist is not None else None
     # Images: W1 between flattened samples (FID/KID come with the image metrics).
     return {"step": run.step, **toy_metrics(samples.flatten(1), reference.flatten(1), centers,
-                                            dist.std if dist is not None else None)}
+                                            dist.std if dist is not None else None), **extra}
+
+
+def _image_metrics(run: Run, samples: torch.Tensor, reference: torch.Tensor, names: list[str], feature_net,
+                   feature_weights) -> dict:
+    """FID / KID / IS of ``samples`` against ``reference`` real images; real FID statistics cached."""
+    from wgangp.data.folder import cache_root
+    from wgangp.metrics.features import as_feature_net, load_standard_inception
+    from wgangp.metrics.fid import cached_stats, feature_stats
+    from wgangp.metrics.images import compute_image_metrics, extract_features
+
+    unknown = set(names) - {"fid", "kid", "is"}
+    if unknown:
+        raise UserError(f"unknown metric(s) {', '.join(sorted(unknown))}; choose from fid, kid, is")
+    out = {}
+    fk = [m for m in names if m in ("fid", "kid")]
+    if fk:
+        net = as_feature_net(feature_net, weights_path=feature_weights)
+        cfg = run.config
+        key = {"data": cfg.data.name, "path": str(Path(cfg.data.path).resolve()) if cfg.data.path else "",
+               "key": cfg.data.key, "resolution": cfg.data.resolution, "shape": list(run.data_shape),
+               "net": getattr(net, "net_id", type(net).__name__), "n": len(reference), "seed": cfg.seed}
+        real = (reference if "kid" in fk else
+                cached_stats(key, lambda: feature_stats(extract_features(reference, net)), cache_root() / "fid-stats"))
+        out.update(compute_image_metrics(samples, real, net, metrics=tuple(fk)))
+    if "is" in names:
+        classifier = load_standard_inception(feature_weights, output="logits_unbiased")
+        out.update(compute_image_metrics(samples, reference, classifier, metrics=("is",), classifier=classifier))
+    out.pop("n_fake", None)
+    return out
 
 
 def _run_from_trainer(tr: Trainer, run_dir: Path | None, completed: bool) -> Run:

@@ -3,7 +3,7 @@
     wgangp list
     wgangp train PRESET_OR_CONFIG --out RUN_DIR [--set key=value ...] [--resume] [--dry-run]
     wgangp sample RUN_DIR -n N -o FILE.npy|FILE.csv|GRID.png [--seed S]
-    wgangp eval RUN_DIR [-n N] [--json]
+    wgangp eval RUN_DIR [-n N] [--json] [--metrics fid,kid,is] [--feature-net PATH] [--feature-weights PATH]
 
 User errors print one line ``wgangp: error: ...`` on stderr and exit with status 2.
 """
@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("run_dir")
     e.add_argument("-n", type=int, default=None, help="samples to evaluate (default: train.eval_samples)")
     e.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    e.add_argument("--metrics", default=None, help="image runs: comma list of fid,kid,is (default: train.eval_metrics)")
+    e.add_argument("--feature-net", default=None, help="TorchScript feature network for FID/KID (e.g. a pool3 Inception)")
+    e.add_argument("--feature-weights", default=None, help="local copy of the standard Inception weights (torch-fidelity)")
     return p
 
 
@@ -101,7 +104,8 @@ def _cmd_sample(args) -> int:
 def _cmd_eval(args) -> int:
     from wgangp import api
 
-    result = api.evaluate(api.load_run(args.run_dir), n=args.n)
+    result = api.evaluate(api.load_run(args.run_dir), n=args.n, metrics=args.metrics, feature_net=args.feature_net,
+                          feature_weights=args.feature_weights)
     if args.json:
         print(json.dumps(result))
     else:

@@ -64,6 +64,8 @@ class TrainConfig:
     ckpt_every: int = 1000
     eval_every: int = 0           # evaluate toy metrics every N iterations; 0 = only at the end
     eval_samples: int = 2500
+    eval_metrics: str = ""        # images: comma list of fid,kid,is computed at every evaluation
+    feature_net: str = ""         # images: TorchScript feature net for FID/KID ("" = standard Inception)
 
 
 @dataclass
@@ -208,6 +210,9 @@ def validate(cfg: Config) -> None:
         raise UserError("data.name=points needs a file: add --set data.path=FILE.npy (or .csv) with one point per row")
     if cfg.data.name == "images" and not cfg.data.path:
         raise UserError("data.name=images needs data: add --set data.path=DIR (an image folder), DIR.tar.gz, or FILE.npz/.npy")
+    bad = {m.strip() for m in cfg.train.eval_metrics.split(",") if m.strip()} - {"fid", "kid", "is"}
+    if bad:
+        raise UserError(f"config key 'train.eval_metrics' takes a comma list of fid, kid, is; got {', '.join(sorted(bad))}")
     if cfg.data.resolution < 0:
         raise UserError(f"config key 'data.resolution' must be >= 0, got {cfg.data.resolution}")
     if cfg.device not in ("auto", "cpu", "cuda") and not cfg.device.startswith("cuda:"):
