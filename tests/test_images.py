@@ -104,3 +104,42 @@ def test_eval_fid_kid_with_a_torchscript_feature_net_and_cached_real_stats(tmp_p
     assert len(list((tmp_path / "cache" / "fid-stats").iterdir())) == 1
     assert main(["eval", str(out), "--metrics", "fid", "--feature-net", str(tmp_path / "missing.pt")]) == 2
     assert "feature net file not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("arch", ["resnet-64", "dcgan-64"])
+def test_64x64_networks_shapes_and_per_sample_critic(arch):
+    cfg = load_config("imagefolder-64-resnet", {"data.path": "x", "model.arch": arch, "model.dim": 4})
+    g, d = build_networks(cfg.model, (3, 64, 64))
+    x = g(torch.randn(3, 128))
+    assert x.shape == (3, 3, 64, 64) and x.abs().max() <= 1
+    torch.testing.assert_close(d(x)[2:3], d(x[2:3]), rtol=1e-5, atol=1e-6)   # LayerNorm, not BatchNorm
+    assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in d.modules())
+    with pytest.raises(UserError, match="builds 3x64x64 images.*data.resolution=64"):
+        build_networks(cfg.model, (3, 32, 32))
+
+
+def test_channel_layer_norm_normalises_each_sample_over_c_h_w():
+    from wgangp.nets.resnet64 import ChannelLayerNorm
+
+    ln = ChannelLayerNorm(3)
+    with torch.no_grad():
+        ln.weight.copy_(torch.tensor([1.0, 2.0, 3.0]).view(3, 1, 1))
+        ln.bias.copy_(torch.tensor([0.0, -1.0, 1.0]).view(3, 1, 1))
+    x = torch.randn(2, 3, 5, 5) * 4 + 7
+    flat = x.flatten(1)
+    norm = ((flat - flat.mean(1, keepdim=True)) / torch.sqrt(flat.var(1, unbiased=False, keepdim=True) + 1e-5))
+    expected = norm.view_as(x) * ln.weight + ln.bias
+    torch.testing.assert_close(ln(x), expected)
+
+
+def test_dequantized_pixels_fill_each_8_bit_bin(tmp_path):
+    x = _digits(64)
+    np.savez(tmp_path / "d.npz", x_train=x)
+    src = build_source(DataConfig(name="images", path=str(tmp_path / "d.npz"), batch_size=64, dequantize=True), seed=0)
+    b = src.sample_batch()
+    base = torch.from_numpy(x[:, None]).float() / 128 - 1
+    lo = base.flatten(1).sort(0).values
+    got = b.flatten(1).sort(0).values
+    # every value lies in its bin [x/128 - 1, x/128 - 1 + 1/128) and is not on the grid
+    assert ((got - lo) >= 0).all() and ((got - lo) < 1 / 128).all()
+    assert (b * 128 != torch.round(b * 128)).float().mean() > 0.99

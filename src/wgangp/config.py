@@ -25,6 +25,7 @@ class DataConfig:
     key: str = ""                 # array name inside an .npz (default: x_train, else the only 3-D/4-D array)
     download: bool = False        # let torchvision download mnist / fashion-mnist / cifar10 into data.path
     resolution: int = 0           # image folders: resize + centre-crop to this size (0 = native size)
+    dequantize: bool = False      # images: x/128 - 1 + U(0, 1/128) per pixel, as the official CIFAR ResNet
     batch_size: int = 256
 
 
@@ -176,8 +177,9 @@ def set_key(cfg: Config, key: str, value: Any) -> None:
                 raise UserError(f"unknown config key '{key}': '{'.'.join(parts[:i + 1])}' is a value, not a section")
 
 
-def from_dict(d: dict[str, Any], source: str = "config") -> Config:
-    """Build a Config from a nested dict (TOML preset, JSON run config), type-checking each key."""
+def from_dict(d: dict[str, Any], source: str = "config", check: bool = True) -> Config:
+    """Build a Config from a nested dict (TOML preset, JSON run config), type-checking each key;
+    ``check=False`` defers the cross-field checks (a preset may await ``--set data.path=...``)."""
     if not isinstance(d, dict):
         raise UserError(f"{source}: expected a table of settings")
     cfg = Config()
@@ -186,7 +188,8 @@ def from_dict(d: dict[str, Any], source: str = "config") -> Config:
             set_key(cfg, key, value)
         except UserError as e:
             raise UserError(f"{source}: {e}") from None
-    validate(cfg)
+    if check:
+        validate(cfg)
     return cfg
 
 
@@ -248,7 +251,7 @@ def load_config(preset_or_path: str | Path, overrides: list[str] | dict[str, Any
             raise UserError(f"unknown preset '{name}'; run 'wgangp list' to see them ({', '.join(presets)}), or pass a .toml config file")
         d = tomllib.loads(resources.files("wgangp.presets").joinpath(f"{name}.toml").read_text())
         d["name"] = name
-    cfg = from_dict(d, source=name)
+    cfg = from_dict(d, source=name, check=False)
     items = overrides.items() if isinstance(overrides, dict) else [_split(o) for o in overrides or []]
     for key, value in items:
         set_key(cfg, key, value)

@@ -24,10 +24,21 @@ def to_unit_range(x: torch.Tensor) -> torch.Tensor:
 
 
 class ImageSource(PointSource):
-    """Batches of float ``(B, C, H, W)`` images in [-1, 1] from a uint8 array held in memory."""
+    """Batches of float ``(B, C, H, W)`` images in [-1, 1] from a uint8 array held in memory.
+
+    ``dequantize``: ``x/128 - 1 + U(0, 1/128)`` as ``gan_cifar_resnet.py`` (uniform noise filling
+    each 8-bit bin), drawn from the source's own generator so resumes stay exact.
+    """
+
+    def __init__(self, *args, dequantize: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dequantize = dequantize
 
     def sample_batch(self) -> torch.Tensor:
-        return to_unit_range(super().sample_batch())
+        x = super().sample_batch()
+        if self.dequantize:
+            return x.float().div_(128.0).sub_(1.0).add_(torch.rand(x.shape, generator=self.gen).div_(128.0))
+        return to_unit_range(x)
 
     def fresh(self, n: int, seed: int) -> torch.Tensor:
         return to_unit_range(super().fresh(n, seed))
@@ -127,4 +138,4 @@ def build_image_source(data_cfg, seed: int) -> ImageSource:
         images = load_torchvision(data_cfg.name, data_cfg.path, data_cfg.download)
     if len(images) < data_cfg.batch_size:
         raise UserError(f"{len(images)} images is fewer than data.batch_size={data_cfg.batch_size}; lower it with --set data.batch_size=N")
-    return ImageSource(data_cfg.batch_size, seed, points=images)
+    return ImageSource(data_cfg.batch_size, seed, points=images, dequantize=data_cfg.dequantize)

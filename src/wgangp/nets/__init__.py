@@ -73,6 +73,23 @@ def _resnet_cifar(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn
     return CIFARResNetGenerator(sizes), CIFARResNetCritic(sizes)
 
 
+def _register_64(name: str, gen_cls: str, critic_cls: str) -> None:
+    @register(name)
+    def _build(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+        from wgangp.errors import UserError
+        from wgangp.nets import resnet64
+
+        if data_shape != (3, 64, 64):
+            raise UserError(f"model.arch={name} builds 3x64x64 images; this data set has samples of shape "
+                            f"{'x'.join(map(str, data_shape))} (set data.resolution=64 for an image folder)")
+        sizes = resnet64.Sizes64(model_cfg.noise_dim, model_cfg.dim, model_cfg.activation)
+        return getattr(resnet64, gen_cls)(sizes), getattr(resnet64, critic_cls)(sizes)
+
+
+_register_64("resnet-64", "GoodGenerator", "GoodCritic")
+_register_64("dcgan-64", "DCGAN64Generator", "DCGAN64Critic")
+
+
 def build_networks(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     """Build ``(generator, critic)`` for samples of shape ``data_shape`` (no batch dim)."""
     from wgangp.errors import UserError
