@@ -143,3 +143,20 @@ def test_dequantized_pixels_fill_each_8_bit_bin(tmp_path):
     # every value lies in its bin [x/128 - 1, x/128 - 1 + 1/128) and is not on the grid
     assert ((got - lo) >= 0).all() and ((got - lo) < 1 / 128).all()
     assert (b * 128 != torch.round(b * 128)).float().mean() > 0.99
+
+
+def test_fid_is_logged_during_training(tmp_path, monkeypatch):
+    import wgangp
+    from wgangp.train.logging import read_metrics
+
+    monkeypatch.setenv("WGANGP_CACHE", str(tmp_path / "cache"))
+    net = torch.jit.script(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(2),
+                                               torch.nn.Flatten()))
+    net.save(str(tmp_path / "feat.pt"))
+    np.savez(tmp_path / "mnist.npz", x_train=_digits(100))
+    wgangp.train("mnist-dcgan", tmp_path / "r", {"data.path": str(tmp_path / "mnist.npz"), "model.dim": 4,
+                                                 "train.iterations": 4, "train.eval_every": 2, "train.eval_samples": 40,
+                                                 "train.eval_metrics": "fid", "train.feature_net": str(tmp_path / "feat.pt"),
+                                                 "device": "cpu"}, progress=False)
+    evals = [r for r in read_metrics(tmp_path / "r") if r["kind"] == "eval"]
+    assert [r["step"] for r in evals] == [2, 4] and all(r["fid"] > 0 for r in evals)
