@@ -95,10 +95,18 @@ def _image_metrics(run: Run, samples: torch.Tensor, reference: torch.Tensor, nam
     from wgangp.metrics.fid import cached_stats, feature_stats
     from wgangp.metrics.images import compute_image_metrics, extract_features
 
-    unknown = set(names) - {"fid", "kid", "is"}
+    unknown = set(names) - {"fid", "kid", "is", "coverage"}
     if unknown:
-        raise UserError(f"unknown metric(s) {', '.join(sorted(unknown))}; choose from fid, kid, is")
+        raise UserError(f"unknown metric(s) {', '.join(sorted(unknown))}; choose from fid, kid, is, coverage")
     out = {}
+    if "coverage" in names:
+        from wgangp.metrics.classifier import class_coverage
+
+        net = as_feature_net(feature_net, weights_path=feature_weights)
+        if not hasattr(net, "logits"):
+            raise UserError("metric 'coverage' needs --feature-net CLASSIFIER.pt made with 'wgangp classifier'")
+        with torch.no_grad():
+            out.update(class_coverage(torch.cat([net.logits(samples[i:i + 500]) for i in range(0, len(samples), 500)])))
     fk = [m for m in names if m in ("fid", "kid")]
     if fk:
         net = as_feature_net(feature_net, weights_path=feature_weights)
@@ -235,4 +243,32 @@ def _write_json(path: Path, obj: dict) -> None:
     os.replace(tmp, path)
 
 
-__all__ = ["Run", "train", "load_run", "sample", "evaluate", "save_samples", "write_pictures", "toy_distribution"]
+def train_classifier(data_path: str | Path, out: str | Path, epochs: int = 2, seed: int = 0) -> dict:
+    """Train the in-project classifier on an .npz with ``x_train``/``y_train`` (and, if present,
+    ``x_test``/``y_test`` for its accuracy); save it as a TorchScript feature net at ``out``."""
+    import numpy as np
+
+    from wgangp.data.images import as_nchw_uint8
+    from wgangp.metrics.classifier import accuracy, save_classifier
+    from wgangp.metrics.classifier import train_classifier as fit
+
+    path = Path(data_path)
+    if path.suffix != ".npz" or not path.is_file():
+        raise UserError(f"classifier data '{data_path}' must be an existing .npz holding x_train and y_train")
+    with np.load(path, allow_pickle=False) as npz:
+        if "x_train" not in npz.files or "y_train" not in npz.files:
+            raise UserError(f"'{data_path}' holds {', '.join(npz.files)}; the classifier needs x_train and y_train")
+        x, y = as_nchw_uint8(npz["x_train"], str(path)), torch.from_numpy(npz["y_train"].astype("int64"))
+        test = ((as_nchw_uint8(npz["x_test"], str(path)), torch.from_numpy(npz["y_test"].astype("int64")))
+                if "x_test" in npz.files and "y_test" in npz.files else None)
+    if y.min() < 0:
+        raise UserError(f"labels in '{data_path}' must be 0..K-1, found {int(y.min())}")
+    model = fit(x, y, epochs=epochs, seed=seed)
+    result = {"n_train": len(x), "n_classes": int(y.max()) + 1,
+              "test_accuracy": accuracy(model, *test) if test is not None else None}
+    save_classifier(model, out, x.shape[-1], info=result)
+    return result
+
+
+__all__ = ["Run", "train", "load_run", "sample", "evaluate", "save_samples", "write_pictures", "toy_distribution",
+           "train_classifier"]

@@ -3,6 +3,7 @@
     wgangp list
     wgangp train PRESET_OR_CONFIG --out RUN_DIR [--set key=value ...] [--resume] [--dry-run]
     wgangp sample RUN_DIR -n N -o FILE.npy|FILE.csv|GRID.png [--seed S]
+    wgangp classifier DATA.npz --out CLF.pt [--epochs N]
     wgangp eval RUN_DIR [-n N] [--json] [--metrics fid,kid,is] [--feature-net PATH] [--feature-weights PATH]
 
 User errors print one line ``wgangp: error: ...`` on stderr and exit with status 2.
@@ -42,10 +43,27 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("run_dir")
     e.add_argument("-n", type=int, default=None, help="samples to evaluate (default: train.eval_samples)")
     e.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    e.add_argument("--metrics", default=None, help="image runs: comma list of fid,kid,is (default: train.eval_metrics)")
+    e.add_argument("--metrics", default=None, help="image runs: comma list of fid,kid,is,coverage (default: train.eval_metrics)")
     e.add_argument("--feature-net", default=None, help="TorchScript feature network for FID/KID (e.g. a pool3 Inception)")
     e.add_argument("--feature-weights", default=None, help="local copy of the standard Inception weights (torch-fidelity)")
+    c = sub.add_parser("classifier", help="train the small domain classifier used as a feature net")
+    c.add_argument("data", help=".npz with x_train, y_train (x_test, y_test for the accuracy)")
+    c.add_argument("--out", required=True, help="output TorchScript file, usable as --feature-net")
+    c.add_argument("--epochs", type=int, default=2)
+    c.add_argument("--seed", type=int, default=0)
     return p
+
+
+def _cmd_classifier(args) -> int:
+    from wgangp import api
+
+    if args.epochs <= 0:
+        raise UserError(f"--epochs must be positive, got {args.epochs}")
+    result = api.train_classifier(args.data, args.out, epochs=args.epochs, seed=args.seed)
+    acc = result["test_accuracy"]
+    print(f"wrote {args.out}: {result['n_classes']} classes, {result['n_train']} training images"
+          + (f", test accuracy {acc:.2%}" if acc is not None else ""))
+    return 0
 
 
 def _cmd_list(args) -> int:
@@ -117,7 +135,9 @@ def _cmd_eval(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        return {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "eval": _cmd_eval}[args.cmd](args)
+        commands = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "eval": _cmd_eval,
+                    "classifier": _cmd_classifier}
+        return commands[args.cmd](args)
     except UserError as e:
         print(f"wgangp: error: {e}", file=sys.stderr)
         return 2

@@ -213,9 +213,9 @@ def validate(cfg: Config) -> None:
         raise UserError("data.name=points needs a file: add --set data.path=FILE.npy (or .csv) with one point per row")
     if cfg.data.name == "images" and not cfg.data.path:
         raise UserError("data.name=images needs data: add --set data.path=DIR (an image folder), DIR.tar.gz, or FILE.npz/.npy")
-    bad = {m.strip() for m in cfg.train.eval_metrics.split(",") if m.strip()} - {"fid", "kid", "is"}
+    bad = {m.strip() for m in cfg.train.eval_metrics.split(",") if m.strip()} - {"fid", "kid", "is", "coverage"}
     if bad:
-        raise UserError(f"config key 'train.eval_metrics' takes a comma list of fid, kid, is; got {', '.join(sorted(bad))}")
+        raise UserError(f"config key 'train.eval_metrics' takes a comma list of fid, kid, is, coverage; got {', '.join(sorted(bad))}")
     if cfg.data.resolution < 0:
         raise UserError(f"config key 'data.resolution' must be >= 0, got {cfg.data.resolution}")
     if cfg.device not in ("auto", "cpu", "cuda") and not cfg.device.startswith("cuda:"):

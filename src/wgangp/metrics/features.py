@@ -64,6 +64,16 @@ class ResizedFeatureNet(nn.Module):
             x = (x + 1.0) * (127.5 / 128.0) - 1.0
         return self.net(x).flatten(1).float()
 
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Class scores, for feature nets that have them (wgangp classifiers)."""
+        if not hasattr(self.net, "logits"):
+            raise UserError("this feature net has no class logits; class coverage needs a classifier made with "
+                            "'wgangp classifier'")
+        x = _to_rgb(x).float()
+        if x.shape[-2:] != (self.input_size, self.input_size):
+            x = F.interpolate(x, size=(self.input_size, self.input_size), mode="bilinear", align_corners=False)
+        return self.net.logits(x).float()
+
 
 def load_feature_net(path: str | Path, device: str | torch.device = "cpu", input_size: int = 299,
                      convention: str = "tf") -> ResizedFeatureNet:
@@ -78,7 +88,13 @@ def load_feature_net(path: str | Path, device: str | torch.device = "cpu", input
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)     # torch.jit.load's deprecation note
-            net = torch.jit.load(str(path), map_location=device)
+            extra = {"wgangp.json": ""}
+            net = torch.jit.load(str(path), map_location=device, _extra_files=extra)
+        if extra["wgangp.json"]:               # a wgangp classifier carries its own input size / scaling
+            import json
+
+            meta = json.loads(extra["wgangp.json"])
+            input_size, convention = int(meta["input_size"]), meta["convention"]
     except (RuntimeError, ValueError) as e:
         raise UserError(f"{path} is not a TorchScript network ({str(e).splitlines()[0]}); save one "
                         f"with torch.jit.script(model).save(path), or pass --feature-weights for "
