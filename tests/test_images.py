@@ -114,7 +114,7 @@ def test_64x64_networks_shapes_and_per_sample_critic(arch):
     assert x.shape == (3, 3, 64, 64) and x.abs().max() <= 1
     torch.testing.assert_close(d(x)[2:3], d(x[2:3]), rtol=1e-5, atol=1e-6)   # LayerNorm, not BatchNorm
     assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in d.modules())
-    with pytest.raises(UserError, match="builds 3x64x64 images.*data.resolution=64"):
+    with pytest.raises(UserError, match="builds 3x64x64 images.*data.resolution"):
         build_networks(cfg.model, (3, 32, 32))
 
 

@@ -37,57 +37,35 @@ def _mlp(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     return g, d
 
 
-@register("dcgan-mnist")
-def _dcgan_mnist(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
-    from wgangp.errors import UserError
-    from wgangp.nets.dcgan import DCGANSizes, MNISTCritic, MNISTGenerator
-
-    if data_shape != (1, 28, 28):
-        raise UserError(f"model.arch=dcgan-mnist builds 1x28x28 images; this data set has samples of shape "
-                        f"{'x'.join(map(str, data_shape))}")
-    sizes = DCGANSizes(model_cfg.noise_dim, model_cfg.dim, model_cfg.activation)
-    return MNISTGenerator(sizes), MNISTCritic(sizes)
+# name -> (module, generator class, critic class, critic kwargs, the sample shape it builds)
+_IMAGE_NETS = {
+    "dcgan-mnist": ("dcgan", "MNISTGenerator", "DCGANCritic", {"in_channels": 1, "size": 28}, (1, 28, 28)),
+    "dcgan-cifar": ("dcgan", "CIFARGenerator", "DCGANCritic", {"in_channels": 3, "size": 32}, (3, 32, 32)),
+    "resnet-cifar": ("resnet", "CIFARResNetGenerator", "CIFARResNetCritic", {}, (3, 32, 32)),
+    "resnet-64": ("resnet64", "GoodGenerator", "GoodCritic", {}, (3, 64, 64)),
+    "dcgan-64": ("resnet64", "DCGAN64Generator", "DCGAN64Critic", {}, (3, 64, 64)),
+}
 
 
-@register("dcgan-cifar")
-def _dcgan_cifar(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
-    from wgangp.errors import UserError
-    from wgangp.nets.dcgan import CIFARCritic, CIFARGenerator, DCGANSizes
+def _register_image(name: str) -> None:
+    module, gen_cls, critic_cls, critic_kwargs, shape = _IMAGE_NETS[name]
 
-    if data_shape != (3, 32, 32):
-        raise UserError(f"model.arch=dcgan-cifar builds 3x32x32 images; this data set has samples of shape "
-                        f"{'x'.join(map(str, data_shape))}")
-    sizes = DCGANSizes(model_cfg.noise_dim, model_cfg.dim, model_cfg.activation)
-    return CIFARGenerator(sizes), CIFARCritic(sizes)
-
-
-@register("resnet-cifar")
-def _resnet_cifar(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
-    from wgangp.errors import UserError
-    from wgangp.nets.resnet import CIFARResNetCritic, CIFARResNetGenerator, ResNetSizes
-
-    if data_shape != (3, 32, 32):
-        raise UserError(f"model.arch=resnet-cifar builds 3x32x32 images; this data set has samples of shape "
-                        f"{'x'.join(map(str, data_shape))}")
-    sizes = ResNetSizes(model_cfg.noise_dim, model_cfg.dim, model_cfg.dim, model_cfg.activation)
-    return CIFARResNetGenerator(sizes), CIFARResNetCritic(sizes)
-
-
-def _register_64(name: str, gen_cls: str, critic_cls: str) -> None:
     @register(name)
     def _build(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+        import importlib
+
         from wgangp.errors import UserError
-        from wgangp.nets import resnet64
 
-        if data_shape != (3, 64, 64):
-            raise UserError(f"model.arch={name} builds 3x64x64 images; this data set has samples of shape "
-                            f"{'x'.join(map(str, data_shape))} (set data.resolution=64 for an image folder)")
-        sizes = resnet64.Sizes64(model_cfg.noise_dim, model_cfg.dim, model_cfg.activation)
-        return getattr(resnet64, gen_cls)(sizes), getattr(resnet64, critic_cls)(sizes)
+        if tuple(data_shape) != shape:
+            raise UserError(f"model.arch={name} builds {'x'.join(map(str, shape))} images; this data set has samples "
+                            f"of shape {'x'.join(map(str, data_shape))} (image folders: set data.resolution)")
+        mod = importlib.import_module(f"wgangp.nets.{module}")
+        sizes = mod.SIZES(model_cfg.noise_dim, model_cfg.dim, model_cfg.activation)
+        return getattr(mod, gen_cls)(sizes), getattr(mod, critic_cls)(sizes, **critic_kwargs)
 
 
-_register_64("resnet-64", "GoodGenerator", "GoodCritic")
-_register_64("dcgan-64", "DCGAN64Generator", "DCGAN64Critic")
+for _name in _IMAGE_NETS:
+    _register_image(_name)
 
 
 def build_networks(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:

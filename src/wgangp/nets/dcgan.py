@@ -77,16 +77,17 @@ class MNISTGenerator(nn.Module):
         return torch.tanh(self.up3(x))
 
 
-class MNISTCritic(nn.Module):
-    """``(N, 1, 28, 28) -> (N, 1)``."""
+class DCGANCritic(nn.Module):
+    """``(N, C, 28 or 32, same) -> (N, 1)``: three stride-2 5x5 convs with LeakyReLU(0.2), Linear."""
 
-    def __init__(self, s: DCGANSizes):
+    def __init__(self, s: DCGANSizes, in_channels: int = 1, size: int = 28):
         super().__init__()
+        side = -(-(-(-size // 2) // 2) // 2)          # three stride-2 'SAME' convs: ceil(size / 8)
         self.net = nn.Sequential(
-            conv(1, s.dim), activation(s.activation, 0.2),
+            conv(in_channels, s.dim), activation(s.activation, 0.2),
             conv(s.dim, 2 * s.dim), activation(s.activation, 0.2),
             conv(2 * s.dim, 4 * s.dim), activation(s.activation, 0.2),
-            nn.Flatten(), linear(4 * 4 * 4 * s.dim, 1))
+            nn.Flatten(), linear(side * side * 4 * s.dim, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -108,16 +109,4 @@ class CIFARGenerator(nn.Module):
         return self.up(torch.relu(self.bn0(self.fc(z))).view(-1, 4 * self.dim, 4, 4))
 
 
-class CIFARCritic(nn.Module):
-    """``(N, 3, 32, 32) -> (N, 1)``."""
-
-    def __init__(self, s: DCGANSizes):
-        super().__init__()
-        self.net = nn.Sequential(
-            conv(3, s.dim), activation(s.activation, 0.2),
-            conv(s.dim, 2 * s.dim), activation(s.activation, 0.2),
-            conv(2 * s.dim, 4 * s.dim), activation(s.activation, 0.2),
-            nn.Flatten(), linear(4 * 4 * 4 * s.dim, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+SIZES = DCGANSizes      # the sizes dataclass the registry builds this module's networks from

@@ -46,8 +46,7 @@ def upsample(x: torch.Tensor) -> torch.Tensor:
 @dataclass
 class ResNetSizes:
     noise_dim: int = 128
-    dim_g: int = 128
-    dim_d: int = 128
+    dim: int = 128                 # DIM_G = DIM_D of the official code
     activation: str = "relu"
 
 
@@ -86,11 +85,11 @@ class CIFARResNetGenerator(nn.Module):
 
     def __init__(self, s: ResNetSizes):
         super().__init__()
-        self.dim = s.dim_g
-        self.fc = linear(s.noise_dim, 4 * 4 * s.dim_g)
-        self.blocks = nn.Sequential(UpBlock(s.dim_g), UpBlock(s.dim_g), UpBlock(s.dim_g))
-        self.bn = nn.BatchNorm2d(s.dim_g)
-        self.out = conv(s.dim_g, 3, 3, he_init=False)
+        self.dim = s.dim
+        self.fc = linear(s.noise_dim, 4 * 4 * s.dim)
+        self.blocks = nn.Sequential(UpBlock(s.dim), UpBlock(s.dim), UpBlock(s.dim))
+        self.bn = nn.BatchNorm2d(s.dim)
+        self.out = conv(s.dim, 3, 3, he_init=False)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = self.blocks(self.fc(z).view(-1, self.dim, 4, 4))
@@ -102,7 +101,7 @@ class CIFARResNetCritic(nn.Module):
 
     def __init__(self, s: ResNetSizes):
         super().__init__()
-        d = s.dim_d
+        d = s.dim
         self.first1, self.first2 = conv(3, d, 3), conv(d, d, 3)
         self.first_act = activation(s.activation)
         self.first_shortcut = conv(3, d, 1, he_init=False)
@@ -115,3 +114,6 @@ class CIFARResNetCritic(nn.Module):
         h = mean_pool(self.first2(self.first_act(self.first1(x)))) + self.first_shortcut(mean_pool(x))
         h = self.act(self.blocks(h)).mean(dim=(2, 3))
         return self.head(h)
+
+
+SIZES = ResNetSizes      # the sizes dataclass the registry builds this module's networks from

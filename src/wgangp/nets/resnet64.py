@@ -142,3 +142,6 @@ class DCGAN64Critic(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+
+SIZES = Sizes64      # the sizes dataclass the registry builds this module's networks from
