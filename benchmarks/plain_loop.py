@@ -22,7 +22,7 @@ class PlainWGANGP:
         torch.manual_seed(cfg.seed)
         self.cfg, self.device = cfg, device
         self.source = build_source(cfg.data, cfg.seed)
-        self.G, self.D = (m.to(device) for m in build_networks(model_cfg, self.source.dim))
+        self.G, self.D = (m.to(device) for m in build_networks(model_cfg, self.source.shape))
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas)
         self.log = []

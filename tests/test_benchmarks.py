@@ -1,0 +1,15 @@
+"""The benchmark scripts still run (a smoke test: speed itself is measured by benchmarks/run.py)."""
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_benchmark_runs_and_prints_the_result_line():
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--preset", "toy-8gaussians",
+                          "--iters", "1", "--rounds", "1", "--warmup", "1", "--set", "model.hidden=16"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    last = out.stdout.strip().splitlines()[-1]
+    assert last.startswith("RESULT preset=toy-8gaussians device=cpu wgangp_its=") and " ratio=" in last
