@@ -62,7 +62,7 @@ def main(argv=None) -> None:
         rates["wgangp"].append(_rate(ours.iteration, args.iters, device))
         print(f"round {r}: wgangp {rates['wgangp'][-1]:.2f} it/s, plain {rates['plain'][-1]:.2f} it/s, "
               f"ratio {rates['wgangp'][-1] / rates['plain'][-1]:.3f}")
-    ours._log(None)   # drain the on-device statistics (one sync, outside the timed rounds)
+    ours.drain_stats()   # drain the on-device statistics (one sync, outside the timed rounds)
     w, pl = statistics.median(rates["wgangp"]), statistics.median(rates["plain"])
     peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else float("nan")
     print(f"RESULT preset={args.preset} device={device.type} wgangp_its={w:.2f} plain_its={pl:.2f} "

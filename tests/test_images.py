@@ -160,3 +160,17 @@ def test_fid_is_logged_during_training(tmp_path, monkeypatch):
                                                  "device": "cpu"}, progress=False)
     evals = [r for r in read_metrics(tmp_path / "r") if r["kind"] == "eval"]
     assert [r["step"] for r in evals] == [2, 4] and all(r["fid"] > 0 for r in evals)
+
+
+def test_evaluation_during_training_leaves_a_batchnorm_generator_in_train_mode(tmp_path):
+    from wgangp import api
+    from wgangp.train.loop import Trainer
+
+    rgb = np.random.default_rng(0).integers(0, 256, size=(64, 32, 32, 3), dtype=np.uint8)
+    np.savez(tmp_path / "c.npz", x_train=rgb)
+    cfg = load_config("cifar10-dcgan", {"data.name": "images", "data.path": str(tmp_path / "c.npz"), "model.dim": 4,
+                                        "data.batch_size": 16, "train.eval_samples": 20, "device": "cpu"})
+    tr = Trainer(cfg)
+    tr.iteration()
+    api.evaluate(api._run_from_trainer(tr, None, False))      # what train() does every train.eval_every
+    assert tr.G.training and any(isinstance(m, torch.nn.BatchNorm2d) for m in tr.G.modules())

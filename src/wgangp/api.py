@@ -46,10 +46,14 @@ class Run:
         """``n`` generated samples ``(n, *data_shape)`` (float32, CPU), reproducible for a given ``seed``."""
         device = next(self.generator.parameters()).device
         gen = torch.Generator(device).manual_seed(seed)
+        was_training = self.generator.training      # during training this is the live generator
         self.generator.eval()
-        out = [self.generator(torch.randn(min(batch_size, n - i), self.config.model.noise_dim,
-                                          generator=gen, device=device)).float().cpu()
-               for i in range(0, n, batch_size)]
+        try:
+            out = [self.generator(torch.randn(min(batch_size, n - i), self.config.model.noise_dim,
+                                              generator=gen, device=device)).float().cpu()
+                   for i in range(0, n, batch_size)]
+        finally:
+            self.generator.train(was_training)
         return torch.cat(out) if out else torch.empty(0, *self.data_shape)
 
 
@@ -174,15 +178,15 @@ def train(preset_or_config: str | Path | Config | None, out: str | Path, overrid
 
     try:
         completed = tr.fit(logger, on_eval=on_eval, stop_after=stop_after)
-    finally:
         logger.bar.close()
-    run = _run_from_trainer(tr, run_dir, completed)
-    if completed:
-        result = {**evaluate(run), "train_seconds": round(tr.train_seconds, 3)}
-        logger.log({"kind": "eval", **result})
-        _write_json(run_dir / "eval.json", result)
-        write_pictures(run)
-    logger.close()
+        run = _run_from_trainer(tr, run_dir, completed)
+        if completed:
+            result = {**evaluate(run), "train_seconds": round(tr.train_seconds, 3)}
+            logger.log({"kind": "eval", **result})
+            _write_json(run_dir / "eval.json", result)
+            write_pictures(run)
+    finally:
+        logger.close()
     return run
 
 

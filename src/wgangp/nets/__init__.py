@@ -59,8 +59,10 @@ def _register_image(name: str) -> None:
         if tuple(data_shape) != shape:
             raise UserError(f"model.arch={name} builds {'x'.join(map(str, shape))} images; this data set has samples "
                             f"of shape {'x'.join(map(str, data_shape))} (image folders: set data.resolution)")
+        from wgangp.nets.dcgan import ImageSizes
+
         mod = importlib.import_module(f"wgangp.nets.{module}")
-        sizes = mod.SIZES(model_cfg.noise_dim, model_cfg.dim, model_cfg.activation)
+        sizes = ImageSizes(model_cfg.noise_dim, model_cfg.dim, model_cfg.activation)
         return getattr(mod, gen_cls)(sizes), getattr(mod, critic_cls)(sizes, **critic_kwargs)
 
 

@@ -53,7 +53,8 @@ def deconv(n_in: int, n_out: int, k: int = 5) -> nn.ConvTranspose2d:
 
 
 @dataclass
-class DCGANSizes:
+class ImageSizes:
+    """Sizes of every image network here: noise length, base width (DIM), critic activation."""
     noise_dim: int = 128
     dim: int = 64
     activation: str = "relu"
@@ -62,7 +63,7 @@ class DCGANSizes:
 class MNISTGenerator(nn.Module):
     """``(N, noise_dim) -> (N, 1, 28, 28)`` in [-1, 1]."""
 
-    def __init__(self, s: DCGANSizes):
+    def __init__(self, s: ImageSizes):
         super().__init__()
         self.dim = s.dim
         self.fc = linear(s.noise_dim, 4 * 4 * 4 * s.dim)
@@ -80,7 +81,7 @@ class MNISTGenerator(nn.Module):
 class DCGANCritic(nn.Module):
     """``(N, C, 28 or 32, same) -> (N, 1)``: three stride-2 5x5 convs with LeakyReLU(0.2), Linear."""
 
-    def __init__(self, s: DCGANSizes, in_channels: int = 1, size: int = 28):
+    def __init__(self, s: ImageSizes, in_channels: int = 1, size: int = 28):
         super().__init__()
         side = -(-(-(-size // 2) // 2) // 2)          # three stride-2 'SAME' convs: ceil(size / 8)
         self.net = nn.Sequential(
@@ -96,7 +97,7 @@ class DCGANCritic(nn.Module):
 class CIFARGenerator(nn.Module):
     """``(N, noise_dim) -> (N, 3, 32, 32)`` in [-1, 1] (BatchNorm after every layer but the last)."""
 
-    def __init__(self, s: DCGANSizes):
+    def __init__(self, s: ImageSizes):
         super().__init__()
         self.dim = s.dim
         self.fc = linear(s.noise_dim, 4 * 4 * 4 * s.dim)
@@ -107,6 +108,3 @@ class CIFARGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.up(torch.relu(self.bn0(self.fc(z))).view(-1, 4 * self.dim, 4, 4))
-
-
-SIZES = DCGANSizes      # the sizes dataclass the registry builds this module's networks from

@@ -14,13 +14,12 @@ Glorot for linear layers, zero biases.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from wgangp.nets.dcgan import linear
+from wgangp.nets.dcgan import ImageSizes, linear
 from wgangp.nets.layers import activation
 
 
@@ -43,11 +42,6 @@ def upsample(x: torch.Tensor) -> torch.Tensor:
     return F.interpolate(x, scale_factor=2, mode="nearest")
 
 
-@dataclass
-class ResNetSizes:
-    noise_dim: int = 128
-    dim: int = 128                 # DIM_G = DIM_D of the official code
-    activation: str = "relu"
 
 
 class UpBlock(nn.Module):
@@ -83,7 +77,7 @@ class CriticBlock(nn.Module):
 class CIFARResNetGenerator(nn.Module):
     """``(N, noise_dim) -> (N, 3, 32, 32)`` in [-1, 1]."""
 
-    def __init__(self, s: ResNetSizes):
+    def __init__(self, s: ImageSizes):
         super().__init__()
         self.dim = s.dim
         self.fc = linear(s.noise_dim, 4 * 4 * s.dim)
@@ -99,7 +93,7 @@ class CIFARResNetGenerator(nn.Module):
 class CIFARResNetCritic(nn.Module):
     """``(N, 3, 32, 32) -> (N, 1)``."""
 
-    def __init__(self, s: ResNetSizes):
+    def __init__(self, s: ImageSizes):
         super().__init__()
         d = s.dim
         self.first1, self.first2 = conv(3, d, 3), conv(d, d, 3)
@@ -114,6 +108,3 @@ class CIFARResNetCritic(nn.Module):
         h = mean_pool(self.first2(self.first_act(self.first1(x)))) + self.first_shortcut(mean_pool(x))
         h = self.act(self.blocks(h)).mean(dim=(2, 3))
         return self.head(h)
-
-
-SIZES = ResNetSizes      # the sizes dataclass the registry builds this module's networks from

@@ -15,13 +15,12 @@ uniform with std 0.02 (the official ``set_weights_stdev(0.02)``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from wgangp.nets.dcgan import conv as conv_s2
-from wgangp.nets.dcgan import deconv, linear
+from wgangp.nets.dcgan import ImageSizes, deconv, linear
 from wgangp.nets.layers import activation
 from wgangp.nets.resnet import conv, mean_pool, upsample
 
@@ -40,11 +39,6 @@ class ChannelLayerNorm(nn.Module):
         return (x - mean) * torch.rsqrt(var + self.eps) * self.weight + self.bias
 
 
-@dataclass
-class Sizes64:
-    noise_dim: int = 128
-    dim: int = 64
-    activation: str = "relu"
 
 
 class Block64(nn.Module):
@@ -73,7 +67,7 @@ class Block64(nn.Module):
 class GoodGenerator(nn.Module):
     """``(N, noise_dim) -> (N, 3, 64, 64)``."""
 
-    def __init__(self, s: Sizes64):
+    def __init__(self, s: ImageSizes):
         super().__init__()
         d = s.dim
         self.d = d
@@ -89,7 +83,7 @@ class GoodGenerator(nn.Module):
 class GoodCritic(nn.Module):
     """``(N, 3, 64, 64) -> (N, 1)``."""
 
-    def __init__(self, s: Sizes64):
+    def __init__(self, s: ImageSizes):
         super().__init__()
         d = s.dim
         self.inp = conv(3, d, 3, he_init=False)
@@ -112,7 +106,7 @@ def _stdev_002_(module: nn.Module) -> nn.Module:
 class DCGAN64Generator(nn.Module):
     """``(N, noise_dim) -> (N, 3, 64, 64)``."""
 
-    def __init__(self, s: Sizes64):
+    def __init__(self, s: ImageSizes):
         super().__init__()
         d = s.dim
         self.d = d
@@ -131,7 +125,7 @@ class DCGAN64Generator(nn.Module):
 class DCGAN64Critic(nn.Module):
     """``(N, 3, 64, 64) -> (N, 1)``."""
 
-    def __init__(self, s: Sizes64):
+    def __init__(self, s: ImageSizes):
         super().__init__()
         d = s.dim
         layers: list[nn.Module] = [conv_s2(3, d), activation(s.activation, 0.2)]
@@ -142,6 +136,3 @@ class DCGAN64Critic(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
-
-
-SIZES = Sizes64      # the sizes dataclass the registry builds this module's networks from

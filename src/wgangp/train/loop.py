@@ -157,11 +157,15 @@ class Trainer:
             while self.step < t.iterations:
                 t0 = time.perf_counter()
                 self.iteration()
+                due = self.step % t.log_every == 0 or self.step == t.iterations
+                stats = self.drain_stats() if due else None   # the one host sync: timed with the work it waits for
                 self.train_seconds += time.perf_counter() - t0
                 if logger is not None:
                     logger.advance()
-                if self.step % t.log_every == 0 or self.step == t.iterations:
-                    self._log(logger)
+                    if stats is not None:
+                        logger.log({"kind": "train", "step": self.step, **stats,
+                                    "lr": self.opt_d.param_groups[0]["lr"],
+                                    "train_seconds": round(self.train_seconds, 3)})
                 if on_eval is not None and t.eval_every and self.step % t.eval_every == 0 and self.step < t.iterations:
                     on_eval(self)
                 stopping = self._stop_signal is not None or (stop_after is not None and self.step >= stop_after)
@@ -174,16 +178,14 @@ class Trainer:
             for sig, old in handlers.items():
                 signal.signal(sig, old)
 
-    def _log(self, logger) -> None:
+    def drain_stats(self) -> dict | None:
+        """Means of the step statistics since the last call (one host sync), or None if none."""
         if self._stats_n == 0:
-            return
-        w, gp, d_loss, g_loss = (self._stats / self._stats_n).tolist()    # the one host sync
+            return None
+        w, gp, d_loss, g_loss = (self._stats / self._stats_n).tolist()
         self._stats.zero_()
         self._stats_n = 0
-        if logger is not None:
-            logger.log({"kind": "train", "step": self.step, "w_estimate": w, "penalty": gp, "d_loss": d_loss,
-                        "g_loss": g_loss, "lr": self.opt_d.param_groups[0]["lr"],
-                        "train_seconds": round(self.train_seconds, 3)})
+        return {"w_estimate": w, "penalty": gp, "d_loss": d_loss, "g_loss": g_loss}
 
     def _install_signal_handlers(self) -> dict:
         import threading
