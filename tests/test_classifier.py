@@ -44,3 +44,23 @@ def test_classifier_needs_labels(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "needs x_train and y_train" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "c.pt").exists()
+
+
+def test_classifier_trains_on_class_subfolders_with_a_test_split(tmp_path, capsys, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setenv("WGANGP_CACHE", str(tmp_path / "cache"))
+    names = ["circle", "square", "stripe"]                  # sorted: folder index = label
+    for split, seed in (("train", 0), ("test", 1)):
+        x, y = _blobs(n_per=40, seed=seed)
+        for i, (img, c) in enumerate(zip(x, y)):
+            (tmp_path / "set" / split / names[c]).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(img).save(tmp_path / "set" / split / names[c] / f"{i}.png")
+    assert main(["classifier", str(tmp_path / "set"), "--out", str(tmp_path / "clf.pt"), "--epochs", "5"]) == 0
+    assert "3 classes, 120 training images, test accuracy 100.00%" in capsys.readouterr().out
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for i in range(4):
+        Image.fromarray(_blobs()[0][i]).save(flat / f"{i}.png")
+    assert main(["classifier", str(flat), "--out", str(tmp_path / "c2.pt")]) == 2
+    assert "not in class sub-folders" in capsys.readouterr().err

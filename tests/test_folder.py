@@ -91,3 +91,52 @@ def test_cifar_preset_source_reads_a_folder_through_data_path(tmp_path):
     assert src.shape == (3, 32, 32)
     b = src.sample_batch()
     assert b.shape == (2, 3, 32, 32) and -1 <= b.min() and b.max() <= 1
+
+
+def test_class_subfolders_give_imagefolder_labels_and_a_test_split(tmp_path):
+    from wgangp.data.folder import load_labelled_folder
+
+    for split, n in (("train", 3), ("test", 2)):
+        for cls in ("b_dogs", "a_cats"):
+            for i in range(n):
+                _write(tmp_path / "set" / split / cls / f"{i}.png", seed=i)
+    x, y, names = load_labelled_folder(str(tmp_path / "set"))
+    assert names == ["a_cats", "b_dogs"] and x.shape[0] == 6 and sorted(y.tolist()) == [0, 0, 0, 1, 1, 1]
+    xt, yt, _ = load_labelled_folder(str(tmp_path / "set"), split="test")
+    assert xt.shape[0] == 4 and sorted(yt.tolist()) == [0, 0, 1, 1]
+    _write(tmp_path / "flat" / "0.png")
+    _write(tmp_path / "flat" / "1.png")
+    assert load_labelled_folder(str(tmp_path / "flat"))[1] is None                  # no class folders: no labels
+    assert load_labelled_folder(str(tmp_path / "flat"), split="test")[0].numel() == 0
+    assert load_labelled_folder(str(tmp_path / "set"), max_images=4)[0].shape[0] == 4
+
+
+def _lsun_db(root, n=5, category="bedroom_train"):
+    import io
+
+    lmdb = pytest.importorskip("lmdb")
+    env = lmdb.open(str(root / f"{category}_lmdb"), map_size=1 << 24)
+    rng = np.random.default_rng(0)
+    with env.begin(write=True) as txn:
+        for i in range(n):
+            buf = io.BytesIO()
+            Image.fromarray(rng.integers(0, 256, (30 + i, 40, 3), dtype=np.uint8)).save(buf, "JPEG")
+            txn.put(f"{i:040x}".encode(), buf.getvalue())
+        txn.put(b"f" * 40, b"not an image")                                      # a corrupt record
+    env.close()
+
+
+def test_lsun_lmdb_through_torchvision_resized_with_corrupt_records_skipped(tmp_path, monkeypatch):
+    _lsun_db(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    cfg = DataConfig(name="lsun", path=str(tmp_path), resolution=16, batch_size=4)
+    with pytest.warns(UserWarning, match="skipped 1 unreadable LSUN record"):
+        src = build_source(cfg, seed=0)
+    assert src.shape == (3, 16, 16) and len(src.points) == 5
+    assert not list(tmp_path.glob("_cache_*"))                       # torchvision's key cache kept out of the cwd
+    assert len(build_source(DataConfig(name="lsun", path=str(tmp_path), resolution=16, batch_size=2,
+                                       max_images=3), seed=0).points) == 3
+    with pytest.raises(UserError, match="church_outdoor_train_lmdb' not found"):
+        build_source(DataConfig(name="lsun", path=str(tmp_path), lsun_class="church_outdoor_train", resolution=16), seed=0)
+    with pytest.raises(UserError, match="set data.resolution"):
+        build_source(DataConfig(name="lsun", path=str(tmp_path), batch_size=2), seed=0)

@@ -106,7 +106,7 @@ def test_eval_fid_kid_with_a_torchscript_feature_net_and_cached_real_stats(tmp_p
     assert "feature net file not found" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("arch", ["resnet-64", "dcgan-64"])
+@pytest.mark.parametrize("arch", ["resnet-64", "dcgan-64", "resnet101-64"])
 def test_64x64_networks_shapes_and_per_sample_critic(arch):
     cfg = load_config("imagefolder-64-resnet", {"data.path": "x", "model.arch": arch, "model.dim": 4})
     g, d = build_networks(cfg.model, (3, 64, 64))
@@ -116,6 +116,30 @@ def test_64x64_networks_shapes_and_per_sample_critic(arch):
     assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in d.modules())
     with pytest.raises(UserError, match="builds 3x64x64 images.*data.resolution"):
         build_networks(cfg.model, (3, 32, 32))
+
+
+def test_resnet101_has_101_layers_and_official_block_layout():
+    from wgangp.nets.resnet101 import Bottleneck, SubpixelShortcut
+
+    cfg = load_config("imagefolder-64-resnet101", {"data.path": "x", "model.dim": 8})
+    g, d = build_networks(cfg.model, (3, 64, 64))
+    for net in (g, d):
+        shortcut_ids = {id(m) for b in net.modules() if isinstance(b, Bottleneck) for m in b.shortcut.modules()}
+        layers = [m for m in net.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear))
+                  and id(m) not in shortcut_ids]
+        assert len(layers) == 101
+        assert sum(isinstance(b, Bottleneck) for b in net.modules()) == 33
+    ups = [b for b in g.modules() if isinstance(b, Bottleneck) and isinstance(b.shortcut, SubpixelShortcut)]
+    assert len(ups) == 4 and all(isinstance(b.branch[3], torch.nn.ConvTranspose2d) for b in ups)
+    downs = [b for b in d.modules() if isinstance(b, Bottleneck) and b.branch[3].stride == (2, 2)]
+    assert len(downs) == 4
+    # a plain block with its final norm zeroed is exactly the identity (0.3 * 0 residual)
+    block = g.blocks[0]
+    torch.nn.init.zeros_(block.branch[-1].weight)
+    x = torch.randn(2, 64, 4, 4)
+    torch.testing.assert_close(block(x), x)
+    with pytest.raises(UserError, match="divisible by 4"):
+        build_networks(load_config("imagefolder-64-resnet101", {"data.path": "x", "model.dim": 6}).model, (3, 64, 64))
 
 
 def test_channel_layer_norm_normalises_each_sample_over_c_h_w():

@@ -3,7 +3,7 @@
     wgangp list
     wgangp train PRESET_OR_CONFIG --out RUN_DIR [--set key=value ...] [--resume] [--dry-run]
     wgangp sample RUN_DIR -n N -o FILE.npy|FILE.csv|GRID.png [--seed S]
-    wgangp classifier DATA.npz --out CLF.pt [--epochs N]
+    wgangp classifier DATA.npz|FOLDER --out CLF.pt [--epochs N] [--resolution R]
     wgangp eval RUN_DIR [-n N] [--json] [--metrics fid,kid,is] [--feature-net PATH] [--feature-weights PATH]
 
 User errors print one line ``wgangp: error: ...`` on stderr and exit with status 2.
@@ -47,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--feature-net", default=None, help="TorchScript feature network for FID/KID (e.g. a pool3 Inception)")
     e.add_argument("--feature-weights", default=None, help="local copy of the standard Inception weights (torch-fidelity)")
     c = sub.add_parser("classifier", help="train the small domain classifier used as a feature net")
-    c.add_argument("data", help=".npz with x_train, y_train (x_test, y_test for the accuracy)")
+    c.add_argument("data", help=".npz with x_train, y_train (x_test, y_test for the accuracy), or an image "
+                   "folder / .tar.gz with one sub-folder per class (train/ and test/ splits optional)")
+    c.add_argument("--resolution", type=int, default=0, help="resize folder images to RxR (as data.resolution)")
     c.add_argument("--out", required=True, help="output TorchScript file, usable as --feature-net")
     c.add_argument("--epochs", type=int, default=2)
     c.add_argument("--seed", type=int, default=0)
@@ -59,7 +61,8 @@ def _cmd_classifier(args) -> int:
 
     if args.epochs <= 0:
         raise UserError(f"--epochs must be positive, got {args.epochs}")
-    result = api.train_classifier(args.data, args.out, epochs=args.epochs, seed=args.seed)
+    result = api.train_classifier(args.data, args.out, epochs=args.epochs, seed=args.seed,
+                                  resolution=args.resolution)
     acc = result["test_accuracy"]
     print(f"wrote {args.out}: {result['n_classes']} classes, {result['n_train']} training images"
           + (f", test accuracy {acc:.2%}" if acc is not None else ""))

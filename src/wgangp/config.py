@@ -20,11 +20,13 @@ from wgangp.errors import UserError
 
 @dataclass
 class DataConfig:
-    name: str = "8gaussians"      # 8gaussians | 25gaussians | swissroll | points | mnist | fashion-mnist | cifar10 | images
+    name: str = "8gaussians"      # 8gaussians | 25gaussians | swissroll | points | mnist | fashion-mnist | cifar10 | images | lsun
     path: str = ""                # points: .npy/.csv; images: .npz/.npy; mnist etc.: torchvision root or .npz
     key: str = ""                 # array name inside an .npz (default: x_train, else the only 3-D/4-D array)
     download: bool = False        # let torchvision download mnist / fashion-mnist / cifar10 into data.path
     resolution: int = 0           # image folders: resize + centre-crop to this size (0 = native size)
+    max_images: int = 0           # image folders / LSUN: keep the first N images (0 = all)
+    lsun_class: str = "bedroom_train"   # LSUN category, read from data.path/<lsun_class>_lmdb
     dequantize: bool = False      # images: x/128 - 1 + U(0, 1/128) per pixel, as the official CIFAR ResNet
     batch_size: int = 256
 
@@ -90,7 +92,7 @@ class Config:
 
 
 CHOICES = {
-    "data.name": ("8gaussians", "25gaussians", "swissroll", "points", "mnist", "fashion-mnist", "cifar10", "images"),
+    "data.name": ("8gaussians", "25gaussians", "swissroll", "points", "mnist", "fashion-mnist", "cifar10", "images", "lsun"),
     "model.activation": ("relu", "relu-native"),
     "loss.name": ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"),
     "optim.name": ("adam", "rmsprop"),
@@ -216,8 +218,11 @@ def validate(cfg: Config) -> None:
     bad = {m.strip() for m in cfg.train.eval_metrics.split(",") if m.strip()} - {"fid", "kid", "is", "coverage"}
     if bad:
         raise UserError(f"config key 'train.eval_metrics' takes a comma list of fid, kid, is, coverage; got {', '.join(sorted(bad))}")
-    if cfg.data.resolution < 0:
-        raise UserError(f"config key 'data.resolution' must be >= 0, got {cfg.data.resolution}")
+    if cfg.data.name == "lsun" and not cfg.data.path:
+        raise UserError("data.name=lsun needs the folder holding <category>_lmdb: add --set data.path=DIR")
+    for key in ("data.resolution", "data.max_images"):
+        if flat[key] < 0:
+            raise UserError(f"config key '{key}' must be >= 0, got {flat[key]}")
     if cfg.device not in ("auto", "cpu", "cuda") and not cfg.device.startswith("cuda:"):
         raise UserError(f"config key 'device' must be auto, cpu, cuda or cuda:N; got {cfg.device!r}")
 

@@ -53,14 +53,44 @@ def unpack_tar(path: Path) -> Path:
     return dest
 
 
-def _files(root: Path) -> list[Path]:
+def _split_root(root: Path, split: str) -> Path | None:
+    """The folder holding ``split`` ('train' falls back to the whole folder; 'test' must exist)."""
     entries = [e for e in root.iterdir() if not e.name.startswith(".")]
-    while len(entries) == 1 and entries[0].is_dir() and entries[0].name != "train":   # a wrapping folder
+    while len(entries) == 1 and entries[0].is_dir() and entries[0].name not in ("train", "test"):   # a wrapper
         root = entries[0]
         entries = [e for e in root.iterdir() if not e.name.startswith(".")]
-    if (root / "train").is_dir():
-        root = root / "train"
+    if (root / split).is_dir():
+        return root / split
+    return root if split == "train" else None
+
+
+def _files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
+
+
+def class_names(root: Path, files: list[Path]) -> list[str] | None:
+    """Sorted names of the first-level sub-folders when every image sits in one (at least two)."""
+    parts = [f.relative_to(root).parts for f in files]
+    if not parts or any(len(p) < 2 for p in parts):
+        return None
+    names = sorted({p[0] for p in parts})
+    return names if len(names) >= 2 else None
+
+
+def fit_image(im, resolution: int) -> tuple[np.ndarray, bool]:
+    """A PIL image as a uint8 (H, W) or (H, W, 3) array, resized (short side) and centre-cropped."""
+    from PIL import Image
+
+    gray = im.mode in ("L", "1", "I;16", "I")
+    im = im.convert("L" if gray else "RGB")
+    if resolution:
+        w, h = im.size
+        s = resolution / min(w, h)
+        im = im.resize((max(resolution, round(w * s)), max(resolution, round(h * s))), Image.BICUBIC)
+        w, h = im.size
+        left, top = (w - resolution) // 2, (h - resolution) // 2
+        im = im.crop((left, top, left + resolution, top + resolution))
+    return np.asarray(im), gray
 
 
 def _decode(path: Path, resolution: int):
@@ -68,20 +98,54 @@ def _decode(path: Path, resolution: int):
 
     with Image.open(path) as im:
         im.load()
-        gray = im.mode in ("L", "1", "I;16", "I")
-        im = im.convert("L" if gray else "RGB")
-        if resolution:
-            w, h = im.size
-            s = resolution / min(w, h)
-            im = im.resize((max(resolution, round(w * s)), max(resolution, round(h * s))), Image.BICUBIC)
-            w, h = im.size
-            left, top = (w - resolution) // 2, (h - resolution) // 2
-            im = im.crop((left, top, left + resolution, top + resolution))
-        return np.asarray(im), gray
+        return fit_image(im, resolution)
 
 
-def load_folder(path: str, resolution: int = 0) -> torch.Tensor:
-    """uint8 ``(N, C, H, W)`` images from a folder or a .tar.gz of one."""
+def stack_images(images: list[np.ndarray], grays: list[bool], where: str) -> np.ndarray:
+    """uint8 ``(N, C, H, W)``: grayscale only when every image is; one size or a clear error."""
+    sizes = {a.shape[:2] for a in images}
+    if len(sizes) > 1:
+        raise UserError(f"images under '{where}' have {len(sizes)} different sizes (e.g. {sorted(sizes)[:3]}); "
+                        "set --set data.resolution=N to resize and centre-crop them to NxN")
+    if all(grays):
+        out = np.stack(images)[:, None]
+    else:
+        out = np.stack([a if a.ndim == 3 else np.repeat(a[..., None], 3, axis=2) for a in images]).transpose(0, 3, 1, 2)
+    return np.ascontiguousarray(out)
+
+
+def read_cache(cached: Path) -> dict[str, np.ndarray] | None:
+    if cached.is_file():
+        try:
+            with np.load(cached, allow_pickle=False) as z:
+                return {k: z[k] for k in z.files}
+        except (OSError, ValueError, EOFError):
+            pass                                             # a damaged cache is rebuilt
+    return None
+
+
+def write_cache(cached: Path, **arrays: np.ndarray) -> None:
+    """Atomically write the decoded arrays (temp file + rename)."""
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+    os.replace(tmp, cached)
+
+
+def load_folder(path: str, resolution: int = 0, max_images: int = 0) -> torch.Tensor:
+    """uint8 ``(N, C, H, W)`` images from a folder or a .tar.gz of one (its train/ part if any)."""
+    return load_labelled_folder(path, resolution, "train", max_images)[0]
+
+
+def load_labelled_folder(path: str, resolution: int = 0, split: str = "train", max_images: int = 0
+                         ) -> tuple[torch.Tensor, torch.Tensor | None, list[str] | None]:
+    """``(images uint8 (N, C, H, W), labels int64 (N,) or None, class names or None)``.
+
+    Labels are the indices of the sorted first-level class sub-folders (torchvision ImageFolder's
+    rule) when every image sits in one. ``split='test'`` reads a test/ sub-folder (empty result
+    with ``None`` labels when there is none). ``max_images`` keeps the first N files (0 = all).
+    """
     p = Path(path)
     if not p.exists():
         raise UserError(f"image folder '{path}' not found")
@@ -89,41 +153,35 @@ def load_folder(path: str, resolution: int = 0) -> torch.Tensor:
         if not p.name.endswith((".tar.gz", ".tgz", ".tar")):
             raise UserError(f"'{path}' is a file; give an image folder, a .tar.gz of one, or an .npz/.npy array")
         p = unpack_tar(p)
-    files = _files(p)
+    root = _split_root(p, split)
+    files = _files(root) if root is not None else []
     if not files:
+        if split != "train":
+            return torch.empty(0, dtype=torch.uint8), None, None
         raise UserError(f"no images (.png, .jpg, ...) found under '{path}'")
+    names = class_names(root, files)
+    if max_images:
+        files = files[:max_images]
     newest = max(f.stat().st_mtime_ns for f in files)
-    cached = cache_root() / "decoded" / f"{_key(p, len(files), newest, resolution)}.npy"
-    if cached.is_file():
-        try:
-            return torch.from_numpy(np.load(cached, allow_pickle=False))
-        except (OSError, ValueError):
-            pass                                             # a damaged cache is rebuilt below
-    images, grays, bad = [], [], []
-    for f in files:
-        try:
-            arr, gray = _decode(f, resolution)
-        except Exception:                                    # PIL raises many types for broken files
-            bad.append(f)
-            continue
-        images.append(arr)
-        grays.append(gray)
-    if bad:
-        warnings.warn(f"skipped {len(bad)} unreadable image file(s) under '{path}', e.g. '{bad[0]}'", stacklevel=2)
-    if not images:
-        raise UserError(f"none of the {len(files)} image files under '{path}' could be read (e.g. '{bad[0]}')")
-    sizes = {a.shape[:2] for a in images}
-    if len(sizes) > 1:
-        raise UserError(f"images under '{path}' have {len(sizes)} different sizes (e.g. {sorted(sizes)[:3]}); "
-                        "set --set data.resolution=N to resize and centre-crop them to NxN")
-    if all(grays):
-        out = np.stack(images)[:, None]
-    else:
-        out = np.stack([a if a.ndim == 3 else np.repeat(a[..., None], 3, axis=2) for a in images]).transpose(0, 3, 1, 2)
-    out = np.ascontiguousarray(out)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        np.save(fh, out)
-    os.replace(tmp, cached)
-    return torch.from_numpy(out)
+    cached = cache_root() / "decoded" / f"{_key(root, len(files), newest, resolution)}.npz"
+    arrays = read_cache(cached)
+    if arrays is None:
+        index = {n: i for i, n in enumerate(names or [])}
+        images, grays, labels, bad = [], [], [], []
+        for f in files:
+            try:
+                arr, gray = _decode(f, resolution)
+            except Exception:                                # PIL raises many types for broken files
+                bad.append(f)
+                continue
+            images.append(arr)
+            grays.append(gray)
+            labels.append(index[f.relative_to(root).parts[0]] if names else -1)
+        if bad:
+            warnings.warn(f"skipped {len(bad)} unreadable image file(s) under '{path}', e.g. '{bad[0]}'", stacklevel=2)
+        if not images:
+            raise UserError(f"none of the {len(files)} image files under '{path}' could be read (e.g. '{bad[0]}')")
+        arrays = {"images": stack_images(images, grays, path), "labels": np.asarray(labels, dtype=np.int64)}
+        write_cache(cached, **arrays)
+    labels = torch.from_numpy(arrays["labels"]) if names else None
+    return torch.from_numpy(arrays["images"]), labels, names

@@ -125,7 +125,7 @@ def _has_image_files(path: Path) -> bool:
 
 
 def build_image_source(data_cfg, seed: int) -> ImageSource:
-    """The image source for ``data.name`` in (mnist, fashion-mnist, cifar10, images)."""
+    """The image source for ``data.name`` in (mnist, fashion-mnist, cifar10, images, lsun)."""
     path = Path(data_cfg.path) if data_cfg.path else None
     if data_cfg.path.endswith((".npz", ".npy")):
         images = load_image_file(data_cfg.path, data_cfg.key)
@@ -133,7 +133,11 @@ def build_image_source(data_cfg, seed: int) -> ImageSource:
                                                             or _has_image_files(path))):
         from wgangp.data.folder import load_folder
 
-        images = load_folder(data_cfg.path, data_cfg.resolution)
+        images = load_folder(data_cfg.path, data_cfg.resolution, data_cfg.max_images)
+    elif data_cfg.name == "lsun":
+        from wgangp.data.lsun import load_lsun
+
+        images = load_lsun(data_cfg.path, data_cfg.lsun_class, data_cfg.resolution, data_cfg.max_images)
     else:
         images = load_torchvision(data_cfg.name, data_cfg.path, data_cfg.download)
     if len(images) < data_cfg.batch_size:

@@ -143,7 +143,7 @@ def _read_csv(p: Path) -> np.ndarray:
 
 def build_source(data_cfg, seed: int) -> PointSource:
     """The training data source named by ``data.name`` (see the module docstring)."""
-    if data_cfg.name in ("mnist", "fashion-mnist", "cifar10", "images"):
+    if data_cfg.name in ("mnist", "fashion-mnist", "cifar10", "images", "lsun"):
         from wgangp.data.images import build_image_source
 
         return build_image_source(data_cfg, seed)

@@ -44,6 +44,7 @@ _IMAGE_NETS = {
     "resnet-cifar": ("resnet", "CIFARResNetGenerator", "CIFARResNetCritic", {}, (3, 32, 32)),
     "resnet-64": ("resnet64", "GoodGenerator", "GoodCritic", {}, (3, 64, 64)),
     "dcgan-64": ("resnet64", "DCGAN64Generator", "DCGAN64Critic", {}, (3, 64, 64)),
+    "resnet101-64": ("resnet101", "ResNet101Generator", "ResNet101Critic", {}, (3, 64, 64)),
 }
 
 
@@ -63,7 +64,10 @@ def _register_image(name: str) -> None:
 
         mod = importlib.import_module(f"wgangp.nets.{module}")
         sizes = ImageSizes(model_cfg.noise_dim, model_cfg.dim, model_cfg.activation)
-        return getattr(mod, gen_cls)(sizes), getattr(mod, critic_cls)(sizes, **critic_kwargs)
+        try:
+            return getattr(mod, gen_cls)(sizes), getattr(mod, critic_cls)(sizes, **critic_kwargs)
+        except ValueError as e:                     # a size the network cannot be built with
+            raise UserError(f"model.arch={name}: {e}") from None
 
 
 for _name in _IMAGE_NETS:
