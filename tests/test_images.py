@@ -60,12 +60,27 @@ def test_tiny_mnist_run_end_to_end(tmp_path, capsys):
     out = tmp_path / "r"
     assert main(["train", "mnist-dcgan", "--out", str(out), "--quiet", "--set", f"data.path={tmp_path / 'mnist.npz'}",
                  "--set", "model.dim=4", "--set", "train.iterations=3", "--set", "train.eval_samples=50",
-                 "--set", "device=cpu"]) == 0
+                 "--set", "train.sample_every=2", "--set", "device=cpu"]) == 0
     assert (out / "samples.png").is_file()
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["step-0000002.png"]
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(out / "tb"), size_guidance={"images": 0})
+    events.Reload()
+    assert [e.step for e in events.Images("samples")] == [2]
     assert main(["sample", str(out), "-n", "16", "-o", str(tmp_path / "grid.png")]) == 0
     assert (tmp_path / "grid.png").read_bytes()[:4] == b"\x89PNG"
     assert main(["sample", str(out), "-n", "5", "-o", str(tmp_path / "x.npy")]) == 0
-    assert np.load(tmp_path / "x.npy").shape == (5, 1, 28, 28)
+    x = np.load(tmp_path / "x.npy")
+    assert x.shape == (5, 1, 28, 28)
+    assert main(["sample", str(out), "-n", "5", "-o", str(tmp_path / "x.npz")]) == 0
+    with np.load(tmp_path / "x.npz") as z:                              # uint8 NHWC, loadable as data.path
+        assert z["x_train"].dtype == np.uint8 and z["x_train"].shape == (5, 28, 28, 1)
+        np.testing.assert_allclose(z["x_train"][..., 0] / 127.5 - 1, x[:, 0], atol=1 / 127.5)
+    assert main(["sample", str(out), "-n", "4", "-o", str(tmp_path / "pngs") + "/"]) == 0
+    assert sorted(p.name for p in (tmp_path / "pngs").iterdir()) == [f"{i:06d}.png" for i in range(4)]
+    assert main(["sample", str(out), "-n", "4", "-o", str(tmp_path / "pngs") + "/"]) == 2        # never overwrites
+    assert "not empty" in capsys.readouterr().err
 
 
 def test_cifar_resnet_shapes_and_critic_has_no_batch_coupling():

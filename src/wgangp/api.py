@@ -25,7 +25,7 @@ from wgangp.train.checkpoint import load_checkpoint
 from wgangp.train.logging import RunLogger, read_metrics, truncate_metrics
 from wgangp.train.loop import Trainer, resolve_device
 from wgangp.train.rundir import open_run_dir, read_run_config, write_run_config
-from wgangp.viz import critic_surface, save_grid, training_curves
+from wgangp.viz import critic_surface, image_grid, save_grid, training_curves
 
 EVAL_SEED = 12_345   # fixed noise / reference seeds: metrics at different steps are comparable
 
@@ -176,8 +176,16 @@ def train(preset_or_config: str | Path | Config | None, out: str | Path, overrid
         logger.log({"kind": "eval", **evaluate(_run_from_trainer(t, run_dir, False)),
                     "train_seconds": round(t.train_seconds, 3)})
 
+    def on_sample(t: Trainer) -> None:
+        if len(t.source.shape) != 3:
+            return
+        images = _run_from_trainer(t, run_dir, False).sample(64, seed=EVAL_SEED)     # the same noise every time
+        (run_dir / "samples").mkdir(exist_ok=True)
+        save_grid(images, run_dir / "samples" / f"step-{t.step:07d}.png", nrow=8)
+        logger.image("samples", image_grid(images, nrow=8), t.step)
+
     try:
-        completed = tr.fit(logger, on_eval=on_eval, stop_after=stop_after)
+        completed = tr.fit(logger, on_eval=on_eval, stop_after=stop_after, on_sample=on_sample)
         logger.bar.close()
         run = _run_from_trainer(tr, run_dir, completed)
         if completed:
@@ -214,29 +222,66 @@ def sample(run: Run | str | Path, n: int, seed: int = 0) -> torch.Tensor:
 
 
 def save_samples(x: torch.Tensor, path: str | Path) -> Path:
-    """Write samples to .npy, .csv (points) or .png (an image grid), atomically."""
+    """Write samples atomically: ``.npy`` (float), ``.npz`` (images as uint8 NHWC ``x_train``, usable
+    as ``data.path``; points as float ``x_train``), ``.csv`` (points), ``.png`` (an image grid) or,
+    for images, a folder (a name ending in ``/`` or without suffix) of numbered PNGs."""
     import numpy as np
 
+    is_dir = str(path).endswith(("/", os.sep)) or Path(path).suffix == ""
     path = Path(path)
-    if path.suffix not in (".npy", ".csv", ".png"):
-        raise UserError(f"output '{path}': use a .npy, .csv or (for images) .png file name")
-    if (path.suffix == ".png" and x.dim() != 4) or (path.suffix == ".csv" and x.dim() != 2):
-        raise UserError(f"output '{path}': .png is for image runs, .csv for point runs (.npy for both)")
+    if not is_dir and path.suffix not in (".npy", ".npz", ".csv", ".png"):
+        raise UserError(f"output '{path}': use a .npy, .npz, .csv or (for images) .png file name, or a folder/")
+    if ((path.suffix == ".png" or is_dir) and x.dim() != 4) or (path.suffix == ".csv" and x.dim() != 2):
+        raise UserError(f"output '{path}': .png and folders are for image runs, .csv for point runs (.npy/.npz for both)")
     if path.parent and not path.parent.exists():
         raise UserError(f"output directory '{path.parent}' does not exist")
+    if is_dir:
+        return _save_folder(x, path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with open(tmp, "wb") as f:
             if path.suffix == ".png":
-                from torchvision.utils import save_image
-
-                save_image(x, f, format="png", nrow=max(1, int(len(x) ** 0.5)), normalize=True, value_range=(-1, 1))
+                save_image_grid(x, f)
             elif path.suffix == ".npy":
                 np.save(f, x.numpy())
+            elif path.suffix == ".npz":
+                np.savez(f, x_train=_to_uint8_nhwc(x) if x.dim() == 4 else x.numpy())
             else:
                 np.savetxt(f, x.numpy(), delimiter=",", fmt="%.7g")
         os.replace(tmp, path)
     except OSError as e:
+        raise UserError(f"cannot write '{path}' ({e.strerror or e})") from None
+    return path
+
+
+def save_image_grid(x: torch.Tensor, f) -> None:
+    from torchvision.utils import save_image
+
+    save_image(image_grid(x), f, format="png")
+
+
+def _to_uint8_nhwc(x: torch.Tensor):
+    """Images in [-1, 1] -> uint8 ``(N, H, W, C)`` (the inverse of the loaders' ``x / 127.5 - 1``)."""
+    return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+def _save_folder(x: torch.Tensor, path: Path) -> Path:
+    """Numbered PNGs in a new (or empty) folder; written to a temp folder, then renamed into place."""
+    import shutil
+    import tempfile
+
+    from PIL import Image
+
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise UserError(f"output folder '{path}' exists and is not empty; choose a new folder")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        arr = _to_uint8_nhwc(x)
+        for i, img in enumerate(arr):
+            Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img).save(tmp / f"{i:06d}.png")
+        os.replace(tmp, path)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise UserError(f"cannot write '{path}' ({e.strerror or e})") from None
     return path
 

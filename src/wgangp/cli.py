@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="write samples of a trained run")
     s.add_argument("run_dir")
     s.add_argument("-n", type=int, required=True, help="number of samples")
-    s.add_argument("-o", "--output", required=True, help="output .npy or .csv (points), .npy or .png grid (images)")
+    s.add_argument("-o", "--output", required=True, help="output .npy/.npz/.csv (points); .npy, .npz (uint8 x_train), .png grid or folder/ of PNGs (images)")
     s.add_argument("--seed", type=int, default=0)
     e = sub.add_parser("eval", help="print a run's metrics")
     e.add_argument("run_dir")

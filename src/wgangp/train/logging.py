@@ -31,6 +31,10 @@ class RunLogger:
             self.bar.write(f"step {row['step']}: modes {row['modes_captured']}/{row['n_modes']}, "
                            f"high quality {row['high_quality']:.1%}, W1 {row['w1']:.4f}")
 
+    def image(self, tag: str, grid, step: int) -> None:
+        """A ``(3, H, W)`` image in [0, 1] to TensorBoard."""
+        self.tb.add_image(tag, grid, step)
+
     def advance(self, n: int = 1) -> None:
         self.bar.update(n)
 

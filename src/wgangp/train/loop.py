@@ -148,7 +148,7 @@ class Trainer:
 
     # ----- the loop -----------------------------------------------------------------------
     def fit(self, logger=None, on_eval: Callable[["Trainer"], dict] | None = None,
-            stop_after: int | None = None) -> bool:
+            stop_after: int | None = None, on_sample: Callable[["Trainer"], None] | None = None) -> bool:
         """Train to ``train.iterations``. Returns False if stopped early by SIGINT/SIGTERM or
         ``stop_after`` (the state at the last finished iteration is checkpointed first)."""
         t = self.cfg.train
@@ -168,6 +168,8 @@ class Trainer:
                                     "train_seconds": round(self.train_seconds, 3)})
                 if on_eval is not None and t.eval_every and self.step % t.eval_every == 0 and self.step < t.iterations:
                     on_eval(self)
+                if on_sample is not None and t.sample_every and self.step % t.sample_every == 0:
+                    on_sample(self)
                 stopping = self._stop_signal is not None or (stop_after is not None and self.step >= stop_after)
                 if self.run_dir is not None and (self.step % t.ckpt_every == 0 or self.step == t.iterations or stopping):
                     self.save()

@@ -7,11 +7,24 @@ from pathlib import Path
 import torch
 
 
-def save_grid(images: torch.Tensor, path: Path, nrow: int | None = None) -> Path:
-    """Write ``(N, C, H, W)`` images in [-1, 1] as one PNG grid (``nrow`` per row, default ~sqrt(N))."""
-    from torchvision.utils import save_image
+def grid(images: torch.Tensor, nrow: int | None = None) -> torch.Tensor:
+    """``(N, C, H, W)`` images in [-1, 1] -> one ``(3, H', W')`` grid in [0, 1] (``nrow`` per row)."""
+    from torchvision.utils import make_grid
 
     images = images.detach().float().cpu()
-    save_image(images, str(path), nrow=nrow or max(1, int(math.sqrt(len(images)))), normalize=True,
-               value_range=(-1.0, 1.0), padding=2)
-    return Path(path)
+    return make_grid(images, nrow=nrow or max(1, int(math.sqrt(len(images)))), normalize=True,
+                     value_range=(-1.0, 1.0), padding=2)
+
+
+def save_grid(images: torch.Tensor, path: Path, nrow: int | None = None) -> Path:
+    """Write ``(N, C, H, W)`` images in [-1, 1] as one PNG grid, atomically (temp file + rename)."""
+    import os
+
+    from torchvision.utils import save_image
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        save_image(grid(images, nrow), f, format="png")
+    os.replace(tmp, path)
+    return path
