@@ -150,4 +150,4 @@ def test_cuda_requested_without_a_gpu(tmp_path, capsys):
 
 def test_sample_count_must_be_positive(run_dir, tmp_path, capsys):
     _one_line_error(capsys, main(["sample", str(run_dir), "-n", "0", "-o", str(tmp_path / "s.npy")]), "-n must be")
-    _one_line_error(capsys, main(["sample", str(run_dir), "-n", "3", "-o", str(tmp_path / "s.txt")]), "use a .npy, .csv")
+    _one_line_error(capsys, main(["sample", str(run_dir), "-n", "3", "-o", str(tmp_path / "s.txt")]), "use a .npy, .npz, .csv")

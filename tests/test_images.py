@@ -124,10 +124,11 @@ def test_eval_fid_kid_with_a_torchscript_feature_net_and_cached_real_stats(tmp_p
 @pytest.mark.parametrize("arch", ["resnet-64", "dcgan-64", "resnet101-64"])
 def test_64x64_networks_shapes_and_per_sample_critic(arch):
     cfg = load_config("imagefolder-64-resnet", {"data.path": "x", "model.arch": arch, "model.dim": 4})
+    torch.manual_seed(0)
     g, d = build_networks(cfg.model, (3, 64, 64))
     x = g(torch.randn(3, 128))
     assert x.shape == (3, 3, 64, 64) and x.abs().max() <= 1
-    torch.testing.assert_close(d(x)[2:3], d(x[2:3]), rtol=1e-5, atol=1e-6)   # LayerNorm, not BatchNorm
+    torch.testing.assert_close(d(x)[2:3], d(x[2:3]), rtol=1e-4, atol=1e-5)   # LayerNorm, not BatchNorm
     assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in d.modules())
     with pytest.raises(UserError, match="builds 3x64x64 images.*data.resolution"):
         build_networks(cfg.model, (3, 32, 32))
