@@ -214,3 +214,13 @@ def test_evaluation_during_training_leaves_a_batchnorm_generator_in_train_mode(t
     tr.iteration()
     api.evaluate(api._run_from_trainer(tr, None, False))      # what train() does every train.eval_every
     assert tr.G.training and any(isinstance(m, torch.nn.BatchNorm2d) for m in tr.G.modules())
+
+
+def test_grayscale_data_for_an_rgb_preset_is_one_clear_error(tmp_path, capsys):
+    np.savez(tmp_path / "gray.npz", x_train=np.zeros((64, 32, 32), np.uint8))
+    out = tmp_path / "r"
+    assert main(["train", "cifar10-dcgan", "--out", str(out), "--quiet", "--set", f"data.path={tmp_path / 'gray.npz'}",
+                 "--set", "device=cpu"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "builds 3x32x32 images" in err and "1x32x32" in err
+    assert not (out / "config.json").exists()
