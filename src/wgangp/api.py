@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from wgangp.config import Config, load_config
+from wgangp.config import Config, from_dict, load_config
 from wgangp.data import build_source, toy_distribution
 from wgangp.errors import UserError
 from wgangp.metrics import toy_metrics
@@ -163,12 +163,50 @@ def train(preset_or_config: str | Path | Config | None, out: str | Path, overrid
         cfg = load_config(preset_or_config, overrides)
     else:
         cfg = None
-    cfg, has_ckpt = open_run_dir(run_dir, cfg, resume)
-    tr = Trainer(cfg, run_dir)           # builds data and networks: bad input fails before anything is written
-    if not resume:
+    from wgangp.train import distributed
+
+    dev_name = cfg.device if cfg is not None else (read_run_config(run_dir).device if resume else "auto")
+    info = distributed.from_env(dev_name)           # None unless started by torchrun with WORLD_SIZE > 1
+    try:
+        return _train(cfg, run_dir, resume, progress, stop_after, info)
+    finally:
+        if info is not None:
+            import torch.distributed as tdist
+
+            tdist.destroy_process_group()
+
+
+def _open_shared(run_dir: Path, cfg: Config | None, resume: bool, info) -> tuple[Config, bool]:
+    """``open_run_dir`` on rank 0 only; its verdict (or its error) reaches every rank."""
+    if info is None:
+        return open_run_dir(run_dir, cfg, resume)
+    import torch.distributed as tdist
+
+    verdict: list = [None]
+    if info.is_main:
+        try:
+            opened, has_ckpt = open_run_dir(run_dir, cfg, resume)
+            verdict = [("ok", opened.to_dict(), has_ckpt)]
+        except UserError as e:
+            verdict = [("error", str(e), False)]
+    tdist.broadcast_object_list(verdict, src=0)
+    status, payload, has_ckpt = verdict[0]
+    if status == "error":
+        raise UserError(payload)
+    return from_dict(payload, source="rank 0's run config"), has_ckpt
+
+
+def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | None, info) -> Run:
+    main = info is None or info.is_main
+    cfg, has_ckpt = _open_shared(run_dir, cfg, resume, info)
+    tr = Trainer(cfg, run_dir if main else None, dist=info)   # bad input fails before anything is written
+    if main and not resume:
         write_run_config(cfg, run_dir)
     if has_ckpt:
         tr.load_state_dict(load_checkpoint(run_dir / CKPT_NAME, map_location=tr.device))
+    if not main:                                     # other ranks: train only; rank 0 logs and evaluates
+        completed = tr.fit(None, stop_after=stop_after)
+        return _run_from_trainer(tr, run_dir, completed)
     truncate_metrics(run_dir, tr.step)
     logger = RunLogger(run_dir, cfg.train.iterations, tr.step, progress=progress)
 

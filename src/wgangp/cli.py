@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 
 from wgangp.errors import UserError
 
@@ -85,7 +87,15 @@ def _cmd_train(args) -> int:
 
     if args.preset is None and not args.resume:
         raise UserError("train needs a preset or config file (see 'wgangp list'), or --resume")
-    cfg = load_config(args.preset, args.overrides) if args.preset is not None else None
+    if args.preset is None and args.overrides:       # --resume --set train.iterations=N: the saved config, changed
+        from wgangp.train.rundir import CONFIG_NAME
+
+        saved = Path(args.out) / CONFIG_NAME
+        if not saved.is_file():
+            raise UserError(f"nothing to resume in '{args.out}' (no {CONFIG_NAME}); drop --resume to start a new run")
+        cfg = load_config(str(saved), args.overrides)
+    else:
+        cfg = load_config(args.preset, args.overrides) if args.preset is not None else None
     if args.dry_run:
         if cfg is None:
             from wgangp.train.rundir import read_run_config
@@ -93,7 +103,10 @@ def _cmd_train(args) -> int:
             cfg = read_run_config(args.out)
         print(json.dumps(cfg.to_dict(), indent=2))
         return 0
-    run = api.train(cfg, args.out, resume=args.resume, progress=not args.quiet)
+    rank = int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
+    run = api.train(cfg, args.out, resume=args.resume, progress=not args.quiet and rank == 0)
+    if rank != 0:                     # torchrun: rank 0 reports for the job
+        return 0 if run.completed else 130
     if not run.completed:
         print(f"wgangp: stopped at iteration {run.step}; checkpoint saved in {args.out}; "
               f"continue with: wgangp train --out {args.out} --resume", file=sys.stderr)

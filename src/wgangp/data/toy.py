@@ -85,6 +85,18 @@ class PointSource:
         self.cursor += self.batch_size
         return self.points[idx]
 
+    def shard(self, rank: int, world: int) -> None:
+        """Keep every ``world``-th stored sample from ``rank`` on (a DDP rank's disjoint share)."""
+        if self.points is None:
+            return                                     # fresh draws: the rank's own seed suffices
+        if len(self.points) < world * self.batch_size:
+            from wgangp.errors import UserError
+
+            raise UserError(f"{len(self.points)} samples cannot fill a batch of {self.batch_size} on each of {world} ranks")
+        self.points = self.points[rank::world]
+        self.cursor = 0
+        self.order = torch.randperm(len(self.points), generator=self.gen)
+
     def fresh(self, n: int, seed: int) -> torch.Tensor:
         """``n`` true samples independent of training batches (for metrics)."""
         gen = torch.Generator().manual_seed(seed)

@@ -38,25 +38,45 @@ def _optimizer(cfg: Config, params, lr: float, device: torch.device) -> torch.op
     return torch.optim.Adam(params, lr=lr, betas=cfg.optim.betas, fused=True)
 
 
-class Trainer:
-    """Owns the networks, optimisers, RNG and data source of one run; ``fit()`` trains it."""
+def rank_seeds(seed: int, rank: int) -> tuple[int, int]:
+    """``(data seed, noise seed)`` of one process; rank 0 of a DDP run draws as a single process."""
+    return seed + 7919 * rank, seed + 1_000_003 + 7919 * rank
 
-    def __init__(self, cfg: Config, run_dir: Path | None = None):
+
+class Trainer:
+    """Owns the networks, optimisers, RNG and data source of one run; ``fit()`` trains it.
+
+    ``dist``: this process's place in a torchrun job (:mod:`wgangp.train.distributed`); the
+    networks are then wrapped in DistributedDataParallel for the steps, each rank draws its own
+    data shard and noise, and only a trainer with a ``run_dir`` (rank 0) writes checkpoints.
+    """
+
+    def __init__(self, cfg: Config, run_dir: Path | None = None, dist=None):
+        from wgangp.train import distributed
+
         self.cfg = cfg
         self.run_dir = Path(run_dir) if run_dir is not None else None
-        self.device = resolve_device(cfg.device)
-        torch.manual_seed(cfg.seed)
-        self.source = build_source(cfg.data, cfg.seed)
+        self.dist = dist
+        self.device = distributed.device_for(dist, resolve_device(cfg.device))
+        rank = dist.rank if dist is not None else 0
+        data_seed, noise_seed = rank_seeds(cfg.seed, rank)
+        torch.manual_seed(cfg.seed)                 # the same initial weights on every rank
+        self.source = build_source(cfg.data, data_seed)
+        if dist is not None and hasattr(self.source, "shard"):
+            self.source.shard(dist.rank, dist.world)
         self.G, self.D = build_networks(cfg.model, self.source.shape)
         self.G.to(self.device)
         self.D.to(self.device)
+        # What the steps call: DDP wrappers when distributed (gradients averaged in backward).
+        self.G_step, self.D_step = ((distributed.wrap(self.G, self.device), distributed.wrap(self.D, self.device))
+                                    if dist is not None else (self.G, self.D))
         self.ema = EMA(self.G, cfg.train.ema) if cfg.train.ema > 0 else None
         lr_g = cfg.optim.lr_g or cfg.optim.lr
         self.opt_g = _optimizer(cfg, self.G.parameters(), lr_g, self.device)
         self.opt_d = _optimizer(cfg, self.D.parameters(), cfg.optim.lr, self.device)
         self.base_lrs = (lr_g, cfg.optim.lr)
         # Noise and interpolation weights are drawn on the device from a generator of our own.
-        self.gen = torch.Generator(self.device).manual_seed(cfg.seed + 1_000_003)
+        self.gen = torch.Generator(self.device).manual_seed(noise_seed)
         b, gb = cfg.data.batch_size, cfg.train.gen_batch_size or cfg.data.batch_size
         self.z_d = torch.empty(b, cfg.model.noise_dim, device=self.device)
         self.z_g = torch.empty(gb, cfg.model.noise_dim, device=self.device)
@@ -73,7 +93,7 @@ class Trainer:
         with torch.no_grad():
             fake = self.G(self.z_d.normal_(generator=self.gen))
         self.alpha.uniform_(generator=self.gen)
-        loss, w, penalty = objectives.critic_loss(self.D, real, fake, self.alpha, cfg.loss.name,
+        loss, w, penalty = objectives.critic_loss(self.D_step, real, fake, self.alpha, cfg.loss.name,
                                                   cfg.loss.gp_weight)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
@@ -84,8 +104,8 @@ class Trainer:
 
     def generator_step(self) -> None:
         self.D.requires_grad_(False)            # no critic weight-gradients in the generator step
-        fake = self.G(self.z_g.normal_(generator=self.gen))
-        loss = objectives.generator_loss(self.D, fake, self.cfg.loss.name)
+        fake = self.G_step(self.z_g.normal_(generator=self.gen))
+        loss = objectives.generator_loss(self.D, fake, self.cfg.loss.name)    # the frozen critic, unwrapped
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
@@ -109,19 +129,25 @@ class Trainer:
         self._stats_n += self.cfg.train.n_critic
 
     # ----- state --------------------------------------------------------------------------
-    def state_dict(self) -> dict:
-        """Everything needed to continue bit for bit: weights, optimisers, EMA, step, RNG states."""
+    def state_dict(self, rank_rngs: list[dict] | None = None) -> dict:
+        """Everything needed to continue bit for bit: weights, optimisers, EMA, step, RNG states
+        (``rank_rngs``: every rank's RNG states in a DDP run, gathered by :meth:`save`)."""
         from wgangp import __version__
 
-        rng = {"torch": torch.get_rng_state(), "gen": self.gen.get_state(), "data": self.source.state_dict()}
-        if torch.cuda.is_available():
-            rng["cuda"] = torch.cuda.get_rng_state_all()
-        return {
+        rng = self.rng_state()
+        extra = {"rng_ranks": rank_rngs} if rank_rngs is not None else {}
+        return {**extra,
             "version": __version__, "step": self.step, "data_shape": list(self.source.shape), "train_seconds": self.train_seconds,
             "config": self.cfg.to_dict(), "generator": self.G.state_dict(), "critic": self.D.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "rng": rng,
         }
+
+    def rng_state(self) -> dict:
+        rng = {"torch": torch.get_rng_state(), "gen": self.gen.get_state(), "data": self.source.state_dict()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        return rng
 
     def load_state_dict(self, state: dict) -> None:
         self.G.load_state_dict(state["generator"])
@@ -133,6 +159,15 @@ class Trainer:
         self.step = int(state["step"])
         self.train_seconds = float(state["train_seconds"])
         rng = state["rng"]
+        if self.dist is not None:
+            ranks = state.get("rng_ranks")
+            if ranks is not None and len(ranks) == self.dist.world:
+                rng = ranks[self.dist.rank]
+            elif self.dist.rank > 0:     # another world size: fresh per-rank streams (not bitwise)
+                data_seed, noise_seed = rank_seeds(self.cfg.seed + self.step, self.dist.rank)
+                self.gen.manual_seed(noise_seed)
+                self.source.gen.manual_seed(data_seed)
+                return
         torch.set_rng_state(rng["torch"])
         self.gen.set_state(rng["gen"])
         self.source.load_state_dict(rng["data"])
@@ -140,7 +175,20 @@ class Trainer:
             torch.cuda.set_rng_state_all(rng["cuda"])
 
     def save(self) -> None:
-        save_checkpoint(self.state_dict(), self.run_dir / CKPT_NAME)
+        """Write the checkpoint (rank 0). Distributed: a collective -- every rank checks that the
+        ranks' parameters agree and hands its RNG state to rank 0 -- so every rank calls it."""
+        rank_rngs = None
+        if self.dist is not None:
+            import torch.distributed as tdist
+
+            from wgangp.train import distributed
+
+            if not distributed.parameters_agree(self.G, self.D):
+                raise RuntimeError(f"DDP ranks hold different parameters at iteration {self.step}; not saving")
+            rank_rngs = [None] * self.dist.world
+            tdist.all_gather_object(rank_rngs, self.rng_state())
+        if self.run_dir is not None:
+            save_checkpoint(self.state_dict(rank_rngs), self.run_dir / CKPT_NAME)
 
     def sample_generator(self) -> torch.nn.Module:
         """The generator used for samples and metrics: the EMA copy when EMA is on."""
@@ -171,7 +219,12 @@ class Trainer:
                 if on_sample is not None and t.sample_every and self.step % t.sample_every == 0:
                     on_sample(self)
                 stopping = self._stop_signal is not None or (stop_after is not None and self.step >= stop_after)
-                if self.run_dir is not None and (self.step % t.ckpt_every == 0 or self.step == t.iterations or stopping):
+                if self.dist is not None:                 # one rank signalled: all stop at this iteration
+                    from wgangp.train.distributed import any_true
+
+                    stopping = any_true(stopping, self.device)
+                if (self.run_dir is not None or self.dist is not None) and (
+                        self.step % t.ckpt_every == 0 or self.step == t.iterations or stopping):
                     self.save()
                 if stopping:
                     return False
@@ -184,6 +237,10 @@ class Trainer:
         """Means of the step statistics since the last call (one host sync), or None if none."""
         if self._stats_n == 0:
             return None
+        if self.dist is not None:                         # the mean over ranks (a collective)
+            from wgangp.train.distributed import mean_
+
+            mean_(self._stats)
         w, gp, d_loss, g_loss = (self._stats / self._stats_n).tolist()
         self._stats.zero_()
         self._stats_n = 0

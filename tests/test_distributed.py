@@ -1,0 +1,139 @@
+"""DDP on the CPU (gloo), two processes of one thread each: the same maths as one process over the
+combined batch, identical parameters on every rank, rank-0-only output, and a bitwise resume."""
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+from wgangp import objectives
+from wgangp.config import load_config
+from wgangp.data import build_source
+from wgangp.train.checkpoint import load_checkpoint
+from wgangp.train.loop import Trainer, rank_seeds
+
+WORLD, PER_RANK_BATCH, ITERS = 2, 8, 3
+OVERRIDES = {"model.hidden": 16, "data.batch_size": PER_RANK_BATCH, "device": "cpu", "seed": 3,
+             "train.iterations": ITERS}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _worker(rank: int, port: int, out: str) -> None:
+    torch.set_num_threads(1)
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(WORLD),
+                      LOCAL_RANK=str(rank))
+    import torch.distributed as dist
+
+    from wgangp.train import distributed
+
+    info = distributed.from_env("cpu")
+    tr = Trainer(load_config("toy-8gaussians", OVERRIDES), None, dist=info)
+    tr.critic_step(tr.source.sample_batch())                 # one critic step first: keep its gradients
+    grads = {k: p.grad.clone() for k, p in tr.D.named_parameters()}
+    for _ in range(ITERS):
+        tr.iteration()
+    torch.save({"G": tr.G.state_dict(), "D": tr.D.state_dict(), "grads": grads}, os.path.join(out, f"rank{rank}.pt"))
+    dist.destroy_process_group()
+
+
+def _one_process_over_the_combined_batch() -> Trainer:
+    """The same run by hand in one process: each step's batch is rank 0's draws then rank 1's."""
+    cfg = load_config("toy-8gaussians", {**OVERRIDES, "data.batch_size": WORLD * PER_RANK_BATCH})
+    ref = Trainer(cfg)
+    rank_cfg = load_config("toy-8gaussians", OVERRIDES)
+    sources = [build_source(rank_cfg.data, rank_seeds(cfg.seed, r)[0]) for r in range(WORLD)]
+    gens = [torch.Generator().manual_seed(rank_seeds(cfg.seed, r)[1]) for r in range(WORLD)]
+    z = [torch.empty(PER_RANK_BATCH, cfg.model.noise_dim) for _ in range(WORLD)]
+    a = [torch.empty(PER_RANK_BATCH, 1) for _ in range(WORLD)]
+
+    def critic_step():
+        real = torch.cat([s.sample_batch() for s in sources])
+        noise = torch.cat([z[r].normal_(generator=gens[r]).clone() for r in range(WORLD)])
+        alpha = torch.cat([a[r].uniform_(generator=gens[r]).clone() for r in range(WORLD)])
+        with torch.no_grad():
+            fake = ref.G(noise)
+        loss, _, _ = objectives.critic_loss(ref.D, real, fake, alpha, "wgan-gp", cfg.loss.gp_weight)
+        ref.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        ref.opt_d.step()
+
+    critic_step()
+    ref.first_grads = {k: p.grad.clone() for k, p in ref.D.named_parameters()}
+    for _ in range(ITERS):
+        for _ in range(cfg.train.n_critic):
+            critic_step()
+        ref.D.requires_grad_(False)
+        noise = torch.cat([z[r].normal_(generator=gens[r]).clone() for r in range(WORLD)])
+        loss = objectives.generator_loss(ref.D, ref.G(noise), "wgan-gp")
+        ref.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        ref.opt_g.step()
+        ref.D.requires_grad_(True)
+    return ref
+
+
+def test_two_gloo_ranks_equal_one_process_over_the_combined_batch(tmp_path):
+    mp.spawn(_worker, args=(_free_port(), str(tmp_path)), nprocs=WORLD, join=True)
+    ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(WORLD)]
+    ref = _one_process_over_the_combined_batch()
+    for k, g in ref.first_grads.items():            # DDP's averaged gradient = the combined batch's gradient
+        assert torch.equal(ranks[0]["grads"][k], ranks[1]["grads"][k])
+        torch.testing.assert_close(ranks[0]["grads"][k], g, rtol=1e-5, atol=1e-6, msg=f"critic gradient {k}")
+    for net, module in (("G", ref.G), ("D", ref.D)):
+        for k, v in module.state_dict().items():
+            assert torch.equal(ranks[0][net][k], ranks[1][net][k]), f"ranks differ in {net}.{k}"
+            # Adam divides by sqrt(v): a unit whose gradient is ~1e-12 (a dead ReLU) moves by ~lr on
+            # rounding noise, so weights after 16 steps agree to a fraction of the 16 * lr = 1.6e-3 range
+            torch.testing.assert_close(ranks[0][net][k], v, rtol=0, atol=2e-4, msg=f"{net}.{k} vs one process")
+    # and the ranks really trained on different data: a single rank's own batch gives other weights
+    solo = Trainer(load_config("toy-8gaussians", OVERRIDES))
+    solo.critic_step(solo.source.sample_batch())
+    assert not torch.allclose(solo.D.net[0].weight.grad, ranks[0]["grads"]["net.0.weight"], rtol=1e-3)
+
+
+def _torchrun(out, *extra, iterations=4):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={WORLD}",
+           "-m", "wgangp", "train"]
+    args = ["--out", str(out), "--quiet", *extra]
+    return subprocess.run(cmd + args, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_torchrun_job_writes_once_from_rank_0_and_resumes_bitwise(tmp_path):
+    preset = ["toy-8gaussians", "--set", "model.hidden=16", "--set", "data.batch_size=8", "--set", "device=cpu",
+              "--set", "train.log_every=1", "--set", "train.ckpt_every=2", "--set", "train.eval_samples=100"]
+    full = _torchrun(tmp_path / "a", *preset, "--set", "train.iterations=4")
+    assert full.returncode == 0, full.stderr[-2000:]
+    assert full.stdout.count("done: 4 iterations") == 1                      # rank 0 reports, once
+    rows = [json.loads(line) for line in (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if r["kind"] == "train"] == [1, 2, 3, 4]
+    part = _torchrun(tmp_path / "b", *preset, "--set", "train.iterations=2")
+    assert part.returncode == 0, part.stderr[-2000:]
+    more = _torchrun(tmp_path / "b", "--resume", "--set", "train.iterations=4")
+    assert more.returncode == 0, more.stderr[-2000:]
+    sa, sb = load_checkpoint(tmp_path / "a" / "checkpoint.pt"), load_checkpoint(tmp_path / "b" / "checkpoint.pt")
+    assert sa["step"] == sb["step"] == 4 and len(sa["rng_ranks"]) == WORLD
+    for key in ("generator", "critic"):
+        for k in sa[key]:
+            assert torch.equal(sa[key][k], sb[key][k]), f"{key}.{k} differs after the DDP resume"
+
+
+def test_torchrun_with_a_bad_run_dir_fails_on_every_rank_with_one_message(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "config.json").write_text("{}")
+    out = _torchrun(tmp_path / "a", "toy-8gaussians", "--set", "device=cpu")
+    assert out.returncode != 0
+    assert "wgangp: error: " in out.stderr and "already holds a run" in out.stderr
+
+
+if __name__ == "__main__":
+    pytest.main([__file__])
