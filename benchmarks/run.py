@@ -4,7 +4,10 @@
 
 Both loops run the same networks, data and maths; they alternate in R rounds (so drift in machine
 speed hits both) and each round's rate is measured after a warm-up. Prints one line per round and
-ends with ``RESULT preset=P device=D wgangp_its=X plain_its=Y ratio=Z peak_mem_mb=M``.
+ends with ``RESULT preset=P device=D wgangp_its=X plain_its=Y ratio=Z peak_mem_mb=M`` (CUDA: peak
+allocated by torch; CPU: the process's peak resident set, both loops together). The line before it
+gives FLOPs per generator iteration (torch's FlopCounterMode, which counts the double backward) and
+the achieved FLOP/s of each loop.
 """
 from __future__ import annotations
 
@@ -37,6 +40,37 @@ def _rate(step, iters: int, device) -> float:
     return iters / (time.perf_counter() - t0)
 
 
+class _NoModuleTracker:
+    """Stands in for FlopCounterMode's per-module tracker, whose hooks refuse autograd.grad on a
+    leaf input (the penalty's x^); everything is then counted under "Global"."""
+    parents = {"Global"}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def flops_per_iteration(step) -> int:
+    """FLOPs of one call of ``step`` (matmuls and convolutions, double backward included)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    counter.mod_tracker = _NoModuleTracker()
+    with counter:
+        step()
+    return counter.get_total_flops()
+
+
+def _peak_mem_mb(device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024      # Linux: KiB -> MiB, whole process
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="toy-25gaussians")
@@ -52,6 +86,7 @@ def main(argv=None) -> None:
     for _ in range(args.warmup):
         ours.iteration()
         plain.iteration()
+    flops = {"wgangp": flops_per_iteration(ours.iteration), "plain": flops_per_iteration(plain.iteration)}
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     rates = {"wgangp": [], "plain": []}
@@ -64,7 +99,9 @@ def main(argv=None) -> None:
               f"ratio {rates['wgangp'][-1] / rates['plain'][-1]:.3f}")
     ours.drain_stats()   # drain the on-device statistics (one sync, outside the timed rounds)
     w, pl = statistics.median(rates["wgangp"]), statistics.median(rates["plain"])
-    peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else float("nan")
+    peak = _peak_mem_mb(device)
+    print(f"FLOPS per generator iteration: wgangp {flops['wgangp'] / 1e9:.3f} GFLOP, plain {flops['plain'] / 1e9:.3f} "
+          f"GFLOP; achieved: wgangp {flops['wgangp'] * w / 1e9:.1f} GFLOP/s, plain {flops['plain'] * pl / 1e9:.1f} GFLOP/s")
     print(f"RESULT preset={args.preset} device={device.type} wgangp_its={w:.2f} plain_its={pl:.2f} "
           f"ratio={w / pl:.3f} peak_mem_mb={peak:.0f}")
 
