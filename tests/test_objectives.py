@@ -133,3 +133,20 @@ def test_clip_weights_bounds_every_parameter():
     for p in critic.parameters():
         assert p.abs().max().item() <= 0.01
     assert any((p.abs() == 0.01).any() for p in critic.parameters())
+
+
+def test_fp16_penalty_recipe_scales_then_unscales_the_input_gradient():
+    torch.manual_seed(0)
+    critic = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
+                                 torch.nn.Linear(8 * 8 * 8, 1))
+    real, fake, alpha = torch.randn(4, 3, 8, 8), torch.randn(4, 3, 8, 8), torch.rand(4, 1, 1, 1)
+    p32, n32 = objectives.gradient_penalty(critic, real, fake, alpha)
+    with torch.autocast("cpu", dtype=torch.float16):
+        p16, n16 = objectives.gradient_penalty(critic, real, fake, alpha, grad_scale=torch.tensor(1024.0))
+        assert critic(real).dtype == torch.float16                       # really ran in half precision
+    assert p16.dtype == torch.float32
+    torch.testing.assert_close(n16, n32, rtol=2e-3, atol=1e-4)            # unscaled: the same norms
+    torch.testing.assert_close(p16, p32, rtol=2e-3, atol=1e-4)
+    with torch.autocast("cpu", dtype=torch.float16):                     # a scale fp16 cannot hold: inf,
+        p_inf, _ = objectives.gradient_penalty(critic, real, fake, alpha, grad_scale=torch.tensor(2.0 ** 30))
+    assert not torch.isfinite(p_inf)                                      # which GradScaler then skips

@@ -1,4 +1,5 @@
 """The training step and loop: clipping, frozen critic in the G step, EMA, lr decay, resume."""
+import math
 import os
 import signal
 import subprocess
@@ -127,3 +128,30 @@ def test_sigint_stops_cleanly_with_a_checkpoint(tmp_path):
     assert "--resume" in err and "Traceback" not in err
     step = load_checkpoint(out / "checkpoint.pt")["step"]      # saved on the way out, though ckpt_every is huge
     assert 10 <= step < 100000
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_runs_finite_and_resumes_bitwise(tmp_path, tiny, precision):
+    over = {**tiny, "train.precision": precision}
+    wgangp.train("toy-8gaussians", tmp_path / "a", over, progress=False)
+    wgangp.train("toy-8gaussians", tmp_path / "b", over, progress=False, stop_after=3)
+    wgangp.train(None, tmp_path / "b", resume=True, progress=False)
+    _assert_same_checkpoint(tmp_path / "a", tmp_path / "b")
+    state = load_checkpoint(tmp_path / "a" / "checkpoint.pt")
+    assert (state["scalers"] is not None) == (precision == "fp16")
+    from wgangp.train.logging import read_metrics
+
+    train_rows = [r for r in read_metrics(tmp_path / "a") if r["kind"] == "train"]
+    assert train_rows and all(math.isfinite(r["penalty"]) and math.isfinite(r["w_estimate"]) for r in train_rows)
+
+
+def test_fp16_scaler_skips_an_overflowing_critic_step_and_backs_off():
+    from wgangp.config import load_config
+    from wgangp.train.loop import Trainer
+
+    tr = Trainer(load_config("toy-8gaussians", {"model.hidden": 16, "device": "cpu", "train.precision": "fp16"}))
+    tr.scaler_d = torch.amp.GradScaler("cpu", init_scale=2.0 ** 40)
+    before = [p.detach().clone() for p in tr.D.parameters()]
+    tr.critic_step(tr.source.sample_batch())
+    assert all(torch.equal(a, b) for a, b in zip(before, tr.D.parameters()))     # inf gradients: no step
+    assert tr.scaler_d.get_scale() == 2.0 ** 39

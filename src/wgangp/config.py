@@ -70,6 +70,9 @@ class TrainConfig:
     eval_samples: int = 2500
     eval_metrics: str = ""        # images: comma list of fid,kid,is computed at every evaluation
     feature_net: str = ""         # images: TorchScript feature net for FID/KID ("" = standard Inception)
+    precision: str = "fp32"       # fp32 | bf16 (autocast) | fp16 (autocast + GradScaler, penalty unscaled before its norm)
+    tf32: bool = True             # CUDA: TF32 matmuls and convolutions (no effect on the CPU)
+    channels_last: bool = False   # CUDA image nets: NHWC memory format
 
 
 @dataclass
@@ -98,6 +101,7 @@ CHOICES = {
     "loss.name": ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"),
     "optim.name": ("adam", "rmsprop"),
     "optim.lr_decay": ("none", "linear"),
+    "train.precision": ("fp32", "bf16", "fp16"),
 }
 
 

@@ -23,20 +23,29 @@ WASSERSTEIN = ("wgan-gp", "wgan-gp-one-sided", "wgan-clip")
 
 
 def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor,
-                     one_sided: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+                     one_sided: bool = False, grad_scale: torch.Tensor | None = None
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
     """Penalty at ``x^ = alpha*real + (1-alpha)*fake``.
 
     Args:
         real, fake: ``(N, ...)`` batches of the same shape (treated as constants).
         alpha: ``(N, 1, ..., 1)`` per-sample interpolation weights in [0, 1].
+        grad_scale: fp16 with a GradScaler (PyTorch AMP's gradient-penalty recipe): the critic
+            output is multiplied by this scale before ``autograd.grad`` so small input-gradients
+            survive fp16, and the gradient is divided by it again before the norm (in fp32).
     Returns:
         ``(penalty, grad_norm)``: the scalar ``mean((||g|| - 1)^2)`` (differentiable w.r.t. the
         critic's parameters) and the detached ``(N,)`` gradient norms.
     """
     with torch.enable_grad():     # the input-gradient is needed even when called under no_grad
         x_hat = torch.lerp(fake.detach(), real.detach(), alpha).requires_grad_(True)
-        (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
-    norm = torch.linalg.vector_norm(grad.flatten(1), ord=2, dim=1)
+        out = critic(x_hat).sum()
+        if grad_scale is not None:
+            out = out * grad_scale
+        (grad,) = torch.autograd.grad(out, x_hat, create_graph=True)
+    if grad_scale is not None:
+        grad = grad.float() / grad_scale
+    norm = torch.linalg.vector_norm(grad.flatten(1).float(), ord=2, dim=1)
     excess = norm - 1.0
     if one_sided:
         excess = excess.clamp_min(0.0)
@@ -44,7 +53,8 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, 
 
 
 def critic_loss(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor | None,
-                loss: str, gp_weight: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                loss: str, gp_weight: float, grad_scale: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Critic objective for one batch.
 
     Real and fake go through the critic in one forward (the critic has no batch-coupled layers).
@@ -52,7 +62,8 @@ def critic_loss(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha
     is the Wasserstein estimate of the paper's training curves (−critic loss without the penalty).
     """
     n = real.shape[0]
-    out = critic(torch.cat([real, fake.detach()])).flatten()
+    fake = fake.detach().to(real.dtype)             # a generator under autocast may hand back bf16/fp16
+    out = critic(torch.cat([real, fake])).flatten().float()
     d_real, d_fake = out[:n], out[n:]
     w_estimate = (d_real.mean() - d_fake.mean()).detach()
     if loss == "gan":
@@ -60,7 +71,8 @@ def critic_loss(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha
         return value, w_estimate, torch.zeros((), device=real.device)
     value = d_fake.mean() - d_real.mean()
     if loss in ("wgan-gp", "wgan-gp-one-sided"):
-        penalty, _ = gradient_penalty(critic, real, fake, alpha, one_sided=loss == "wgan-gp-one-sided")
+        penalty, _ = gradient_penalty(critic, real, fake, alpha, one_sided=loss == "wgan-gp-one-sided",
+                                      grad_scale=grad_scale)
         return value + gp_weight * penalty, w_estimate, penalty.detach()
     if loss == "wgan-clip":
         return value, w_estimate, torch.zeros((), device=real.device)
@@ -69,7 +81,7 @@ def critic_loss(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha
 
 def generator_loss(critic: nn.Module, fake: torch.Tensor, loss: str) -> torch.Tensor:
     """``-E[D(G(z))]`` for the Wasserstein losses, ``E[softplus(-D(G(z)))]`` for the standard GAN."""
-    out = critic(fake).flatten()
+    out = critic(fake).flatten().float()
     if loss == "gan":
         return F.softplus(-out).mean()
     return -out.mean()

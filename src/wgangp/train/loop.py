@@ -67,6 +67,22 @@ class Trainer:
         self.G, self.D = build_networks(cfg.model, self.source.shape)
         self.G.to(self.device)
         self.D.to(self.device)
+        self.memory_format = torch.contiguous_format
+        if self.device.type == "cuda":
+            torch.backends.cuda.matmul.allow_tf32 = cfg.train.tf32
+            torch.backends.cudnn.allow_tf32 = cfg.train.tf32
+            torch.backends.cudnn.benchmark = True            # static shapes: let cuDNN pick its kernels once
+            if cfg.train.channels_last and len(self.source.shape) == 3:
+                self.memory_format = torch.channels_last
+                self.G.to(memory_format=self.memory_format)
+                self.D.to(memory_format=self.memory_format)
+        # Mixed precision: bf16 autocast, or fp16 autocast with one GradScaler per optimiser.
+        self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.train.precision)
+        fp16 = cfg.train.precision == "fp16"
+        # init scale 2^10, not 2^16: the penalty's scaled input-gradient overflows fp16 at 2^16 on
+        # the first steps of a toy run (skipped steps and an inf in the first logged penalty)
+        self.scaler_d = torch.amp.GradScaler(self.device.type, init_scale=1024.0) if fp16 else None
+        self.scaler_g = torch.amp.GradScaler(self.device.type, init_scale=1024.0) if fp16 else None
         # What the steps call: DDP wrappers when distributed (gradients averaged in backward).
         self.G_step, self.D_step = ((distributed.wrap(self.G, self.device), distributed.wrap(self.D, self.device))
                                     if dist is not None else (self.G, self.D))
@@ -88,27 +104,42 @@ class Trainer:
         self._stop_signal: int | None = None
 
     # ----- the step -----------------------------------------------------------------------
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=self.amp_dtype or torch.bfloat16,
+                              enabled=self.amp_dtype is not None)
+
+    def _backward_step(self, loss: torch.Tensor, opt: torch.optim.Optimizer, scaler) -> None:
+        opt.zero_grad(set_to_none=True)
+        if scaler is None:
+            loss.backward()
+            opt.step()
+        else:                                   # skips the step (and lowers the scale) on inf/nan
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+
     def critic_step(self, real: torch.Tensor) -> None:
         cfg = self.cfg
-        with torch.no_grad():
-            fake = self.G(self.z_d.normal_(generator=self.gen))
-        self.alpha.uniform_(generator=self.gen)
-        loss, w, penalty = objectives.critic_loss(self.D_step, real, fake, self.alpha, cfg.loss.name,
-                                                  cfg.loss.gp_weight)
-        self.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_d.step()
+        with self._autocast():
+            with torch.no_grad():
+                fake = self.G(self.z_d.normal_(generator=self.gen))
+            self.alpha.uniform_(generator=self.gen)
+            # fp16: the penalty's input-gradient is taken of the scaled output (the scale as a
+            # device tensor, so no host sync), then unscaled before its norm
+            scale = self.scaler_d._get_scale_async() if self.scaler_d is not None else None
+            loss, w, penalty = objectives.critic_loss(self.D_step, real, fake, self.alpha, cfg.loss.name,
+                                                      cfg.loss.gp_weight, grad_scale=scale)
+        self._backward_step(loss, self.opt_d, self.scaler_d)
         if cfg.loss.name == "wgan-clip":
             objectives.clip_weights_(self.D, cfg.loss.clip_value)
         self._stats[:3] += torch.stack((w, penalty, loss.detach()))
 
     def generator_step(self) -> None:
         self.D.requires_grad_(False)            # no critic weight-gradients in the generator step
-        fake = self.G_step(self.z_g.normal_(generator=self.gen))
-        loss = objectives.generator_loss(self.D, fake, self.cfg.loss.name)    # the frozen critic, unwrapped
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_g.step()
+        with self._autocast():
+            fake = self.G_step(self.z_g.normal_(generator=self.gen))
+            loss = objectives.generator_loss(self.D, fake, self.cfg.loss.name)    # the frozen critic, unwrapped
+        self._backward_step(loss, self.opt_g, self.scaler_g)
         self.D.requires_grad_(True)
         self._stats[3] += loss.detach() * self.cfg.train.n_critic
 
@@ -120,7 +151,7 @@ class Trainer:
                 for group in opt.param_groups:
                     group["lr"] = base * frac
         for _ in range(self.cfg.train.n_critic):
-            real = self.source.sample_batch().to(self.device, non_blocking=True)
+            real = self.source.sample_batch().to(self.device, non_blocking=True, memory_format=self.memory_format)
             self.critic_step(real)
         self.generator_step()
         if self.ema is not None:
@@ -141,6 +172,7 @@ class Trainer:
             "config": self.cfg.to_dict(), "generator": self.G.state_dict(), "critic": self.D.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "rng": rng,
+            "scalers": [s.state_dict() for s in (self.scaler_d, self.scaler_g)] if self.scaler_d is not None else None,
         }
 
     def rng_state(self) -> dict:
@@ -156,6 +188,9 @@ class Trainer:
             self.ema.load_state_dict(state["ema"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
+        if self.scaler_d is not None and state.get("scalers"):
+            self.scaler_d.load_state_dict(state["scalers"][0])
+            self.scaler_g.load_state_dict(state["scalers"][1])
         self.step = int(state["step"])
         self.train_seconds = float(state["train_seconds"])
         rng = state["rng"]
