@@ -224,3 +224,36 @@ def test_grayscale_data_for_an_rgb_preset_is_one_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "builds 3x32x32 images" in err and "1x32x32" in err
     assert not (out / "config.json").exists()
+
+
+def test_eval_of_sample_sets_without_a_run(tmp_path, capsys, monkeypatch):
+    import json
+
+    from PIL import Image
+
+    from wgangp.metrics.features import as_feature_net
+    from wgangp.metrics.images import compute_image_metrics
+
+    monkeypatch.setenv("WGANGP_CACHE", str(tmp_path / "cache"))
+    net = torch.jit.script(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(),
+                                               torch.nn.AdaptiveAvgPool2d(2), torch.nn.Flatten()))
+    net.save(str(tmp_path / "feat.pt"))
+    a, b = _digits(80, seed=1), (_digits(80, seed=2) // 2)
+    np.savez(tmp_path / "a.npz", x_train=a)
+    np.savez(tmp_path / "b.npz", x_train=b)
+    (tmp_path / "a_png").mkdir()
+    for i, img in enumerate(a):
+        Image.fromarray(img).save(tmp_path / "a_png" / f"{i}.png")
+    base = ["eval", "--json", "--metrics", "fid,kid", "--feature-net", str(tmp_path / "feat.pt")]
+    assert main([*base, str(tmp_path / "a_png"), "--real", str(tmp_path / "a.npz")]) == 0
+    same = json.loads(capsys.readouterr().out)
+    assert abs(same["fid"]) < 1e-6 and same["n_fake"] == same["n_real"] == 80    # a folder and an npz of one set
+    assert main([*base, str(tmp_path / "a.npz"), "--real", str(tmp_path / "b.npz")]) == 0
+    diff = json.loads(capsys.readouterr().out)
+    expected = compute_image_metrics(torch.from_numpy(a[:, None]).float() / 127.5 - 1,
+                                     torch.from_numpy(b[:, None]).float() / 127.5 - 1, as_feature_net(str(tmp_path / "feat.pt")),
+                                     metrics=("fid",))
+    assert diff["fid"] == pytest.approx(expected["fid"], rel=1e-6) and diff["fid"] > 1e-3
+    np.savez(tmp_path / "rgb.npz", x_train=np.zeros((10, 28, 28, 3), np.uint8))
+    assert main([*base, str(tmp_path / "rgb.npz"), "--real", str(tmp_path / "a.npz")]) == 2
+    assert "compare sets of one size and channel count" in capsys.readouterr().err

@@ -91,6 +91,69 @@ def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED, metrics: str
                                             dist.std if dist is not None else None), **extra}
 
 
+def load_images(path: str | Path, resolution: int = 0, key: str = "") -> torch.Tensor:
+    """Float images ``(N, C, H, W)`` in [-1, 1] from an .npz/.npy array, an image folder or a
+    .tar.gz of one (e.g. ``wgangp sample -o DIR/`` output, or real data)."""
+    from wgangp.data.folder import load_folder
+    from wgangp.data.images import load_image_file
+
+    p = str(path)
+    if not Path(p).exists():
+        raise UserError(f"image set '{p}' not found")
+    images = load_image_file(p, key) if p.endswith((".npz", ".npy")) else load_folder(p, resolution)
+    return images.float().div(127.5).sub(1.0)
+
+
+def evaluate_images(fake: str | Path | torch.Tensor, real: str | Path | torch.Tensor, metrics: str = "fid",
+                    feature_net: str | torch.nn.Module | None = None, feature_weights: str | None = None,
+                    n: int | None = None, seed: int = EVAL_SEED) -> dict:
+    """FID / KID / IS / coverage of a set of generated images against real images, no run needed.
+
+    ``fake`` and ``real``: paths for :func:`load_images` or float tensors in [-1, 1]; ``n``: use a
+    random subset of at most ``n`` of each. Real FID statistics of a path are cached.
+    """
+    from wgangp.data.folder import cache_root
+    from wgangp.metrics.features import as_feature_net, load_standard_inception
+    from wgangp.metrics.fid import cached_stats, feature_stats
+    from wgangp.metrics.images import compute_image_metrics, extract_features
+
+    x_fake = fake if isinstance(fake, torch.Tensor) else load_images(fake)
+    x_real = real if isinstance(real, torch.Tensor) else load_images(real, resolution=x_fake.shape[-1])
+    if x_fake.shape[1:] != x_real.shape[1:]:
+        raise UserError(f"generated images are {'x'.join(map(str, x_fake.shape[1:]))} but real images are "
+                        f"{'x'.join(map(str, x_real.shape[1:]))}; compare sets of one size and channel count")
+    gen = torch.Generator().manual_seed(seed)
+    if n:
+        x_fake = x_fake[torch.randperm(len(x_fake), generator=gen)[:n]]
+        x_real = x_real[torch.randperm(len(x_real), generator=gen)[:n]]
+    names = [m.strip() for m in metrics.split(",") if m.strip()]
+    unknown = set(names) - {"fid", "kid", "is", "coverage"}
+    if unknown:
+        raise UserError(f"unknown metric(s) {', '.join(sorted(unknown))}; choose from fid, kid, is, coverage")
+    out: dict = {"n_fake": len(x_fake), "n_real": len(x_real)}
+    if "coverage" in names:
+        from wgangp.metrics.classifier import class_coverage
+
+        net = as_feature_net(feature_net, weights_path=feature_weights)
+        if not hasattr(net, "logits"):
+            raise UserError("metric 'coverage' needs --feature-net CLASSIFIER.pt made with 'wgangp classifier'")
+        with torch.no_grad():
+            out.update(class_coverage(torch.cat([net.logits(x_fake[i:i + 500]) for i in range(0, len(x_fake), 500)])))
+    fk = [m for m in names if m in ("fid", "kid")]
+    if fk:
+        net = as_feature_net(feature_net, weights_path=feature_weights)
+        real_in = x_real
+        if "kid" not in fk and not isinstance(real, torch.Tensor):
+            key = {"real": str(Path(real).resolve()), "net": getattr(net, "net_id", type(net).__name__),
+                   "n": len(x_real), "shape": list(x_real.shape[1:]), "seed": seed}
+            real_in = cached_stats(key, lambda: feature_stats(extract_features(x_real, net)), cache_root() / "fid-stats")
+        out.update(compute_image_metrics(x_fake, real_in, net, metrics=tuple(fk)))
+    if "is" in names:
+        classifier = load_standard_inception(feature_weights, output="logits_unbiased")
+        out.update(compute_image_metrics(x_fake, x_real, classifier, metrics=("is",), classifier=classifier))
+    return out
+
+
 def _image_metrics(run: Run, samples: torch.Tensor, reference: torch.Tensor, names: list[str], feature_net,
                    feature_weights) -> dict:
     """FID / KID / IS of ``samples`` against ``reference`` real images; real FID statistics cached."""
@@ -382,5 +445,5 @@ def train_classifier(data_path: str | Path, out: str | Path, epochs: int = 2, se
     return result
 
 
-__all__ = ["Run", "train", "load_run", "sample", "evaluate", "save_samples", "write_pictures", "toy_distribution",
+__all__ = ["Run", "train", "load_run", "sample", "evaluate", "evaluate_images", "load_images", "save_samples", "write_pictures", "toy_distribution",
            "train_classifier"]

@@ -41,8 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-n", type=int, required=True, help="number of samples")
     s.add_argument("-o", "--output", required=True, help="output .npy/.npz/.csv (points); .npy, .npz (uint8 x_train), .png grid or folder/ of PNGs (images)")
     s.add_argument("--seed", type=int, default=0)
-    e = sub.add_parser("eval", help="print a run's metrics")
-    e.add_argument("run_dir")
+    e = sub.add_parser("eval", help="print a run's metrics, or those of a set of generated images (--real)")
+    e.add_argument("run_dir", help="a run directory, or generated images (.npz/.npy, folder, .tar.gz) with --real")
+    e.add_argument("--real", default=None, help="real images (.npz/.npy, folder, .tar.gz) to compare a sample set with")
     e.add_argument("-n", type=int, default=None, help="samples to evaluate (default: train.eval_samples)")
     e.add_argument("--json", action="store_true", help="one JSON object on stdout")
     e.add_argument("--metrics", default=None, help="image runs: comma list of fid,kid,is,coverage (default: train.eval_metrics)")
@@ -138,8 +139,12 @@ def _cmd_sample(args) -> int:
 def _cmd_eval(args) -> int:
     from wgangp import api
 
-    result = api.evaluate(api.load_run(args.run_dir), n=args.n, metrics=args.metrics, feature_net=args.feature_net,
-                          feature_weights=args.feature_weights)
+    if args.real is not None:
+        result = api.evaluate_images(args.run_dir, args.real, metrics=args.metrics or "fid", n=args.n,
+                                     feature_net=args.feature_net, feature_weights=args.feature_weights)
+    else:
+        result = api.evaluate(api.load_run(args.run_dir), n=args.n, metrics=args.metrics,
+                              feature_net=args.feature_net, feature_weights=args.feature_weights)
     if args.json:
         print(json.dumps(result))
     else:

@@ -31,8 +31,12 @@ def extract_features(images: torch.Tensor, net: nn.Module, batch_size: int = 50)
         raise UserError(f"images must be a tensor (N, C, H, W), got "
                         f"{getattr(images, 'shape', type(images).__name__)}")
     device = _device_of(net)
-    out = [net(images[i:i + batch_size].to(device)).float().cpu()
-           for i in range(0, len(images), batch_size)]
+    try:
+        out = [net(images[i:i + batch_size].to(device)).float().cpu()
+               for i in range(0, len(images), batch_size)]
+    except RuntimeError as e:            # e.g. a feature net made for another channel count or size
+        raise UserError(f"the feature net failed on images of shape {tuple(images.shape[1:])} "
+                        f"({str(e).strip().splitlines()[-1][:200]}); is it the right net for this data?") from None
     return torch.cat(out)
 
 
