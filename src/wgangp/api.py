@@ -40,18 +40,38 @@ class Run:
     critic: torch.nn.Module
     data_shape: tuple[int, ...]
     completed: bool = True
+    n_classes: int = 0                              # > 0: a class-conditional run
+
+    def class_labels(self, n: int, classes: int | list[int] | None = None) -> torch.Tensor | None:
+        """``n`` labels cycling over ``classes`` (default: every class, balanced); None if unconditional."""
+        if classes is not None and not self.n_classes:
+            raise UserError("this run is not class-conditional; --class needs a run trained with model.conditional=true")
+        if not self.n_classes:
+            return None
+        wanted = list(range(self.n_classes)) if classes is None else ([classes] if isinstance(classes, int) else list(classes))
+        bad = [c for c in wanted if not 0 <= c < self.n_classes]
+        if bad or not wanted:
+            raise UserError(f"class {bad[0] if bad else '(none)'} is out of range: this run has classes 0..{self.n_classes - 1}")
+        return torch.tensor(wanted, dtype=torch.int64).repeat(-(-n // len(wanted)))[:n]
 
     @torch.no_grad()
-    def sample(self, n: int, seed: int = 0, batch_size: int = 65_536) -> torch.Tensor:
-        """``n`` generated samples ``(n, *data_shape)`` (float32, CPU), reproducible for a given ``seed``."""
+    def sample(self, n: int, seed: int = 0, batch_size: int = 65_536, classes: int | list[int] | None = None
+               ) -> torch.Tensor:
+        """``n`` generated samples ``(n, *data_shape)`` (float32, CPU), reproducible for a given ``seed``.
+
+        Conditional runs: ``classes`` (one class or a list, cycled; default all, balanced).
+        """
         device = next(self.generator.parameters()).device
         gen = torch.Generator(device).manual_seed(seed)
+        labels = self.class_labels(n, classes)
         was_training = self.generator.training      # during training this is the live generator
         self.generator.eval()
         try:
-            out = [self.generator(torch.randn(min(batch_size, n - i), self.config.model.noise_dim,
-                                              generator=gen, device=device)).float().cpu()
-                   for i in range(0, n, batch_size)]
+            out = []
+            for i in range(0, n, batch_size):
+                z = torch.randn(min(batch_size, n - i), self.config.model.noise_dim, generator=gen, device=device)
+                x = self.generator(z) if labels is None else self.generator(z, labels[i:i + len(z)].to(device))
+                out.append(x.float().cpu())
         finally:
             self.generator.train(was_training)
         return torch.cat(out) if out else torch.empty(0, *self.data_shape)
@@ -192,7 +212,7 @@ def _image_metrics(run: Run, samples: torch.Tensor, reference: torch.Tensor, nam
 
 
 def _run_from_trainer(tr: Trainer, run_dir: Path | None, completed: bool) -> Run:
-    return Run(tr.cfg, run_dir, tr.step, tr.sample_generator(), tr.D, tuple(tr.source.shape), completed)
+    return Run(tr.cfg, run_dir, tr.step, tr.sample_generator(), tr.D, tuple(tr.source.shape), completed, tr.n_classes)
 
 
 def write_pictures(run: Run) -> list[Path]:
@@ -306,26 +326,28 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> Run:
     state = load_checkpoint(run_dir / CKPT_NAME, map_location="cpu")
     dev = resolve_device(device)
     data_shape = tuple(int(s) for s in state["data_shape"])
-    g, d = build_networks(cfg.model, data_shape)
+    n_classes = int(state.get("n_classes", 0))
+    g, d = build_networks(cfg.model, data_shape, n_classes)
     try:
         g.load_state_dict(state["ema"] if state.get("ema") is not None else state["generator"])
         d.load_state_dict(state["critic"])
     except (RuntimeError, KeyError) as e:
         raise UserError(f"checkpoint in '{run_dir}' does not match its config.json ({str(e).splitlines()[0]})") from None
     completed = int(state["step"]) >= cfg.train.iterations
-    return Run(cfg, run_dir, int(state["step"]), g.to(dev).eval(), d.to(dev).eval(), data_shape, completed)
+    return Run(cfg, run_dir, int(state["step"]), g.to(dev).eval(), d.to(dev).eval(), data_shape, completed, n_classes)
 
 
-def sample(run: Run | str | Path, n: int, seed: int = 0) -> torch.Tensor:
-    """``n`` samples from a run (or a run directory)."""
+def sample(run: Run | str | Path, n: int, seed: int = 0, classes: int | list[int] | None = None) -> torch.Tensor:
+    """``n`` samples from a run (or a run directory); ``classes`` for conditional runs."""
     run = run if isinstance(run, Run) else load_run(run)
-    return run.sample(n, seed=seed)
+    return run.sample(n, seed=seed, classes=classes)
 
 
-def save_samples(x: torch.Tensor, path: str | Path) -> Path:
+def save_samples(x: torch.Tensor, path: str | Path, labels: torch.Tensor | None = None) -> Path:
     """Write samples atomically: ``.npy`` (float), ``.npz`` (images as uint8 NHWC ``x_train``, usable
     as ``data.path``; points as float ``x_train``), ``.csv`` (points), ``.png`` (an image grid) or,
-    for images, a folder (a name ending in ``/`` or without suffix) of numbered PNGs."""
+    for images, a folder (a name ending in ``/`` or without suffix) of numbered PNGs. ``labels``
+    (conditional runs): stored as ``y_train`` in an .npz, as class sub-folders in a folder."""
     import numpy as np
 
     is_dir = str(path).endswith(("/", os.sep)) or Path(path).suffix == ""
@@ -337,7 +359,7 @@ def save_samples(x: torch.Tensor, path: str | Path) -> Path:
     if path.parent and not path.parent.exists():
         raise UserError(f"output directory '{path.parent}' does not exist")
     if is_dir:
-        return _save_folder(x, path)
+        return _save_folder(x, path, labels)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with open(tmp, "wb") as f:
@@ -346,7 +368,8 @@ def save_samples(x: torch.Tensor, path: str | Path) -> Path:
             elif path.suffix == ".npy":
                 np.save(f, x.numpy())
             elif path.suffix == ".npz":
-                np.savez(f, x_train=_to_uint8_nhwc(x) if x.dim() == 4 else x.numpy())
+                extra = {"y_train": labels.numpy()} if labels is not None else {}
+                np.savez(f, x_train=_to_uint8_nhwc(x) if x.dim() == 4 else x.numpy(), **extra)
             else:
                 np.savetxt(f, x.numpy(), delimiter=",", fmt="%.7g")
         os.replace(tmp, path)
@@ -366,7 +389,7 @@ def _to_uint8_nhwc(x: torch.Tensor):
     return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
-def _save_folder(x: torch.Tensor, path: Path) -> Path:
+def _save_folder(x: torch.Tensor, path: Path, labels: torch.Tensor | None = None) -> Path:
     """Numbered PNGs in a new (or empty) folder; written to a temp folder, then renamed into place."""
     import shutil
     import tempfile
@@ -379,7 +402,10 @@ def _save_folder(x: torch.Tensor, path: Path) -> Path:
     try:
         arr = _to_uint8_nhwc(x)
         for i, img in enumerate(arr):
-            Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img).save(tmp / f"{i:06d}.png")
+            # zero-padded class folders sort as numbers do, so ImageFolder's rule gives the labels back
+            where = tmp if labels is None else tmp / f"{int(labels[i]):0{len(str(int(labels.max())))}d}"
+            where.mkdir(exist_ok=True)
+            Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img).save(where / f"{i:06d}.png")
         os.replace(tmp, path)
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-n", type=int, required=True, help="number of samples")
     s.add_argument("-o", "--output", required=True, help="output .npy/.npz/.csv (points); .npy, .npz (uint8 x_train), .png grid or folder/ of PNGs (images)")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--class", dest="classes", default=None, metavar="K[,K...]|all",
+                   help="conditional runs: the class(es) to generate, cycled (default all, balanced)")
     e = sub.add_parser("eval", help="print a run's metrics, or those of a set of generated images (--real)")
     e.add_argument("run_dir", help="a run directory, or generated images (.npz/.npy, folder, .tar.gz) with --real")
     e.add_argument("--real", default=None, help="real images (.npz/.npy, folder, .tar.gz) to compare a sample set with")
@@ -130,8 +132,16 @@ def _cmd_sample(args) -> int:
 
     if args.n <= 0:
         raise UserError(f"-n must be a positive number of samples, got {args.n}")
-    x = api.sample(args.run_dir, args.n, seed=args.seed)
-    path = api.save_samples(x, args.output)
+    run = api.load_run(args.run_dir)
+    classes = None
+    if args.classes not in (None, "all"):
+        try:
+            classes = [int(c) for c in args.classes.split(",") if c.strip()]
+        except ValueError:
+            raise UserError(f"--class takes class numbers like 3 or 0,2,5 (or 'all'); got {args.classes!r}") from None
+    labels = run.class_labels(args.n, classes if classes is not None else None) if (run.n_classes or classes) else None
+    x = run.sample(args.n, seed=args.seed, classes=classes)
+    path = api.save_samples(x, args.output, labels=labels)
     print(f"wrote {args.n} samples of shape {tuple(x.shape[1:])} to {path}")
     return 0
 

@@ -39,6 +39,7 @@ class ModelConfig:
     depth: int = 3                # hidden layers in G and in the critic
     activation: str = "relu"      # relu (double backward written out) | relu-native (torch's)
     dim: int = 64                 # base channel width of convolutional networks (DIM of the official code)
+    conditional: bool = False     # class-conditional (AC-WGAN-GP): labels from the data, G(z, y), critic class head
 
 
 @dataclass
@@ -46,6 +47,8 @@ class LossConfig:
     name: str = "wgan-gp"         # wgan-gp | wgan-gp-one-sided | wgan-clip | gan
     gp_weight: float = 10.0       # lambda of the paper
     clip_value: float = 0.01      # c, for wgan-clip
+    ac_weight: float = 1.0        # conditional: weight of the critic's cross-entropy on real samples
+    ac_weight_g: float = 0.1      # conditional: weight of the generator's cross-entropy on its samples
 
 
 @dataclass

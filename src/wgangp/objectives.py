@@ -9,6 +9,9 @@ Notation (Gulrajani et al. 2017, Algorithm 1): critic ``D``, real ``x``, generat
 * weight clipping (WGAN, Arjovsky et al. 2017): every critic parameter clamped to ``[-c, c]``
 * standard GAN (non-saturating): critic ``softplus(-D(x)) + softplus(D(x~))``,
   generator ``softplus(-D(G(z)))``
+* AC-GAN terms (class-conditional critics output ``(N, 1 + K)``: the Wasserstein value, then
+  class logits): critic ``+ ac_weight * CE(logits(x), y)`` on real samples only, generator
+  ``+ ac_weight * CE(logits(G(z, y)), y)``; the penalty differentiates the Wasserstein column only.
 
 The gradient norm is taken over all non-batch dimensions. ``torch.linalg.vector_norm`` has a zero
 subgradient at 0, so a critic with zero input-gradient gives a finite penalty gradient (no NaN).
@@ -20,6 +23,16 @@ from torch import nn
 from torch.nn import functional as F
 
 WASSERSTEIN = ("wgan-gp", "wgan-gp-one-sided", "wgan-clip")
+
+
+def _at_least_fp32(t: torch.Tensor) -> torch.Tensor:
+    """Reductions in fp32 (or fp64 when the caller works in fp64) even under bf16/fp16 autocast."""
+    return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
+
+
+def _wasserstein(out: torch.Tensor) -> torch.Tensor:
+    """The critic's value column: ``(N,)`` from ``(N, 1)`` or ``(N, 1 + K)``."""
+    return out.reshape(out.shape[0], -1)[:, 0]
 
 
 def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor,
@@ -39,37 +52,47 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, 
     """
     with torch.enable_grad():     # the input-gradient is needed even when called under no_grad
         x_hat = torch.lerp(fake.detach(), real.detach(), alpha).requires_grad_(True)
-        out = critic(x_hat).sum()
+        out = _wasserstein(critic(x_hat)).sum()
         if grad_scale is not None:
             out = out * grad_scale
         (grad,) = torch.autograd.grad(out, x_hat, create_graph=True)
     if grad_scale is not None:
-        grad = grad.float() / grad_scale
-    norm = torch.linalg.vector_norm(grad.flatten(1).float(), ord=2, dim=1)
+        grad = _at_least_fp32(grad) / grad_scale
+    norm = torch.linalg.vector_norm(_at_least_fp32(grad).flatten(1), ord=2, dim=1)
     excess = norm - 1.0
     if one_sided:
         excess = excess.clamp_min(0.0)
     return excess.square().mean(), norm.detach()
 
 
+def _class_term(out: torch.Tensor, labels: torch.Tensor | None, weight: float) -> torch.Tensor | float:
+    if labels is None:
+        return 0.0
+    return weight * F.cross_entropy(out.reshape(out.shape[0], -1)[:, 1:], labels)
+
+
 def critic_loss(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor | None,
-                loss: str, gp_weight: float, grad_scale: torch.Tensor | None = None
+                loss: str, gp_weight: float, grad_scale: torch.Tensor | None = None,
+                labels: torch.Tensor | None = None, ac_weight: float = 1.0
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Critic objective for one batch.
 
     Real and fake go through the critic in one forward (the critic has no batch-coupled layers).
     Returns ``(loss, w_estimate, penalty)``; ``w_estimate = E[D(x)] - E[D(x~)]`` is detached and
     is the Wasserstein estimate of the paper's training curves (−critic loss without the penalty).
+    ``labels``: the real batch's classes for a conditional critic (AC-GAN term on real samples).
     """
     n = real.shape[0]
     fake = fake.detach().to(real.dtype)             # a generator under autocast may hand back bf16/fp16
-    out = critic(torch.cat([real, fake])).flatten().float()
+    full = _at_least_fp32(critic(torch.cat([real, fake])))
+    out = _wasserstein(full)
     d_real, d_fake = out[:n], out[n:]
     w_estimate = (d_real.mean() - d_fake.mean()).detach()
+    ac = _class_term(full[:n], labels, ac_weight)
     if loss == "gan":
-        value = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+        value = F.softplus(-d_real).mean() + F.softplus(d_fake).mean() + ac
         return value, w_estimate, torch.zeros((), device=real.device)
-    value = d_fake.mean() - d_real.mean()
+    value = d_fake.mean() - d_real.mean() + ac
     if loss in ("wgan-gp", "wgan-gp-one-sided"):
         penalty, _ = gradient_penalty(critic, real, fake, alpha, one_sided=loss == "wgan-gp-one-sided",
                                       grad_scale=grad_scale)
@@ -79,12 +102,16 @@ def critic_loss(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha
     raise ValueError(f"unknown loss {loss!r}")
 
 
-def generator_loss(critic: nn.Module, fake: torch.Tensor, loss: str) -> torch.Tensor:
-    """``-E[D(G(z))]`` for the Wasserstein losses, ``E[softplus(-D(G(z)))]`` for the standard GAN."""
-    out = critic(fake).flatten().float()
+def generator_loss(critic: nn.Module, fake: torch.Tensor, loss: str, labels: torch.Tensor | None = None,
+                   ac_weight: float = 0.1) -> torch.Tensor:
+    """``-E[D(G(z))]`` for the Wasserstein losses, ``E[softplus(-D(G(z)))]`` for the standard GAN;
+    ``labels`` (conditional): plus ``ac_weight * CE`` of the critic's class logits against them."""
+    full = _at_least_fp32(critic(fake))
+    out = _wasserstein(full)
+    ac = _class_term(full, labels, ac_weight)
     if loss == "gan":
-        return F.softplus(-out).mean()
-    return -out.mean()
+        return F.softplus(-out).mean() + ac
+    return -out.mean() + ac
 
 
 @torch.no_grad()

@@ -35,7 +35,13 @@ class ImageSource(PointSource):
         self.dequantize = dequantize
 
     def sample_batch(self) -> torch.Tensor:
-        x = super().sample_batch()
+        return self._pixels(super().sample_batch())
+
+    def sample_labelled(self) -> tuple[torch.Tensor, torch.Tensor]:
+        x, y = super().sample_labelled()
+        return self._pixels(x), y
+
+    def _pixels(self, x: torch.Tensor) -> torch.Tensor:
         if self.dequantize:
             return x.float().div_(128.0).sub_(1.0).add_(torch.rand(x.shape, generator=self.gen).div_(128.0))
         return to_unit_range(x)
@@ -99,7 +105,21 @@ def load_image_file(path: str, key: str = "") -> torch.Tensor:
     return as_nchw_uint8(arr, f"'{path}'")
 
 
-def load_torchvision(name: str, root: str, download: bool) -> torch.Tensor:
+def load_array_labels(path: str, key: str, n: int) -> torch.Tensor | None:
+    """Class labels beside the images of an .npz: ``y_train`` (``y_<x>`` for ``data.key=x_<x>``)."""
+    if not path.endswith(".npz"):
+        return None
+    name = "y" + key[1:] if key.startswith("x") else "y_train"
+    with np.load(path, allow_pickle=False) as npz:
+        if name not in npz.files:
+            return None
+        y = npz[name]
+    if y.shape != (n,) or not np.issubdtype(y.dtype, np.number) or (y < 0).any() or (y != np.round(y)).any():
+        raise UserError(f"labels '{name}' in '{path}' must be {n} integers >= 0 (one per image); got shape {y.shape}")
+    return torch.from_numpy(y.astype(np.int64))
+
+
+def load_torchvision(name: str, root: str, download: bool, with_labels: bool = False):
     """The training split of a torchvision data set as uint8 ``(N, C, H, W)``."""
     import torchvision
 
@@ -115,7 +135,8 @@ def load_torchvision(name: str, root: str, download: bool) -> torch.Tensor:
         raise UserError(f"could not download {name} into '{root}' ({e}); without internet, pass "
                         "--set data.path=FILE.npz holding x_train") from None
     data = ds.data if isinstance(ds.data, np.ndarray) else ds.data.numpy()
-    return as_nchw_uint8(data, name)
+    images = as_nchw_uint8(data, name)
+    return (images, torch.as_tensor(np.asarray(ds.targets), dtype=torch.int64)) if with_labels else images
 
 
 def _has_image_files(path: Path) -> bool:
@@ -127,19 +148,21 @@ def _has_image_files(path: Path) -> bool:
 def build_image_source(data_cfg, seed: int) -> ImageSource:
     """The image source for ``data.name`` in (mnist, fashion-mnist, cifar10, images, lsun)."""
     path = Path(data_cfg.path) if data_cfg.path else None
+    labels = None
     if data_cfg.path.endswith((".npz", ".npy")):
         images = load_image_file(data_cfg.path, data_cfg.key)
+        labels = load_array_labels(data_cfg.path, data_cfg.key, len(images))
     elif data_cfg.name == "images" or (path is not None and (path.name.endswith((".tar.gz", ".tgz", ".tar"))
                                                             or _has_image_files(path))):
-        from wgangp.data.folder import load_folder
+        from wgangp.data.folder import load_labelled_folder
 
-        images = load_folder(data_cfg.path, data_cfg.resolution, data_cfg.max_images)
+        images, labels, _ = load_labelled_folder(data_cfg.path, data_cfg.resolution, "train", data_cfg.max_images)
     elif data_cfg.name == "lsun":
         from wgangp.data.lsun import load_lsun
 
         images = load_lsun(data_cfg.path, data_cfg.lsun_class, data_cfg.resolution, data_cfg.max_images)
     else:
-        images = load_torchvision(data_cfg.name, data_cfg.path, data_cfg.download)
+        images, labels = load_torchvision(data_cfg.name, data_cfg.path, data_cfg.download, with_labels=True)
     if len(images) < data_cfg.batch_size:
         raise UserError(f"{len(images)} images is fewer than data.batch_size={data_cfg.batch_size}; lower it with --set data.batch_size=N")
-    return ImageSource(data_cfg.batch_size, seed, points=images, dequantize=data_cfg.dequantize)
+    return ImageSource(data_cfg.batch_size, seed, points=images, dequantize=data_cfg.dequantize, labels=labels)

@@ -31,8 +31,8 @@ class ToyDistribution:
     centers: torch.Tensor | None = None   # (K, dim), after the data's scaling
     std: float | None = None              # per-mode standard deviation, after scaling
 
-    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
-        """Fresh ``(n, dim)`` float32 samples."""
+    def sample(self, n: int, gen: torch.Generator, with_labels: bool = False):
+        """Fresh ``(n, dim)`` float32 samples (and, ``with_labels``, each sample's mode index)."""
         if self.name == "swissroll":
             from sklearn.datasets import make_swiss_roll
 
@@ -40,7 +40,8 @@ class ToyDistribution:
             x = make_swiss_roll(n_samples=n, noise=0.25, random_state=seed)[0]
             return torch.from_numpy(x.astype("float32")[:, [0, 2]] / 7.5)
         idx = torch.randint(len(self.centers), (n,), generator=gen)
-        return self.centers[idx] + self.std * torch.randn(n, self.dim, generator=gen)
+        x = self.centers[idx] + self.std * torch.randn(n, self.dim, generator=gen)
+        return (x, idx) if with_labels else x
 
 
 def toy_distribution(name: str) -> ToyDistribution:
@@ -61,10 +62,17 @@ class PointSource:
     """Batches of points, from a distribution (fresh draws) or a fixed array (cycled)."""
 
     def __init__(self, batch_size: int, seed: int, dist: ToyDistribution | None = None,
-                 points: torch.Tensor | None = None, reshuffle: bool = True):
+                 points: torch.Tensor | None = None, reshuffle: bool = True, labels: torch.Tensor | None = None):
         self.batch_size = batch_size
         self.dist = dist
         self.points = points
+        self.labels = labels                            # (N,) int64 classes of `points`, or None
+        if labels is not None:
+            self.n_classes = int(labels.max()) + 1
+        elif points is None and dist is not None and dist.centers is not None:
+            self.n_classes = len(dist.centers)          # a mixture drawn fresh: the mode is the class
+        else:
+            self.n_classes = 0
         self.reshuffle = reshuffle
         self.gen = torch.Generator().manual_seed(seed)
         self.shape = (dist.dim,) if dist is not None else tuple(points.shape[1:])   # one sample's shape
@@ -76,6 +84,19 @@ class PointSource:
         """The next ``(batch_size, dim)`` batch (float32, CPU)."""
         if self.points is None:
             return self.dist.sample(self.batch_size, self.gen)
+        return self.points[self._next_indices()]
+
+    def sample_labelled(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The next batch and its int64 class labels (the same stream as :meth:`sample_batch`)."""
+        if self.n_classes == 0:
+            raise UserError("this data set has no class labels; a conditional model needs them "
+                            "(an .npz with y_train, class sub-folders, or a mixture of Gaussians)")
+        if self.points is None:
+            return self.dist.sample(self.batch_size, self.gen, with_labels=True)
+        idx = self._next_indices()
+        return self.points[idx], self.labels[idx]
+
+    def _next_indices(self) -> torch.Tensor:
         n = len(self.points)
         if self.cursor + self.batch_size > n:          # start a new epoch (drop the ragged tail)
             self.cursor = 0
@@ -83,7 +104,7 @@ class PointSource:
                 self.order = torch.randperm(n, generator=self.gen)
         idx = self.order[self.cursor:self.cursor + self.batch_size]
         self.cursor += self.batch_size
-        return self.points[idx]
+        return idx
 
     def shard(self, rank: int, world: int) -> None:
         """Keep every ``world``-th stored sample from ``rank`` on (a DDP rank's disjoint share)."""
@@ -94,6 +115,8 @@ class PointSource:
 
             raise UserError(f"{len(self.points)} samples cannot fill a batch of {self.batch_size} on each of {world} ranks")
         self.points = self.points[rank::world]
+        if self.labels is not None:
+            self.labels = self.labels[rank::world]
         self.cursor = 0
         self.order = torch.randperm(len(self.points), generator=self.gen)
 
@@ -170,5 +193,6 @@ def build_source(data_cfg, seed: int) -> PointSource:
         gen = torch.Generator().manual_seed(seed + 1)
         # The official code: 4000 copies of the 25 centres plus noise, shuffled once, cycled in order.
         fixed = dist.centers.repeat(4000, 1) + dist.std * torch.randn(100_000, 2, generator=gen)
-        return PointSource(data_cfg.batch_size, seed, dist=dist, points=fixed, reshuffle=False)
+        labels = torch.arange(25).repeat(4000)                  # row i is centre i % 25
+        return PointSource(data_cfg.batch_size, seed, dist=dist, points=fixed, reshuffle=False, labels=labels)
     return PointSource(data_cfg.batch_size, seed, dist=dist)

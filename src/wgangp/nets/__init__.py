@@ -26,15 +26,24 @@ def list_networks() -> list[str]:
 
 
 @register("mlp")
-def _mlp(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+def _mlp(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0) -> tuple[nn.Module, nn.Module]:
     from wgangp.errors import UserError
 
     if len(data_shape) != 1:
         raise UserError(f"model.arch=mlp needs (N, D) point data; this data set has samples of shape {tuple(data_shape)}")
     (data_dim,) = data_shape
-    g = MLP(MLPSizes(model_cfg.noise_dim, data_dim, model_cfg.hidden, model_cfg.depth, model_cfg.activation))
+    g = MLP(MLPSizes(model_cfg.noise_dim + n_classes, data_dim, model_cfg.hidden, model_cfg.depth, model_cfg.activation))
     d = MLP(MLPSizes(data_dim, 1, model_cfg.hidden, model_cfg.depth, model_cfg.activation))
-    return g, d
+    return _conditional(g, d, n_classes)
+
+
+def _conditional(g: nn.Module, d: nn.Module, n_classes: int, g_takes_labels: bool = False):
+    """Class-conditional versions (AC-GAN head on the critic; labels into the generator)."""
+    if n_classes <= 0:
+        return g, d
+    from wgangp.nets.conditional import LabelConcat, with_class_head
+
+    return (g if g_takes_labels else LabelConcat(g, n_classes)), with_class_head(d, n_classes)
 
 
 # name -> (module, generator class, critic class, critic kwargs, the sample shape it builds)
@@ -52,7 +61,7 @@ def _register_image(name: str) -> None:
     module, gen_cls, critic_cls, critic_kwargs, shape = _IMAGE_NETS[name]
 
     @register(name)
-    def _build(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    def _build(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0) -> tuple[nn.Module, nn.Module]:
         import importlib
 
         from wgangp.errors import UserError
@@ -65,7 +74,12 @@ def _register_image(name: str) -> None:
         mod = importlib.import_module(f"wgangp.nets.{module}")
         sizes = ImageSizes(model_cfg.noise_dim, model_cfg.dim, model_cfg.activation)
         try:
-            return getattr(mod, gen_cls)(sizes), getattr(mod, critic_cls)(sizes, **critic_kwargs)
+            if name == "resnet-cifar" and n_classes > 0:     # conditional BatchNorm, as the official AC-GAN
+                g = getattr(mod, gen_cls)(sizes, n_classes=n_classes)
+                return _conditional(g, getattr(mod, critic_cls)(sizes, **critic_kwargs), n_classes, g_takes_labels=True)
+            g_sizes = ImageSizes(model_cfg.noise_dim + n_classes, model_cfg.dim, model_cfg.activation)
+            return _conditional(getattr(mod, gen_cls)(g_sizes), getattr(mod, critic_cls)(sizes, **critic_kwargs),
+                                n_classes)
         except ValueError as e:                     # a size the network cannot be built with
             raise UserError(f"model.arch={name}: {e}") from None
 
@@ -74,10 +88,14 @@ for _name in _IMAGE_NETS:
     _register_image(_name)
 
 
-def build_networks(model_cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
-    """Build ``(generator, critic)`` for samples of shape ``data_shape`` (no batch dim)."""
+def build_networks(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0) -> tuple[nn.Module, nn.Module]:
+    """Build ``(generator, critic)`` for samples of shape ``data_shape`` (no batch dim).
+
+    ``n_classes > 0``: class-conditional -- ``G(z, labels)`` and a critic returning ``(N, 1 + K)``
+    (Wasserstein value, then class logits).
+    """
     from wgangp.errors import UserError
 
     if model_cfg.arch not in _REGISTRY:
         raise UserError(f"unknown model.arch '{model_cfg.arch}'; registered: {', '.join(list_networks())}")
-    return _REGISTRY[model_cfg.arch](model_cfg, tuple(data_shape))
+    return _REGISTRY[model_cfg.arch](model_cfg, tuple(data_shape), n_classes)

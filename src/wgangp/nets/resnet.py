@@ -19,6 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from wgangp.nets.conditional import CondBatchNorm2d
 from wgangp.nets.dcgan import ImageSizes, linear
 from wgangp.nets.layers import activation
 
@@ -45,15 +46,23 @@ def upsample(x: torch.Tensor) -> torch.Tensor:
 
 
 class UpBlock(nn.Module):
-    def __init__(self, dim: int):
+    """``n_classes > 0``: conditional BatchNorm (per-class gamma / beta), the official AC-GAN generator."""
+
+    def __init__(self, dim: int, n_classes: int = 0):
         super().__init__()
-        self.bn1, self.bn2 = nn.BatchNorm2d(dim), nn.BatchNorm2d(dim)
+        self.conditional = n_classes > 0
+        if self.conditional:
+            self.bn1, self.bn2 = CondBatchNorm2d(dim, n_classes), CondBatchNorm2d(dim, n_classes)
+        else:
+            self.bn1, self.bn2 = nn.BatchNorm2d(dim), nn.BatchNorm2d(dim)
         self.conv1, self.conv2 = conv(dim, dim, 3), conv(dim, dim, 3)
         self.shortcut = conv(dim, dim, 1, he_init=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(upsample(torch.relu(self.bn1(x))))
-        h = self.conv2(torch.relu(self.bn2(h)))
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        n1, n2 = ((lambda t: self.bn1(t, labels)), (lambda t: self.bn2(t, labels))) if self.conditional \
+            else (self.bn1, self.bn2)
+        h = self.conv1(upsample(torch.relu(n1(x))))
+        h = self.conv2(torch.relu(n2(h)))
         return self.shortcut(upsample(x)) + h
 
 
@@ -77,16 +86,18 @@ class CriticBlock(nn.Module):
 class CIFARResNetGenerator(nn.Module):
     """``(N, noise_dim) -> (N, 3, 32, 32)`` in [-1, 1]."""
 
-    def __init__(self, s: ImageSizes):
+    def __init__(self, s: ImageSizes, n_classes: int = 0):
         super().__init__()
         self.dim = s.dim
         self.fc = linear(s.noise_dim, 4 * 4 * s.dim)
-        self.blocks = nn.Sequential(UpBlock(s.dim), UpBlock(s.dim), UpBlock(s.dim))
-        self.bn = nn.BatchNorm2d(s.dim)
+        self.blocks = nn.ModuleList([UpBlock(s.dim, n_classes) for _ in range(3)])
+        self.bn = nn.BatchNorm2d(s.dim)                  # unconditional even in the AC-GAN, as the official
         self.out = conv(s.dim, 3, 3, he_init=False)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        x = self.blocks(self.fc(z).view(-1, self.dim, 4, 4))
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.fc(z).view(-1, self.dim, 4, 4)
+        for block in self.blocks:
+            x = block(x, labels)
         return torch.tanh(self.out(torch.relu(self.bn(x))))
 
 

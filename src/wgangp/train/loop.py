@@ -64,7 +64,13 @@ class Trainer:
         self.source = build_source(cfg.data, data_seed)
         if dist is not None and hasattr(self.source, "shard"):
             self.source.shard(dist.rank, dist.world)
-        self.G, self.D = build_networks(cfg.model, self.source.shape)
+        self.n_classes = self.source.n_classes if cfg.model.conditional else 0
+        if cfg.model.conditional and self.n_classes < 2:
+            from wgangp.errors import UserError
+
+            raise UserError(f"model.conditional=true needs class labels in the data (data.name={cfg.data.name} has "
+                            "none): an .npz with y_train, class sub-folders, torchvision sets, or Gaussian mixtures")
+        self.G, self.D = build_networks(cfg.model, self.source.shape, self.n_classes)
         self.G.to(self.device)
         self.D.to(self.device)
         self.memory_format = torch.contiguous_format
@@ -97,6 +103,7 @@ class Trainer:
         self.z_d = torch.empty(b, cfg.model.noise_dim, device=self.device)
         self.z_g = torch.empty(gb, cfg.model.noise_dim, device=self.device)
         self.alpha = torch.empty(b, *([1] * len(self.source.shape)), device=self.device)
+        self.y_g = torch.empty(gb, dtype=torch.int64, device=self.device)
         self.step = 0
         self.train_seconds = 0.0
         self._stats = torch.zeros(4, device=self.device)   # sums of w, penalty, d_loss, g_loss
@@ -118,17 +125,23 @@ class Trainer:
             scaler.step(opt)
             scaler.update()
 
-    def critic_step(self, real: torch.Tensor) -> None:
+    def _generate(self, module: torch.nn.Module, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        return module(z) if labels is None else module(z, labels)
+
+    def critic_step(self, real: torch.Tensor, labels: torch.Tensor | None = None) -> None:
+        """One critic update; ``labels`` (conditional): the real batch's classes, also used for
+        the fake batch, as the official AC-GAN."""
         cfg = self.cfg
         with self._autocast():
             with torch.no_grad():
-                fake = self.G(self.z_d.normal_(generator=self.gen))
+                fake = self._generate(self.G, self.z_d.normal_(generator=self.gen), labels)
             self.alpha.uniform_(generator=self.gen)
             # fp16: the penalty's input-gradient is taken of the scaled output (the scale as a
             # device tensor, so no host sync), then unscaled before its norm
             scale = self.scaler_d._get_scale_async() if self.scaler_d is not None else None
             loss, w, penalty = objectives.critic_loss(self.D_step, real, fake, self.alpha, cfg.loss.name,
-                                                      cfg.loss.gp_weight, grad_scale=scale)
+                                                      cfg.loss.gp_weight, grad_scale=scale, labels=labels,
+                                                      ac_weight=cfg.loss.ac_weight)
         self._backward_step(loss, self.opt_d, self.scaler_d)
         if cfg.loss.name == "wgan-clip":
             objectives.clip_weights_(self.D, cfg.loss.clip_value)
@@ -136,9 +149,11 @@ class Trainer:
 
     def generator_step(self) -> None:
         self.D.requires_grad_(False)            # no critic weight-gradients in the generator step
+        labels = self.y_g.random_(0, self.n_classes, generator=self.gen) if self.n_classes else None
         with self._autocast():
-            fake = self.G_step(self.z_g.normal_(generator=self.gen))
-            loss = objectives.generator_loss(self.D, fake, self.cfg.loss.name)    # the frozen critic, unwrapped
+            fake = self._generate(self.G_step, self.z_g.normal_(generator=self.gen), labels)
+            loss = objectives.generator_loss(self.D, fake, self.cfg.loss.name,      # the frozen critic, unwrapped
+                                             labels=labels, ac_weight=self.cfg.loss.ac_weight_g)
         self._backward_step(loss, self.opt_g, self.scaler_g)
         self.D.requires_grad_(True)
         self._stats[3] += loss.detach() * self.cfg.train.n_critic
@@ -151,8 +166,12 @@ class Trainer:
                 for group in opt.param_groups:
                     group["lr"] = base * frac
         for _ in range(self.cfg.train.n_critic):
-            real = self.source.sample_batch().to(self.device, non_blocking=True, memory_format=self.memory_format)
-            self.critic_step(real)
+            if self.n_classes:
+                real, labels = self.source.sample_labelled()
+                labels = labels.to(self.device, non_blocking=True)
+            else:
+                real, labels = self.source.sample_batch(), None
+            self.critic_step(real.to(self.device, non_blocking=True, memory_format=self.memory_format), labels)
         self.generator_step()
         if self.ema is not None:
             self.ema.update(self.G)
@@ -169,6 +188,7 @@ class Trainer:
         extra = {"rng_ranks": rank_rngs} if rank_rngs is not None else {}
         return {**extra,
             "version": __version__, "step": self.step, "data_shape": list(self.source.shape), "train_seconds": self.train_seconds,
+            "n_classes": self.n_classes,
             "config": self.cfg.to_dict(), "generator": self.G.state_dict(), "critic": self.D.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "rng": rng,

@@ -30,7 +30,8 @@ def critic_surface(critic: torch.nn.Module, real: torch.Tensor, fake: torch.Tens
     xx, yy = torch.meshgrid(axis, axis, indexing="xy")
     grid = torch.stack([xx.flatten(), yy.flatten()], dim=1)
     device = next(critic.parameters()).device
-    values = critic(grid.to(device)).float().cpu().reshape(n_grid, n_grid)
+    out = critic(grid.to(device)).float().cpu()
+    values = out.reshape(len(grid), -1)[:, 0].reshape(n_grid, n_grid)    # the value column (conditional: 1 + K)
     fig, ax = plt.subplots(figsize=(5.5, 5))
     cs = ax.contour(xx.numpy(), yy.numpy(), values.numpy(), levels=20, cmap="viridis", linewidths=0.8)
     fig.colorbar(cs, ax=ax, label="critic value D(x)")

@@ -1,0 +1,108 @@
+"""Class-conditional WGAN-GP (AC-GAN terms, conditional BatchNorm, class sampling) -- issue #5 parts."""
+import numpy as np
+import pytest
+import torch
+from torch.nn import functional as F
+
+import wgangp
+from wgangp import objectives
+from wgangp.cli import main
+from wgangp.config import ModelConfig
+from wgangp.data import toy_distribution
+from wgangp.nets import build_networks
+from wgangp.nets.conditional import CondBatchNorm2d
+
+
+def test_conditional_batchnorm_applies_the_gamma_and_beta_of_each_sample_label():
+    bn = CondBatchNorm2d(2, n_classes=3)
+    with torch.no_grad():
+        bn.gamma.weight.copy_(torch.tensor([[1.0, 1.0], [2.0, 3.0], [-1.0, 0.5]]))
+        bn.beta.weight.copy_(torch.tensor([[0.0, 0.0], [1.0, -1.0], [5.0, 6.0]]))
+    x = torch.randn(4, 2, 3, 3) * 3 + 1
+    labels = torch.tensor([2, 0, 1, 2])
+    normed = F.batch_norm(x, None, None, training=True)
+    out = bn(x, labels)
+    for i, k in enumerate(labels.tolist()):
+        expected = normed[i] * bn.gamma.weight[k][:, None, None] + bn.beta.weight[k][:, None, None]
+        torch.testing.assert_close(out[i], expected)
+
+
+def test_ac_terms_are_added_with_their_stated_weights():
+    torch.manual_seed(0)
+    g, d = build_networks(ModelConfig(arch="mlp", noise_dim=2, hidden=8, depth=2), (2,), n_classes=4)
+    real, fake, alpha = torch.randn(6, 2), torch.randn(6, 2), torch.rand(6, 1)
+    y = torch.tensor([0, 1, 2, 3, 0, 1])
+    base, _, _ = objectives.critic_loss(d, real, fake, alpha, "wgan-gp", 10.0)
+    with_ac, _, _ = objectives.critic_loss(d, real, fake, alpha, "wgan-gp", 10.0, labels=y, ac_weight=1.0)
+    ce_real = F.cross_entropy(d(real)[:, 1:], y)                # real samples only
+    torch.testing.assert_close(with_ac - base, ce_real)
+    g_base = objectives.generator_loss(d, fake, "wgan-gp")
+    g_ac = objectives.generator_loss(d, fake, "wgan-gp", labels=y, ac_weight=0.1)
+    torch.testing.assert_close(g_ac - g_base, 0.1 * F.cross_entropy(d(fake)[:, 1:], y))
+
+
+def test_penalty_of_a_conditional_critic_sees_only_the_wasserstein_column():
+    torch.manual_seed(0)
+    _, d = build_networks(ModelConfig(arch="mlp", noise_dim=2, hidden=8, depth=2), (2,), n_classes=3)
+    real, fake, alpha = torch.randn(5, 2), torch.randn(5, 2), torch.rand(5, 1)
+    gp, norms = objectives.gradient_penalty(d, real, fake, alpha)
+    x_hat = torch.lerp(fake, real, alpha).requires_grad_(True)
+    (grad,) = torch.autograd.grad(d(x_hat)[:, 0].sum(), x_hat)
+    torch.testing.assert_close(norms, grad.norm(dim=1))
+
+
+@pytest.mark.slow
+def test_conditional_8_gaussians_puts_each_class_on_its_own_mode(tmp_path):
+    run = wgangp.train("toy-8gaussians-fast", tmp_path / "r", {"model.conditional": True, "train.iterations": 1500,
+                                                              "train.eval_every": 0, "device": "cpu"}, progress=False)
+    centers = toy_distribution("8gaussians").centers
+    hits = [(torch.cdist(run.sample(300, classes=k), centers).argmin(1) == k).float().mean().item() for k in range(8)]
+    assert min(hits) > 0.7, hits                                # chance would be 1/8
+
+
+def test_class_sampling_from_the_cli(tmp_path):
+    wgangp.train("toy-8gaussians", tmp_path / "r", {"model.conditional": True, "model.hidden": 16,
+                                                    "train.iterations": 2, "train.eval_samples": 100,
+                                                    "device": "cpu"}, progress=False)
+    out = tmp_path / "s.npz"
+    assert main(["sample", str(tmp_path / "r"), "-n", "6", "--class", "2,5", "-o", str(out)]) == 0
+    with np.load(out) as z:
+        assert z["y_train"].tolist() == [2, 5, 2, 5, 2, 5] and z["x_train"].shape == (6, 2)
+    assert main(["sample", str(tmp_path / "r"), "-n", "3", "--class", "8", "-o", str(tmp_path / "x.npy")]) == 2
+    assert main(["sample", str(tmp_path / "r"), "-n", "3", "--class", "two", "-o", str(tmp_path / "x.npy")]) == 2
+
+
+def test_class_on_an_unconditional_run_and_a_conditional_run_without_labels_are_clear_errors(tmp_path, capsys):
+    wgangp.train("toy-8gaussians", tmp_path / "u", {"model.hidden": 16, "train.iterations": 2, "device": "cpu",
+                                                    "train.eval_samples": 100}, progress=False)
+    assert main(["sample", str(tmp_path / "u"), "-n", "3", "--class", "1", "-o", str(tmp_path / "x.npy")]) == 2
+    assert "not class-conditional" in capsys.readouterr().err
+    assert main(["train", "toy-swissroll", "--out", str(tmp_path / "c"), "--quiet", "--set", "model.conditional=true",
+                 "--set", "device=cpu"]) == 2
+    assert "needs class labels" in capsys.readouterr().err
+    assert not (tmp_path / "c" / "config.json").exists()
+
+
+def test_conditional_mnist_like_run_with_labels_from_an_npz(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", x_train=rng.integers(0, 256, (60, 28, 28), dtype=np.uint8),
+             y_train=np.arange(60) % 3)
+    run = wgangp.train("mnist-dcgan", tmp_path / "r", {"data.path": str(tmp_path / "d.npz"), "model.dim": 4,
+                                                       "model.conditional": True, "train.iterations": 2,
+                                                       "train.eval_samples": 30, "device": "cpu"}, progress=False)
+    assert run.n_classes == 3
+    loaded = wgangp.load_run(tmp_path / "r")
+    assert loaded.n_classes == 3 and loaded.sample(4, classes=[1]).shape == (4, 1, 28, 28)
+    assert main(["sample", str(tmp_path / "r"), "-n", "6", "-o", str(tmp_path / "pngs") + "/"]) == 0
+    assert sorted(p.name for p in (tmp_path / "pngs").iterdir()) == ["0", "1", "2"]
+
+
+def test_conditional_cifar_resnet_uses_conditional_batchnorm_in_its_blocks_only():
+    g, d = build_networks(ModelConfig(arch="resnet-cifar", noise_dim=8, dim=8), (3, 32, 32), n_classes=10)
+    assert sum(isinstance(m, CondBatchNorm2d) for m in g.modules()) == 6       # 3 blocks x 2
+    assert isinstance(g.bn, torch.nn.BatchNorm2d)                               # the final BN unconditional
+    assert d(g(torch.randn(2, 8), torch.tensor([3, 7]))).shape == (2, 11)
+
+
+if __name__ == "__main__":
+    pytest.main([__file__])
