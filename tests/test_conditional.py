@@ -53,7 +53,7 @@ def test_penalty_of_a_conditional_critic_sees_only_the_wasserstein_column():
 
 @pytest.mark.slow
 def test_conditional_8_gaussians_puts_each_class_on_its_own_mode(tmp_path):
-    run = wgangp.train("toy-8gaussians-fast", tmp_path / "r", {"model.conditional": True, "train.iterations": 1500,
+    run = wgangp.train("toy-8gaussians-cond", tmp_path / "r", {"train.iterations": 1500,
                                                               "train.eval_every": 0, "device": "cpu"}, progress=False)
     centers = toy_distribution("8gaussians").centers
     hits = [(torch.cdist(run.sample(300, classes=k), centers).argmin(1) == k).float().mean().item() for k in range(8)]
