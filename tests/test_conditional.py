@@ -106,3 +106,59 @@ def test_conditional_cifar_resnet_uses_conditional_batchnorm_in_its_blocks_only(
 
 if __name__ == "__main__":
     pytest.main([__file__])
+
+
+def _tiny_conditional_run(tmp_path, data_path, name="r"):
+    return wgangp.train("mnist-dcgan-cond", tmp_path / name, {"data.path": str(data_path), "model.dim": 4,
+                                                             "data.batch_size": 8, "train.iterations": 1,
+                                                             "train.eval_samples": 20, "device": "cpu"},
+                        progress=False)
+
+
+def test_augment_npz_balances_classes_marks_synthetic_and_leaves_the_source_alone(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (30, 28, 28), dtype=np.uint8)
+    y = np.array([0] * 15 + [1] * 10 + [2] * 5)
+    np.savez(tmp_path / "d.npz", x_train=x, y_train=y, x_test=x[:4], y_test=y[:4])
+    before = (tmp_path / "d.npz").read_bytes()
+    _tiny_conditional_run(tmp_path, tmp_path / "d.npz")
+    assert main(["augment", str(tmp_path / "r"), "--balance", "-o", str(tmp_path / "aug.npz")]) == 0
+    assert "synthetic added [0, 5, 10]" in capsys.readouterr().out
+    with np.load(tmp_path / "aug.npz") as z:
+        assert np.bincount(z["y_train"]).tolist() == [15, 15, 15]
+        assert z["synthetic"].sum() == 15 and not z["synthetic"][:30].any()
+        np.testing.assert_array_equal(z["x_train"][:30, ..., 0], x)            # the real rows, untouched
+        np.testing.assert_array_equal(z["x_test"], x[:4])
+    assert (tmp_path / "d.npz").read_bytes() == before
+    assert main(["augment", str(tmp_path / "r"), "--per-class", "12", "-o", str(tmp_path / "aug2.npz")]) == 0
+    with np.load(tmp_path / "aug2.npz") as z:
+        assert np.bincount(z["y_train"]).tolist() == [15, 12, 12]
+    assert main(["augment", str(tmp_path / "r"), "--balance", "-o", str(tmp_path / "aug.npz")]) == 2   # no overwrite
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_augment_folder_copies_real_files_and_adds_marked_synthetic_ones(tmp_path, capsys):
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    for cls, n in (("cat", 6), ("dog", 3)):
+        (tmp_path / "imgs" / cls).mkdir(parents=True)
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 256, (28, 28), dtype=np.uint8)).save(tmp_path / "imgs" / cls / f"{i}.png")
+    _tiny_conditional_run(tmp_path, tmp_path / "imgs")
+    assert main(["augment", str(tmp_path / "r"), "--balance", "-o", str(tmp_path / "aug")]) == 0
+    dogs = sorted(p.name for p in (tmp_path / "aug" / "dog").iterdir())
+    assert dogs[:3] == ["0.png", "1.png", "2.png"] and len(dogs) == 6 and all(d.startswith("synthetic_") for d in dogs[3:])
+    assert len(list((tmp_path / "aug" / "cat").iterdir())) == 6
+    assert len(list((tmp_path / "imgs" / "dog").iterdir())) == 3                 # the source is untouched
+
+
+def test_augment_refuses_an_unconditional_run_and_an_empty_class(tmp_path, capsys):
+    from wgangp.augment import plan
+
+    wgangp.train("toy-8gaussians", tmp_path / "u", {"model.hidden": 16, "train.iterations": 1, "device": "cpu",
+                                                    "train.eval_samples": 50}, progress=False)
+    assert main(["augment", str(tmp_path / "u"), "--balance", "-o", str(tmp_path / "o.npz")]) == 2
+    assert "class-conditional run" in capsys.readouterr().err
+    with pytest.raises(wgangp.UserError, match="class 1 has no real samples"):
+        plan([5, 0, 3])

@@ -3,6 +3,7 @@
     wgangp list
     wgangp train PRESET_OR_CONFIG --out RUN_DIR [--set key=value ...] [--resume] [--dry-run]
     wgangp sample RUN_DIR -n N -o FILE.npy|FILE.csv|GRID.png [--seed S]
+    wgangp augment RUN_DIR --balance|--per-class N -o OUT
     wgangp classifier DATA.npz|FOLDER --out CLF.pt [--epochs N] [--resolution R]
     wgangp eval RUN_DIR [-n N] [--json] [--metrics fid,kid,is] [--feature-net PATH] [--feature-weights PATH]
 
@@ -43,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--class", dest="classes", default=None, metavar="K[,K...]|all",
                    help="conditional runs: the class(es) to generate, cycled (default all, balanced)")
+    a = sub.add_parser("augment", help="top up every class of the run's data set with generated samples")
+    a.add_argument("run_dir", help="a class-conditional run")
+    g = a.add_mutually_exclusive_group(required=True)
+    g.add_argument("--balance", action="store_true", help="every class up to the largest one")
+    g.add_argument("--per-class", type=int, default=None, help="every class up to N samples")
+    a.add_argument("-o", "--output", required=True, help="new .npz (for .npz data) or folder (for image folders)")
+    a.add_argument("--seed", type=int, default=0)
     e = sub.add_parser("eval", help="print a run's metrics, or those of a set of generated images (--real)")
     e.add_argument("run_dir", help="a run directory, or generated images (.npz/.npy, folder, .tar.gz) with --real")
     e.add_argument("--real", default=None, help="real images (.npz/.npy, folder, .tar.gz) to compare a sample set with")
@@ -146,6 +154,15 @@ def _cmd_sample(args) -> int:
     return 0
 
 
+def _cmd_augment(args) -> int:
+    from wgangp import api
+    from wgangp.augment import augment
+
+    result = augment(api.load_run(args.run_dir), args.output, per_class=args.per_class, seed=args.seed)
+    print(f"wrote {args.output}: real per class {result['real']}, synthetic added {result['synthetic']}")
+    return 0
+
+
 def _cmd_eval(args) -> int:
     from wgangp import api
 
@@ -167,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         commands = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "eval": _cmd_eval,
-                    "classifier": _cmd_classifier}
+                    "classifier": _cmd_classifier, "augment": _cmd_augment}
         return commands[args.cmd](args)
     except UserError as e:
         print(f"wgangp: error: {e}", file=sys.stderr)

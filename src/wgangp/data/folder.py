@@ -185,3 +185,11 @@ def load_labelled_folder(path: str, resolution: int = 0, split: str = "train", m
         write_cache(cached, **arrays)
     labels = torch.from_numpy(arrays["labels"]) if names else None
     return torch.from_numpy(arrays["images"]), labels, names
+
+
+def split_folder(path: str, split: str = "train") -> Path | None:
+    """The folder that :func:`load_labelled_folder` reads for ``split`` (archives unpacked first)."""
+    p = Path(path)
+    if p.is_file() and p.name.endswith((".tar.gz", ".tgz", ".tar")):
+        p = unpack_tar(p)
+    return _split_root(p, split) if p.is_dir() else None

@@ -1,0 +1,127 @@
+"""Class-balanced data augmentation with a trained conditional run: ``wgangp augment``.
+
+The real data set named by the run's ``data.path`` is read (never written), every class is topped
+up with generated samples -- to the largest class (``balance``) or to ``per_class`` -- and the
+result is written in the input's own format:
+
+* ``.npz`` in -> ``.npz`` out: ``x_train`` (the real images as uint8 NHWC, then the synthetic
+  ones), ``y_train``, ``synthetic`` (bool per row); other arrays (``x_test``...) copied unchanged.
+* image folder (or .tar.gz) with class sub-folders in -> folder out: the real files copied into
+  their class folders, synthetic ones added as ``synthetic_NNNNNN.png``, and ``augment.json``
+  with the counts per class.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from wgangp.errors import UserError
+
+
+def plan(counts: list[int], per_class: int | None = None) -> list[int]:
+    """Synthetic samples per class: up to the largest class, or up to ``per_class``."""
+    if any(c == 0 for c in counts):
+        empty = [k for k, c in enumerate(counts) if c == 0]
+        raise UserError(f"class {empty[0]} has no real samples; a conditional model cannot have learned it")
+    target = max(counts) if per_class is None else per_class
+    return [max(0, target - c) for c in counts]
+
+
+def augment(run, out: str | Path, per_class: int | None = None, seed: int = 0) -> dict:
+    """Write the augmented data set to ``out``; returns ``{"real": [...], "synthetic": [...]}`` per class."""
+    from wgangp.api import _to_uint8_nhwc
+
+    if not run.n_classes:
+        raise UserError("augment needs a class-conditional run (trained with model.conditional=true)")
+    if per_class is not None and per_class <= 0:
+        raise UserError(f"--per-class must be positive, got {per_class}")
+    src = run.config.data.path
+    if not src:
+        raise UserError(f"the run's data (data.name={run.config.data.name}) is not a file or folder; augment writes "
+                        "the input's own format, so it needs an .npz or an image folder")
+    out = Path(out)
+    if out.exists():
+        raise UserError(f"output '{out}' already exists; choose a new path (nothing is overwritten)")
+    if Path(src).resolve() == out.resolve():
+        raise UserError("the output must not be the input data set")
+
+    def generate(n_new: list[int]):
+        xs, ys = [], []
+        for k, n in enumerate(n_new):
+            if n:
+                xs.append(run.sample(n, seed=seed + k, classes=k))
+                ys.append(torch.full((n,), k, dtype=torch.int64))
+        if not xs:
+            return np.zeros((0, *run.data_shape[1:], run.data_shape[0]), np.uint8), np.zeros(0, np.int64)
+        return _to_uint8_nhwc(torch.cat(xs)), torch.cat(ys).numpy()
+
+    if src.endswith(".npz"):
+        return _augment_npz(run, src, out, per_class, generate)
+    return _augment_folder(run, src, out, per_class, generate)
+
+
+def _augment_npz(run, src: str, out: Path, per_class, generate) -> dict:
+    from wgangp.data.images import as_nchw_uint8, load_array_labels
+
+    key = run.config.data.key or "x_train"
+    with np.load(src, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    if key not in arrays:
+        raise UserError(f"'{src}' has no '{key}' array to augment")
+    real = as_nchw_uint8(arrays[key], src).permute(0, 2, 3, 1).numpy()
+    labels = load_array_labels(src, key, len(real))
+    if labels is None:
+        raise UserError(f"'{src}' has no labels beside '{key}' (y_train); augment needs them")
+    y = labels.numpy()
+    counts = np.bincount(y, minlength=run.n_classes).tolist()
+    new = plan(counts, per_class)
+    x_new, y_new = generate(new)
+    label_key = "y" + key[1:] if key.startswith("x") else "y_train"
+    arrays[key] = np.concatenate([real, x_new])
+    arrays[label_key] = np.concatenate([y, y_new]).astype(np.int64)
+    arrays["synthetic"] = np.concatenate([np.zeros(len(real), bool), np.ones(len(x_new), bool)])
+    tmp = out.with_name(f".{out.name}.tmp")
+    with open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+    os.replace(tmp, out)
+    return {"real": counts, "synthetic": new}
+
+
+def _augment_folder(run, src: str, out: Path, per_class, generate) -> dict:
+    from PIL import Image
+
+    from wgangp.data.folder import _files, class_names, split_folder
+
+    root = split_folder(src)
+    files = _files(root) if root is not None else []
+    names = class_names(root, files) if files else None
+    if names is None:
+        raise UserError(f"'{src}' has no class sub-folders; augment needs one folder per class")
+    if len(names) != run.n_classes:
+        raise UserError(f"'{src}' has {len(names)} classes but the run was trained with {run.n_classes}")
+    counts = [0] * len(names)
+    for f in files:
+        counts[names.index(f.relative_to(root).parts[0])] += 1
+    new = plan(counts, per_class)
+    x_new, y_new = generate(new)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for f in files:
+            dest = tmp / f.relative_to(root)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, dest)
+        for i, (img, k) in enumerate(zip(x_new, y_new)):
+            Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img).save(tmp / names[k] / f"synthetic_{i:06d}.png")
+        report = {"classes": names, "real": counts, "synthetic": new}
+        (tmp / "augment.json").write_text(json.dumps(report, indent=2) + "\n")
+        os.replace(tmp, out)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UserError(f"cannot write '{out}' ({e.strerror or e})") from None
+    return {"real": counts, "synthetic": new}
