@@ -162,3 +162,51 @@ def test_augment_refuses_an_unconditional_run_and_an_empty_class(tmp_path, capsy
     assert "class-conditional run" in capsys.readouterr().err
     with pytest.raises(wgangp.UserError, match="class 1 has no real samples"):
         plan([5, 0, 3])
+
+
+def test_class_accuracy_and_intra_class_fid_on_known_answers():
+    from wgangp.metrics.conditional import class_accuracy, intra_class_fid
+
+    labels = torch.tensor([0, 0, 1, 1, 2, 2])
+    logits = torch.eye(3)[torch.tensor([0, 1, 1, 1, 0, 0])]           # class 0: 1/2, class 1: 2/2, class 2: 0/2
+    acc = class_accuracy(logits, labels, 3)
+    assert acc["class_accuracies"] == [0.5, 1.0, 0.0] and acc["class_accuracy"] == pytest.approx(0.5)
+    gen = torch.Generator().manual_seed(0)
+    real = torch.randn(400, 3, generator=gen)
+    real_y = torch.arange(400) % 2
+    shifted = real.clone()
+    shifted[real_y == 1] += 2.0                                       # class 1 moved by 2 in each of 3 dims
+    fid = intra_class_fid(shifted, real_y, real, real_y, 2)
+    assert fid["intra_fids"][0] == pytest.approx(0.0, abs=1e-6)
+    assert fid["intra_fids"][1] == pytest.approx(12.0, rel=1e-4)      # |mu shift|^2 = 3 * 2^2, same covariance
+
+
+def test_tstr_with_real_data_as_the_synthetic_set_matches_real_training():
+    from wgangp.metrics.conditional import tstr
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 40, (90, 1, 16, 16)).astype(np.uint8)
+    y = np.arange(90) % 3
+    for i, c in enumerate(y):
+        x[i, :, 8 * (c % 2):8 * (c % 2) + 8, 8 * (c // 2):8 * (c // 2) + 8] = 230
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    out = tstr((xt, yt), (xt, yt), (xt, yt), epochs=5)
+    assert out["tstr_accuracy"] == out["trtr_accuracy"] == 1.0 and out["trrs_accuracy"] == 1.0
+
+
+def test_conditional_metrics_from_the_cli(tmp_path, capsys):
+    import json
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (40, 28, 28), dtype=np.uint8)
+    y = np.arange(40) % 2
+    np.savez(tmp_path / "d.npz", x_train=x, y_train=y, x_test=x[:10], y_test=y[:10])
+    _tiny_conditional_run(tmp_path, tmp_path / "d.npz")
+    assert main(["classifier", str(tmp_path / "d.npz"), "--out", str(tmp_path / "clf.pt"), "--epochs", "1"]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(tmp_path / "r"), "--json", "--metrics", "class_accuracy,intra_fid,tstr",
+                 "--feature-net", str(tmp_path / "clf.pt"), "--n-per-class", "8"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert len(result["class_accuracies"]) == 2 and 0 <= result["class_accuracy"] <= 1
+    assert len(result["intra_fids"]) == 2 and result["intra_fid"] > 0
+    assert {"tstr_accuracy", "trtr_accuracy", "trrs_accuracy"} <= set(result)

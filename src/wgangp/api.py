@@ -419,7 +419,7 @@ def _write_json(path: Path, obj: dict) -> None:
     os.replace(tmp, path)
 
 
-def _labelled_data(data_path: str | Path, resolution: int = 0):
+def labelled_data(data_path: str | Path, resolution: int = 0):
     """``((x_train, y_train), (x_test, y_test) or None)`` from an .npz (x_train/y_train, optional
     x_test/y_test) or an image folder / .tar.gz with class sub-folders (optional test/ split)."""
     import numpy as np
@@ -461,7 +461,7 @@ def train_classifier(data_path: str | Path, out: str | Path, epochs: int = 2, se
     from wgangp.metrics.classifier import accuracy, save_classifier
     from wgangp.metrics.classifier import train_classifier as fit
 
-    (x, y), test = _labelled_data(data_path, resolution)
+    (x, y), test = labelled_data(data_path, resolution)
     if y.min() < 0:
         raise UserError(f"labels in '{data_path}' must be 0..K-1, found {int(y.min())}")
     model = fit(x, y, epochs=epochs, seed=seed)

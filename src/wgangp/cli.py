@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--metrics", default=None, help="image runs: comma list of fid,kid,is,coverage (default: train.eval_metrics)")
     e.add_argument("--feature-net", default=None, help="TorchScript feature network for FID/KID (e.g. a pool3 Inception)")
     e.add_argument("--feature-weights", default=None, help="local copy of the standard Inception weights (torch-fidelity)")
+    e.add_argument("--n-per-class", type=int, default=1000,
+                   help="conditional metrics (class_accuracy, intra_fid, tstr): samples per class")
     c = sub.add_parser("classifier", help="train the small domain classifier used as a feature net")
     c.add_argument("data", help=".npz with x_train, y_train (x_test, y_test for the accuracy), or an image "
                    "folder / .tar.gz with one sub-folder per class (train/ and test/ splits optional)")
@@ -170,8 +172,18 @@ def _cmd_eval(args) -> int:
         result = api.evaluate_images(args.run_dir, args.real, metrics=args.metrics or "fid", n=args.n,
                                      feature_net=args.feature_net, feature_weights=args.feature_weights)
     else:
-        result = api.evaluate(api.load_run(args.run_dir), n=args.n, metrics=args.metrics,
+        from wgangp.eval_conditional import CONDITIONAL_METRICS, evaluate_conditional
+
+        run = api.load_run(args.run_dir)
+        names = [m.strip() for m in (args.metrics or "").split(",") if m.strip()]
+        cond = [m for m in names if m in CONDITIONAL_METRICS]
+        rest = [m for m in names if m not in CONDITIONAL_METRICS]
+        result = api.evaluate(run, n=args.n, metrics=rest if args.metrics is not None else None,
                               feature_net=args.feature_net, feature_weights=args.feature_weights)
+        if cond:
+            if args.n_per_class <= 0:
+                raise UserError(f"--n-per-class must be positive, got {args.n_per_class}")
+            result.update(evaluate_conditional(run, cond, feature_net=args.feature_net, n_per_class=args.n_per_class))
     if args.json:
         print(json.dumps(result))
     else:
