@@ -95,14 +95,14 @@ def main(argv=None) -> None:
     for r in range(args.rounds):
         rates["plain"].append(_rate(plain.iteration, args.iters, device))
         rates["wgangp"].append(_rate(ours.iteration, args.iters, device))
-        print(f"round {r}: wgangp {rates['wgangp'][-1]:.2f} it/s, plain {rates['plain'][-1]:.2f} it/s, "
+        print(f"round {r}: wgangp {rates['wgangp'][-1]:.3g} it/s, plain {rates['plain'][-1]:.3g} it/s, "
               f"ratio {rates['wgangp'][-1] / rates['plain'][-1]:.3f}")
     ours.drain_stats()   # drain the on-device statistics (one sync, outside the timed rounds)
     w, pl = statistics.median(rates["wgangp"]), statistics.median(rates["plain"])
     peak = _peak_mem_mb(device)
     print(f"FLOPS per generator iteration: wgangp {flops['wgangp'] / 1e9:.3f} GFLOP, plain {flops['plain'] / 1e9:.3f} "
           f"GFLOP; achieved: wgangp {flops['wgangp'] * w / 1e9:.1f} GFLOP/s, plain {flops['plain'] * pl / 1e9:.1f} GFLOP/s")
-    print(f"RESULT preset={args.preset} device={device.type} wgangp_its={w:.2f} plain_its={pl:.2f} "
+    print(f"RESULT preset={args.preset} device={device.type} wgangp_its={w:.4g} plain_its={pl:.4g} "
           f"ratio={w / pl:.3f} peak_mem_mb={peak:.0f}")
 
 
