@@ -210,3 +210,10 @@ def test_conditional_metrics_from_the_cli(tmp_path, capsys):
     assert len(result["class_accuracies"]) == 2 and 0 <= result["class_accuracy"] <= 1
     assert len(result["intra_fids"]) == 2 and result["intra_fid"] > 0
     assert {"tstr_accuracy", "trtr_accuracy", "trrs_accuracy"} <= set(result)
+
+
+def test_a_class_with_no_samples_is_a_clear_error_before_training(tmp_path, capsys):
+    np.savez(tmp_path / "d.npz", x_train=np.zeros((20, 28, 28), np.uint8), y_train=np.array([0, 2] * 10))
+    assert main(["train", "mnist-dcgan-cond", "--out", str(tmp_path / "r"), "--quiet", "--set",
+                 f"data.path={tmp_path / 'd.npz'}", "--set", "data.batch_size=4", "--set", "device=cpu"]) == 2
+    assert "class 1 has no samples" in capsys.readouterr().err
