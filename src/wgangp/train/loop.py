@@ -85,10 +85,10 @@ class Trainer:
             torch.backends.cuda.matmul.allow_tf32 = cfg.train.tf32
             torch.backends.cudnn.allow_tf32 = cfg.train.tf32
             torch.backends.cudnn.benchmark = True            # static shapes: let cuDNN pick its kernels once
-            if cfg.train.channels_last and len(self.source.shape) == 3:
-                self.memory_format = torch.channels_last
-                self.G.to(memory_format=self.memory_format)
-                self.D.to(memory_format=self.memory_format)
+        if cfg.train.channels_last and len(self.source.shape) == 3:
+            self.memory_format = torch.channels_last
+            self.G.to(memory_format=self.memory_format)
+            self.D.to(memory_format=self.memory_format)
         # Mixed precision: bf16 autocast, or fp16 autocast with one GradScaler per optimiser.
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.train.precision)
         fp16 = cfg.train.precision == "fp16"
