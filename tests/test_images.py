@@ -257,3 +257,15 @@ def test_eval_of_sample_sets_without_a_run(tmp_path, capsys, monkeypatch):
     np.savez(tmp_path / "rgb.npz", x_train=np.zeros((10, 28, 28, 3), np.uint8))
     assert main([*base, str(tmp_path / "rgb.npz"), "--real", str(tmp_path / "a.npz")]) == 2
     assert "compare sets of one size and channel count" in capsys.readouterr().err
+
+
+def test_channels_last_training_runs_and_keeps_the_networks_nhwc(tmp_path):
+    from wgangp.train.loop import Trainer
+
+    np.savez(tmp_path / "d.npz", x_train=_digits(40))
+    cfg = load_config("mnist-dcgan", {"data.path": str(tmp_path / "d.npz"), "model.dim": 4, "device": "cpu",
+                                      "train.channels_last": True, "data.batch_size": 8})
+    tr = Trainer(cfg)
+    tr.iteration()
+    conv = tr.D.net[2].weight
+    assert conv.is_contiguous(memory_format=torch.channels_last) and torch.isfinite(conv).all()
