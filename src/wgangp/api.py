@@ -132,10 +132,6 @@ def evaluate_images(fake: str | Path | torch.Tensor, real: str | Path | torch.Te
     ``fake`` and ``real``: paths for :func:`load_images` or float tensors in [-1, 1]; ``n``: use a
     random subset of at most ``n`` of each. Real FID statistics of a path are cached.
     """
-    from wgangp.data.folder import cache_root
-    from wgangp.metrics.features import as_feature_net, load_standard_inception
-    from wgangp.metrics.fid import cached_stats, feature_stats
-    from wgangp.metrics.images import compute_image_metrics, extract_features
 
     x_fake = fake if isinstance(fake, torch.Tensor) else load_images(fake)
     x_real = real if isinstance(real, torch.Tensor) else load_images(real, resolution=x_fake.shape[-1])
@@ -147,36 +143,26 @@ def evaluate_images(fake: str | Path | torch.Tensor, real: str | Path | torch.Te
         x_fake = x_fake[torch.randperm(len(x_fake), generator=gen)[:n]]
         x_real = x_real[torch.randperm(len(x_real), generator=gen)[:n]]
     names = [m.strip() for m in metrics.split(",") if m.strip()]
-    unknown = set(names) - {"fid", "kid", "is", "coverage"}
-    if unknown:
-        raise UserError(f"unknown metric(s) {', '.join(sorted(unknown))}; choose from fid, kid, is, coverage")
-    out: dict = {"n_fake": len(x_fake), "n_real": len(x_real)}
-    if "coverage" in names:
-        from wgangp.metrics.classifier import class_coverage
-
-        net = as_feature_net(feature_net, weights_path=feature_weights)
-        if not hasattr(net, "logits"):
-            raise UserError("metric 'coverage' needs --feature-net CLASSIFIER.pt made with 'wgangp classifier'")
-        with torch.no_grad():
-            out.update(class_coverage(torch.cat([net.logits(x_fake[i:i + 500]) for i in range(0, len(x_fake), 500)])))
-    fk = [m for m in names if m in ("fid", "kid")]
-    if fk:
-        net = as_feature_net(feature_net, weights_path=feature_weights)
-        real_in = x_real
-        if "kid" not in fk and not isinstance(real, torch.Tensor):
-            key = {"real": str(Path(real).resolve()), "net": getattr(net, "net_id", type(net).__name__),
-                   "n": len(x_real), "shape": list(x_real.shape[1:]), "seed": seed}
-            real_in = cached_stats(key, lambda: feature_stats(extract_features(x_real, net)), cache_root() / "fid-stats")
-        out.update(compute_image_metrics(x_fake, real_in, net, metrics=tuple(fk)))
-    if "is" in names:
-        classifier = load_standard_inception(feature_weights, output="logits_unbiased")
-        out.update(compute_image_metrics(x_fake, x_real, classifier, metrics=("is",), classifier=classifier))
-    return out
+    cache_key = None if isinstance(real, torch.Tensor) else {"real": str(Path(real).resolve()), "n": len(x_real),
+                                                             "shape": list(x_real.shape[1:]), "seed": seed}
+    return {"n_fake": len(x_fake), "n_real": len(x_real),
+            **_set_metrics(x_fake, x_real, names, feature_net, feature_weights, cache_key)}
 
 
 def _image_metrics(run: Run, samples: torch.Tensor, reference: torch.Tensor, names: list[str], feature_net,
                    feature_weights) -> dict:
-    """FID / KID / IS of ``samples`` against ``reference`` real images; real FID statistics cached."""
+    """FID / KID / IS / coverage of a run's ``samples`` against ``reference`` real images."""
+    cfg = run.config
+    key = {"data": cfg.data.name, "path": str(Path(cfg.data.path).resolve()) if cfg.data.path else "",
+           "key": cfg.data.key, "resolution": cfg.data.resolution, "shape": list(run.data_shape),
+           "n": len(reference), "seed": cfg.seed}
+    return _set_metrics(samples, reference, names, feature_net, feature_weights, key)
+
+
+def _set_metrics(samples: torch.Tensor, reference: torch.Tensor, names: list[str], feature_net, feature_weights,
+                 cache_key: dict | None) -> dict:
+    """FID / KID / IS / coverage of ``samples`` against ``reference``; with ``cache_key`` (what the
+    real images depend on) the real FID statistics are cached per feature net."""
     from wgangp.data.folder import cache_root
     from wgangp.metrics.features import as_feature_net, load_standard_inception
     from wgangp.metrics.fid import cached_stats, feature_stats
@@ -197,12 +183,10 @@ def _image_metrics(run: Run, samples: torch.Tensor, reference: torch.Tensor, nam
     fk = [m for m in names if m in ("fid", "kid")]
     if fk:
         net = as_feature_net(feature_net, weights_path=feature_weights)
-        cfg = run.config
-        key = {"data": cfg.data.name, "path": str(Path(cfg.data.path).resolve()) if cfg.data.path else "",
-               "key": cfg.data.key, "resolution": cfg.data.resolution, "shape": list(run.data_shape),
-               "net": getattr(net, "net_id", type(net).__name__), "n": len(reference), "seed": cfg.seed}
-        real = (reference if "kid" in fk else
-                cached_stats(key, lambda: feature_stats(extract_features(reference, net)), cache_root() / "fid-stats"))
+        real = reference
+        if "kid" not in fk and cache_key is not None:
+            key = {**cache_key, "net": getattr(net, "net_id", type(net).__name__)}
+            real = cached_stats(key, lambda: feature_stats(extract_features(reference, net)), cache_root() / "fid-stats")
         out.update(compute_image_metrics(samples, real, net, metrics=tuple(fk)))
     if "is" in names:
         classifier = load_standard_inception(feature_weights, output="logits_unbiased")

@@ -71,10 +71,12 @@ class Trainer:
             raise UserError(f"model.conditional=true needs class labels in the data (data.name={cfg.data.name} has "
                             "none): an .npz with y_train, class sub-folders, torchvision sets, or Gaussian mixtures")
         labels = getattr(self.source, "labels", None)
-        if self.n_classes and labels is not None and (torch.bincount(labels, minlength=self.n_classes) == 0).any():
+        empty_classes = ((torch.bincount(labels, minlength=self.n_classes) == 0).nonzero().flatten().tolist()
+                         if self.n_classes and labels is not None else [])
+        if empty_classes:
             from wgangp.errors import UserError
 
-            empty = int((torch.bincount(labels, minlength=self.n_classes) == 0).nonzero()[0])
+            empty = empty_classes[0]
             raise UserError(f"class {empty} has no samples in the data (labels run 0..{self.n_classes - 1}); "
                             "a conditional model needs examples of every class")
         self.G, self.D = build_networks(cfg.model, self.source.shape, self.n_classes)
