@@ -104,9 +104,6 @@ def test_conditional_cifar_resnet_uses_conditional_batchnorm_in_its_blocks_only(
     assert d(g(torch.randn(2, 8), torch.tensor([3, 7]))).shape == (2, 11)
 
 
-if __name__ == "__main__":
-    pytest.main([__file__])
-
 
 def _tiny_conditional_run(tmp_path, data_path, name="r"):
     return wgangp.train("mnist-dcgan-cond", tmp_path / name, {"data.path": str(data_path), "model.dim": 4,
@@ -217,3 +214,33 @@ def test_a_class_with_no_samples_is_a_clear_error_before_training(tmp_path, caps
     assert main(["train", "mnist-dcgan-cond", "--out", str(tmp_path / "r"), "--quiet", "--set",
                  f"data.path={tmp_path / 'd.npz'}", "--set", "data.batch_size=4", "--set", "device=cpu"]) == 2
     assert "class 1 has no samples" in capsys.readouterr().err
+
+
+def test_class_accuracy_is_logged_during_training_and_matches_a_later_evaluation(tmp_path):
+    import json
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (40, 28, 28), dtype=np.uint8)
+    y = np.arange(40) % 2
+    np.savez(tmp_path / "d.npz", x_train=x, y_train=y, x_test=x[:10], y_test=y[:10])
+    assert main(["classifier", str(tmp_path / "d.npz"), "--out", str(tmp_path / "clf.pt"), "--epochs", "1"]) == 0
+    wgangp.train("mnist-dcgan-cond", tmp_path / "r", {
+        "data.path": str(tmp_path / "d.npz"), "model.dim": 4, "data.batch_size": 8, "train.iterations": 2,
+        "train.eval_every": 1, "train.eval_samples": 20, "train.eval_metrics": "class_accuracy",
+        "train.feature_net": str(tmp_path / "clf.pt"), "device": "cpu"}, progress=False)
+    rows = [json.loads(r) for r in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    evals = [r for r in rows if r["kind"] == "eval"]
+    assert [r["step"] for r in evals] == [1, 2]
+    assert all(len(r["class_accuracies"]) == 2 and r["n_per_class"] == 10 for r in evals)
+    again = wgangp.evaluate(wgangp.load_run(tmp_path / "r"))
+    assert again["class_accuracies"] == evals[-1]["class_accuracies"]
+
+
+def test_class_accuracy_during_training_needs_a_conditional_model(tmp_path, capsys):
+    assert main(["train", "mnist-dcgan", "--out", str(tmp_path / "r"), "--quiet", "--set",
+                 "train.eval_metrics=class_accuracy"]) == 2
+    assert "for class-conditional runs" in capsys.readouterr().err
+
+
+if __name__ == "__main__":
+    pytest.main([__file__])

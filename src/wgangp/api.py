@@ -100,11 +100,18 @@ def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED, metrics: str
     metrics = run.config.train.eval_metrics if metrics is None else metrics
     names = [m.strip() for m in (metrics.split(",") if isinstance(metrics, str) else metrics) if m.strip()]
     extra = {}
+    feature_net = feature_net or run.config.train.feature_net or None
+    per_class = [m for m in names if m in ("class_accuracy", "intra_fid")]
+    names = [m for m in names if m not in per_class]
     if names:
         if len(run.data_shape) != 3:
             raise UserError(f"metrics {', '.join(names)} are for image runs; this run has samples of shape {run.data_shape}")
-        extra = _image_metrics(run, samples, reference, names, feature_net or run.config.train.feature_net or None,
-                               feature_weights)
+        extra = _image_metrics(run, samples, reference, names, feature_net, feature_weights)
+    if per_class:                                   # n samples in all, n // K per class
+        from wgangp.eval_conditional import evaluate_conditional
+
+        k = max(run.n_classes or 1, 1)
+        extra.update(evaluate_conditional(run, per_class, feature_net, n_per_class=max(n // k, 2), seed=seed))
     centers = dist.centers if dist is not None else None
     # Images: W1 between flattened samples (FID/KID come with the image metrics).
     return {"step": run.step, **toy_metrics(samples.flatten(1), reference.flatten(1), centers,

@@ -71,7 +71,7 @@ class TrainConfig:
     eval_every: int = 0           # evaluate toy metrics every N iterations; 0 = only at the end
     sample_every: int = 0         # images: an 8x8 grid from fixed noise every N iterations (samples/, TensorBoard); 0 = off
     eval_samples: int = 2500
-    eval_metrics: str = ""        # images: comma list of fid,kid,is computed at every evaluation
+    eval_metrics: str = ""        # images: comma list of fid,kid,is,coverage (+ class_accuracy,intra_fid if conditional) at every evaluation
     feature_net: str = ""         # images: TorchScript feature net for FID/KID ("" = standard Inception)
     precision: str = "fp32"       # fp32 | bf16 (autocast) | fp16 (autocast + GradScaler, penalty unscaled before its norm)
     tf32: bool = True             # CUDA: TF32 matmuls and convolutions (no effect on the CPU)
@@ -223,9 +223,14 @@ def validate(cfg: Config) -> None:
         raise UserError("data.name=points needs a file: add --set data.path=FILE.npy (or .csv) with one point per row")
     if cfg.data.name == "images" and not cfg.data.path:
         raise UserError("data.name=images needs data: add --set data.path=DIR (an image folder), DIR.tar.gz, or FILE.npz/.npy")
-    bad = {m.strip() for m in cfg.train.eval_metrics.split(",") if m.strip()} - {"fid", "kid", "is", "coverage"}
+    bad = {m.strip() for m in cfg.train.eval_metrics.split(",") if m.strip()} - {
+        "fid", "kid", "is", "coverage", "class_accuracy", "intra_fid"}
     if bad:
-        raise UserError(f"config key 'train.eval_metrics' takes a comma list of fid, kid, is, coverage; got {', '.join(sorted(bad))}")
+        raise UserError(f"config key 'train.eval_metrics' takes a comma list of fid, kid, is, coverage, class_accuracy, intra_fid; got {', '.join(sorted(bad))}")
+    wanted = {m.strip() for m in cfg.train.eval_metrics.split(",")}
+    if wanted & {"class_accuracy", "intra_fid"} and not cfg.model.conditional:
+        raise UserError("train.eval_metrics class_accuracy / intra_fid are for class-conditional runs: "
+                        "set model.conditional=true or drop them")
     if cfg.data.name == "lsun" and not cfg.data.path:
         raise UserError("data.name=lsun needs the folder holding <category>_lmdb: add --set data.path=DIR")
     for key in ("data.resolution", "data.max_images"):
