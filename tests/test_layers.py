@@ -70,3 +70,40 @@ def test_leaky_relu_matches_torch_to_second_order():
         grads.append(torch.autograd.grad(penalty, [lin.weight, head.weight]) + (g,))
     for a, b in zip(*grads):
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
+
+
+def _conv_pair():
+    from wgangp.config import ModelConfig
+    from wgangp.nets import build_networks
+
+    torch.manual_seed(0)
+    _, fast = build_networks(ModelConfig(arch="dcgan-mnist", noise_dim=8, dim=4, activation="relu"), (1, 28, 28))
+    _, native = build_networks(ModelConfig(arch="dcgan-mnist", noise_dim=8, dim=4, activation="relu-native"), (1, 28, 28))
+    native.load_state_dict(fast.state_dict())
+    return fast.double(), native.double()
+
+
+def test_conv_critic_penalty_sends_nothing_back_through_its_forward_graph():
+    # A convolution's input-gradient does not depend on its input, so the double backward hands the
+    # layer below an undefined gradient; torch's LeakyReLU (and a materialising autograd.Function)
+    # turn it into zeros and run a full convolution backward on them, down to x^ itself.
+    fast, native = _conv_pair()
+    for net, expect_none in ((fast, True), (native, False)):
+        x = torch.randn(4, 1, 28, 28, dtype=torch.float64, requires_grad=True)
+        (g,) = torch.autograd.grad(net(x).sum(), x, create_graph=True)
+        ((g.flatten(1).norm(dim=1) - 1) ** 2).mean().backward()
+        assert (x.grad is None) == expect_none
+        if x.grad is not None:
+            assert not x.grad.any()          # what torch sends back is all zeros: pure waste
+
+
+def test_conv_critic_penalty_gradients_equal_native_leaky_relu():
+    fast, native = _conv_pair()
+    real, fake = torch.rand(6, 1, 28, 28, dtype=torch.float64), torch.rand(6, 1, 28, 28, dtype=torch.float64)
+    alpha = torch.rand(6, 1, 1, 1, dtype=torch.float64)
+    grads = []
+    for net in (fast, native):
+        loss, _, _ = objectives.critic_loss(net, real, fake, alpha, "wgan-gp", gp_weight=10.0)
+        grads.append(torch.autograd.grad(loss, list(net.parameters())))
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
