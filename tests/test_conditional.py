@@ -51,6 +51,44 @@ def test_penalty_of_a_conditional_critic_sees_only_the_wasserstein_column():
     torch.testing.assert_close(norms, grad.norm(dim=1))
 
 
+class _LinearCritic(torch.nn.Module):
+    """``x -> [x.a, x.b_0, ..., x.b_{K-1}]``: every input-gradient known in closed form."""
+
+    def __init__(self, a, b):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.cat([a[None], b]))
+
+    def forward(self, x):
+        return x @ self.w.T
+
+
+def test_projection_reads_the_value_as_column_0_plus_the_labels_column_and_adds_no_ce():
+    a, b = torch.tensor([0.5, 0.0]), torch.tensor([[0.0, 2.0], [3.0, 0.0], [0.0, 0.0]])
+    d = _LinearCritic(a, b)
+    real, fake = torch.tensor([[1.0, 1.0], [2.0, 0.0]]), torch.tensor([[0.0, 1.0], [1.0, 0.0]])
+    y = torch.tensor([0, 1])
+    out = objectives._wasserstein(d(real), y)
+    torch.testing.assert_close(out, torch.stack([real[0] @ (a + b[0]), real[1] @ (a + b[1])]))
+    # D(x^, y) = x^.(a + b_y): gradient a + b_y whatever alpha, so the penalty is known exactly
+    gp, norms = objectives.gradient_penalty(d, real, fake, torch.rand(2, 1), labels=y)
+    torch.testing.assert_close(norms, torch.stack([(a + b[0]).norm(), (a + b[1]).norm()]))
+    torch.testing.assert_close(gp, ((norms - 1) ** 2).mean())
+    loss, w, _ = objectives.critic_loss(d, real, fake, torch.rand(2, 1), "wgan-gp", 10.0, labels=y, projection=True)
+    d_real, d_fake = objectives._wasserstein(d(real), y), objectives._wasserstein(d(fake), y)
+    torch.testing.assert_close(loss, d_fake.mean() - d_real.mean() + 10.0 * gp)       # no cross-entropy
+    torch.testing.assert_close(w, d_real.mean() - d_fake.mean())
+    g_loss = objectives.generator_loss(d, fake, "wgan-gp", labels=y, ac_weight=0.1, projection=True)
+    torch.testing.assert_close(g_loss, -d_fake.mean())
+
+
+def test_projection_conditioning_trains_and_samples_by_class(tmp_path):
+    run = wgangp.train("toy-8gaussians-cond", tmp_path / "r", {"loss.conditioning": "projection", "model.hidden": 16,
+                                                              "train.iterations": 3, "train.eval_samples": 64,
+                                                              "device": "cpu"}, progress=False)
+    assert wgangp.load_run(tmp_path / "r").sample(5, classes=[3]).shape == (5, 2)
+    assert run.config.loss.conditioning == "projection"
+
+
 @pytest.mark.slow
 def test_conditional_8_gaussians_puts_each_class_on_its_own_mode(tmp_path):
     run = wgangp.train("toy-8gaussians-cond", tmp_path / "r", {"train.iterations": 1500,

@@ -49,6 +49,7 @@ class LossConfig:
     clip_value: float = 0.01      # c, for wgan-clip
     ac_weight: float = 1.0        # conditional: weight of the critic's cross-entropy on real samples
     ac_weight_g: float = 0.1      # conditional: weight of the generator's cross-entropy on its samples
+    conditioning: str = "ac"      # conditional critic: ac (class head + the two CE terms) | projection (D(x,y) = psi + <e_y, phi>)
 
 
 @dataclass
@@ -102,6 +103,7 @@ CHOICES = {
     "data.name": ("8gaussians", "25gaussians", "swissroll", "points", "mnist", "fashion-mnist", "cifar10", "images", "lsun"),
     "model.activation": ("relu", "relu-native"),
     "loss.name": ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"),
+    "loss.conditioning": ("ac", "projection"),
     "optim.name": ("adam", "rmsprop"),
     "optim.lr_decay": ("none", "linear"),
     "train.precision": ("fp32", "bf16", "fp16"),

@@ -12,6 +12,10 @@ Notation (Gulrajani et al. 2017, Algorithm 1): critic ``D``, real ``x``, generat
 * AC-GAN terms (class-conditional critics output ``(N, 1 + K)``: the Wasserstein value, then
   class logits): critic ``+ ac_weight * CE(logits(x), y)`` on real samples only, generator
   ``+ ac_weight * CE(logits(G(z, y)), y)``; the penalty differentiates the Wasserstein column only.
+* projection conditioning (Miyato & Koyama 2018), ``projection=True``: the same ``(N, 1 + K)``
+  output read as ``D(x, y) = psi(phi(x)) + <e_y, phi(x)>`` (column 0 plus column ``1 + y``: the
+  class head's weight rows are the class embeddings); no cross-entropy terms; the penalty
+  differentiates ``D(x^, y)`` with the label of the pair that was interpolated.
 
 The gradient norm is taken over all non-batch dimensions. ``torch.linalg.vector_norm`` has a zero
 subgradient at 0, so a critic with zero input-gradient gives a finite penalty gradient (no NaN).
@@ -30,14 +34,18 @@ def _at_least_fp32(t: torch.Tensor) -> torch.Tensor:
     return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
 
 
-def _wasserstein(out: torch.Tensor) -> torch.Tensor:
-    """The critic's value column: ``(N,)`` from ``(N, 1)`` or ``(N, 1 + K)``."""
-    return out.reshape(out.shape[0], -1)[:, 0]
+def _wasserstein(out: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """The critic's value ``(N,)`` from ``(N, 1)`` or ``(N, 1 + K)``: column 0, plus column
+    ``1 + y`` when ``labels`` are given (projection conditioning)."""
+    out = out.reshape(out.shape[0], -1)
+    if labels is None:
+        return out[:, 0]
+    return out[:, 0] + out.gather(1, labels.view(-1, 1) + 1).squeeze(1)
 
 
 def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor,
-                     one_sided: bool = False, grad_scale: torch.Tensor | None = None
-                     ) -> tuple[torch.Tensor, torch.Tensor]:
+                     one_sided: bool = False, grad_scale: torch.Tensor | None = None,
+                     labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Penalty at ``x^ = alpha*real + (1-alpha)*fake``.
 
     Args:
@@ -46,13 +54,14 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, 
         grad_scale: fp16 with a GradScaler (PyTorch AMP's gradient-penalty recipe): the critic
             output is multiplied by this scale before ``autograd.grad`` so small input-gradients
             survive fp16, and the gradient is divided by it again before the norm (in fp32).
+        labels: projection conditioning: the pairs' shared labels, so the penalty is on ``D(x^, y)``.
     Returns:
         ``(penalty, grad_norm)``: the scalar ``mean((||g|| - 1)^2)`` (differentiable w.r.t. the
         critic's parameters) and the detached ``(N,)`` gradient norms.
     """
     with torch.enable_grad():     # the input-gradient is needed even when called under no_grad
         x_hat = torch.lerp(fake.detach(), real.detach(), alpha).requires_grad_(True)
-        out = _wasserstein(critic(x_hat)).sum()
+        out = _wasserstein(critic(x_hat), labels).sum()
         if grad_scale is not None:
             out = out * grad_scale
         (grad,) = torch.autograd.grad(out, x_hat, create_graph=True)
@@ -73,29 +82,31 @@ def _class_term(out: torch.Tensor, labels: torch.Tensor | None, weight: float) -
 
 def critic_loss(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor | None,
                 loss: str, gp_weight: float, grad_scale: torch.Tensor | None = None,
-                labels: torch.Tensor | None = None, ac_weight: float = 1.0
+                labels: torch.Tensor | None = None, ac_weight: float = 1.0, projection: bool = False
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Critic objective for one batch.
 
     Real and fake go through the critic in one forward (the critic has no batch-coupled layers).
     Returns ``(loss, w_estimate, penalty)``; ``w_estimate = E[D(x)] - E[D(x~)]`` is detached and
     is the Wasserstein estimate of the paper's training curves (−critic loss without the penalty).
-    ``labels``: the real batch's classes for a conditional critic (AC-GAN term on real samples).
+    ``labels``: the real batch's classes for a conditional critic (AC-GAN term on real samples;
+    with ``projection`` the labels of both halves instead, and no AC term).
     """
     n = real.shape[0]
     fake = fake.detach().to(real.dtype)             # a generator under autocast may hand back bf16/fp16
     full = _at_least_fp32(critic(torch.cat([real, fake])))
-    out = _wasserstein(full)
+    proj = labels if projection else None
+    out = _wasserstein(full, torch.cat([proj, proj]) if proj is not None else None)
     d_real, d_fake = out[:n], out[n:]
     w_estimate = (d_real.mean() - d_fake.mean()).detach()
-    ac = _class_term(full[:n], labels, ac_weight)
+    ac = _class_term(full[:n], None if projection else labels, ac_weight)
     if loss == "gan":
         value = F.softplus(-d_real).mean() + F.softplus(d_fake).mean() + ac
         return value, w_estimate, torch.zeros((), device=real.device)
     value = d_fake.mean() - d_real.mean() + ac
     if loss in ("wgan-gp", "wgan-gp-one-sided"):
         penalty, _ = gradient_penalty(critic, real, fake, alpha, one_sided=loss == "wgan-gp-one-sided",
-                                      grad_scale=grad_scale)
+                                      grad_scale=grad_scale, labels=proj)
         return value + gp_weight * penalty, w_estimate, penalty.detach()
     if loss == "wgan-clip":
         return value, w_estimate, torch.zeros((), device=real.device)
@@ -103,12 +114,13 @@ def critic_loss(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha
 
 
 def generator_loss(critic: nn.Module, fake: torch.Tensor, loss: str, labels: torch.Tensor | None = None,
-                   ac_weight: float = 0.1) -> torch.Tensor:
+                   ac_weight: float = 0.1, projection: bool = False) -> torch.Tensor:
     """``-E[D(G(z))]`` for the Wasserstein losses, ``E[softplus(-D(G(z)))]`` for the standard GAN;
-    ``labels`` (conditional): plus ``ac_weight * CE`` of the critic's class logits against them."""
+    ``labels`` (conditional): plus ``ac_weight * CE`` of the critic's class logits against them
+    (with ``projection``: ``D(G(z, y), y)`` instead, no CE)."""
     full = _at_least_fp32(critic(fake))
-    out = _wasserstein(full)
-    ac = _class_term(full, labels, ac_weight)
+    out = _wasserstein(full, labels if projection else None)
+    ac = _class_term(full, None if projection else labels, ac_weight)
     if loss == "gan":
         return F.softplus(-out).mean() + ac
     return -out.mean() + ac

@@ -150,7 +150,8 @@ class Trainer:
             scale = self.scaler_d._get_scale_async() if self.scaler_d is not None else None
             loss, w, penalty = objectives.critic_loss(self.D_step, real, fake, self.alpha, cfg.loss.name,
                                                       cfg.loss.gp_weight, grad_scale=scale, labels=labels,
-                                                      ac_weight=cfg.loss.ac_weight)
+                                                      ac_weight=cfg.loss.ac_weight,
+                                                      projection=cfg.loss.conditioning == "projection")
         self._backward_step(loss, self.opt_d, self.scaler_d)
         if cfg.loss.name == "wgan-clip":
             objectives.clip_weights_(self.D, cfg.loss.clip_value)
@@ -162,7 +163,8 @@ class Trainer:
         with self._autocast():
             fake = self._generate(self.G_step, self.z_g.normal_(generator=self.gen), labels)
             loss = objectives.generator_loss(self.D, fake, self.cfg.loss.name,      # the frozen critic, unwrapped
-                                             labels=labels, ac_weight=self.cfg.loss.ac_weight_g)
+                                             labels=labels, ac_weight=self.cfg.loss.ac_weight_g,
+                                             projection=self.cfg.loss.conditioning == "projection")
         self._backward_step(loss, self.opt_g, self.scaler_g)
         self.D.requires_grad_(True)
         self._stats[3] += loss.detach() * self.cfg.train.n_critic
