@@ -90,8 +90,9 @@ def test_projection_conditioning_trains_and_samples_by_class(tmp_path):
 
 
 @pytest.mark.slow
-def test_conditional_8_gaussians_puts_each_class_on_its_own_mode(tmp_path):
-    run = wgangp.train("toy-8gaussians-cond", tmp_path / "r", {"train.iterations": 1500,
+@pytest.mark.parametrize("conditioning", ["ac", "projection"])
+def test_conditional_8_gaussians_puts_each_class_on_its_own_mode(tmp_path, conditioning):
+    run = wgangp.train("toy-8gaussians-cond", tmp_path / "r", {"train.iterations": 1500, "loss.conditioning": conditioning,
                                                               "train.eval_every": 0, "device": "cpu"}, progress=False)
     centers = toy_distribution("8gaussians").centers
     hits = [(torch.cdist(run.sample(300, classes=k), centers).argmin(1) == k).float().mean().item() for k in range(8)]
