@@ -86,6 +86,8 @@ def run_seed(args, seed: int) -> dict:
                "--set", f"data.path={data.resolve()}", "--set", f"train.iterations={args.iterations}",
                "--set", f"seed={seed}", "--set", "device=cpu", "--set", "train.sample_every=0",
                "--set", f"train.ckpt_every={min(250, args.iterations)}"]
+        for kv in args.overrides:
+            cmd += ["--set", kv]
         if args.classifier:
             cmd += ["--set", "train.eval_metrics=class_accuracy",
                     "--set", f"train.feature_net={Path(args.classifier).resolve()}", "--set", "train.eval_samples=2000"]
@@ -127,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--minority", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--keep", type=float, default=0.1, help="share of each minority class's training images kept")
     p.add_argument("--epochs", type=int, default=2, help="classifier epochs (same for every training set)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra config override of the GAN runs, e.g. loss.conditioning=projection")
     p.add_argument("--classifier", default="", help="optional: a 'wgangp classifier' net to log the GAN's class accuracy")
     args = p.parse_args(argv)
     if not args.data.exists():
