@@ -281,5 +281,21 @@ def test_class_accuracy_during_training_needs_a_conditional_model(tmp_path, caps
     assert "for class-conditional runs" in capsys.readouterr().err
 
 
+
+
+def test_sample_grids_of_a_conditional_run_have_one_column_per_class(tmp_path):
+    from PIL import Image
+
+    np.savez(tmp_path / "d.npz", x_train=np.random.default_rng(0).integers(0, 256, (30, 28, 28), dtype=np.uint8),
+             y_train=np.arange(30) % 3)
+    wgangp.train("mnist-dcgan-cond", tmp_path / "r", {"data.path": str(tmp_path / "d.npz"), "model.dim": 4,
+                                                     "data.batch_size": 6, "train.iterations": 1, "train.sample_every": 1,
+                                                     "train.eval_samples": 12, "device": "cpu"}, progress=False)
+    step = Image.open(tmp_path / "r" / "samples" / "step-0000001.png")
+    final = Image.open(tmp_path / "r" / "samples.png")
+    assert step.size == (3 * 30 + 2, 8 * 30 + 2)          # 3 columns (classes) x 8 rows, 28 px + 2 px padding
+    assert final.size == (3 * 30 + 2, 10 * 30 + 2)
+
+
 if __name__ == "__main__":
     pytest.main([__file__])

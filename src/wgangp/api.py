@@ -206,6 +206,14 @@ def _run_from_trainer(tr: Trainer, run_dir: Path | None, completed: bool) -> Run
     return Run(tr.cfg, run_dir, tr.step, tr.sample_generator(), tr.D, tuple(tr.source.shape), completed, tr.n_classes)
 
 
+def grid_layout(n_classes: int, rows: int = 8) -> tuple[int, int]:
+    """``(n samples, per row)`` of a sample grid: ``rows`` x ``rows``, or for a conditional run with
+    up to 16 classes one column per class (samples cycle through the classes)."""
+    if n_classes and n_classes <= 16:
+        return rows * n_classes, n_classes
+    return rows * rows, rows
+
+
 def write_pictures(run: Run) -> list[Path]:
     """Write ``critic_surface.png`` (2-D data), ``samples.png`` (images) and ``training_curves.png``."""
     paths = []
@@ -215,7 +223,8 @@ def write_pictures(run: Run) -> list[Path]:
         paths.append(critic_surface(run.critic, real, run.sample(1000, seed=EVAL_SEED),
                                     run.run_dir / "critic_surface.png", title=title))
     if len(run.data_shape) == 3:
-        paths.append(save_grid(run.sample(100, seed=EVAL_SEED), run.run_dir / "samples.png", nrow=10))
+        n, nrow = grid_layout(run.n_classes, rows=10)
+        paths.append(save_grid(run.sample(n, seed=EVAL_SEED), run.run_dir / "samples.png", nrow=nrow))
     rows = read_metrics(run.run_dir)
     if rows:
         paths.append(training_curves(rows, run.run_dir / "training_curves.png", title=title))
@@ -291,10 +300,11 @@ def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | N
     def on_sample(t: Trainer) -> None:
         if len(t.source.shape) != 3:
             return
-        images = _run_from_trainer(t, run_dir, False).sample(64, seed=EVAL_SEED)     # the same noise every time
+        n, nrow = grid_layout(t.n_classes)
+        images = _run_from_trainer(t, run_dir, False).sample(n, seed=EVAL_SEED)     # the same noise every time
         (run_dir / "samples").mkdir(exist_ok=True)
-        save_grid(images, run_dir / "samples" / f"step-{t.step:07d}.png", nrow=8)
-        logger.image("samples", image_grid(images, nrow=8), t.step)
+        save_grid(images, run_dir / "samples" / f"step-{t.step:07d}.png", nrow=nrow)
+        logger.image("samples", image_grid(images, nrow=nrow), t.step)
 
     try:
         completed = tr.fit(logger, on_eval=on_eval, stop_after=stop_after, on_sample=on_sample)
