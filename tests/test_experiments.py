@@ -1,0 +1,42 @@
+"""The data handling of experiments/mnist_imbalance.py (its figures are only as good as these)."""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+_spec = importlib.util.spec_from_file_location(
+    "mnist_imbalance", Path(__file__).resolve().parents[1] / "experiments" / "mnist_imbalance.py")
+imb = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(imb)
+
+
+def _mnist_like(path, per_class=50):
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(4), per_class).astype(np.uint8)
+    np.savez(path, x_train=rng.integers(0, 256, (len(y), 28, 28), dtype=np.uint8), y_train=y,
+             x_test=np.zeros((8, 28, 28), np.uint8), y_test=np.arange(8, dtype=np.uint8) % 4)
+
+
+def test_subset_keeps_the_stated_share_of_minority_classes_and_the_whole_test_split(tmp_path):
+    _mnist_like(tmp_path / "m.npz")
+    counts = imb.make_subset(tmp_path / "m.npz", tmp_path / "s.npz", minority=[0, 2], keep=0.1, seed=3)
+    assert counts == [5, 50, 5, 50]
+    with np.load(tmp_path / "s.npz") as s, np.load(tmp_path / "m.npz") as m:
+        assert np.bincount(s["y_train"]).tolist() == counts
+        np.testing.assert_array_equal(s["x_test"], m["x_test"])
+        # every kept image is a real training image of its class
+        for x, y in zip(s["x_train"], s["y_train"]):
+            assert any((x == m["x_train"][m["y_train"] == y]).all(axis=(1, 2)))
+    other = imb.make_subset(tmp_path / "m.npz", tmp_path / "t.npz", minority=[0, 2], keep=0.1, seed=4)
+    assert other == counts
+    with np.load(tmp_path / "s.npz") as a, np.load(tmp_path / "t.npz") as b:
+        assert not np.array_equal(a["x_train"], b["x_train"])          # the seed picks the subset
+
+
+def test_oversampling_repeats_real_images_up_to_the_largest_class():
+    x = np.arange(13)[:, None]
+    y = np.array([0] * 10 + [1] * 3)
+    xo, yo = imb.oversample(x, y, seed=0)
+    assert np.bincount(yo).tolist() == [10, 10]
+    np.testing.assert_array_equal(xo[:13], x)                         # the originals first, untouched
+    assert set(xo[13:, 0]) <= {10, 11, 12}                            # only class-1 images repeated
