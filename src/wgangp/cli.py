@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--real", default=None, help="real images (.npz/.npy, folder, .tar.gz) to compare a sample set with")
     e.add_argument("-n", type=int, default=None, help="samples to evaluate (default: train.eval_samples)")
     e.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    e.add_argument("--metrics", default=None, help="image runs: comma list of fid,kid,is,coverage (default: train.eval_metrics)")
+    e.add_argument("--metrics", default=None, help="image runs: comma list of fid,kid,is,coverage; conditional runs also class_accuracy,intra_fid,tstr (default: train.eval_metrics)")
     e.add_argument("--feature-net", default=None, help="TorchScript feature network for FID/KID (e.g. a pool3 Inception)")
     e.add_argument("--feature-weights", default=None, help="local copy of the standard Inception weights (torch-fidelity)")
     e.add_argument("--n-per-class", type=int, default=1000,
