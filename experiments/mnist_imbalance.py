@@ -58,20 +58,13 @@ def oversample(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.
     return x[idx], y[idx]
 
 
-def per_class_accuracy(model, x: torch.Tensor, y: torch.Tensor) -> list[float]:
-    with torch.no_grad():
-        pred = torch.cat([model.logits(x[i:i + 500].float().div(127.5).sub(1.0).expand(-1, 3, -1, -1)).argmax(1)
-                          for i in range(0, len(x), 500)])
-    return [float((pred[y == k] == k).float().mean()) for k in range(int(y.max()) + 1)]
-
-
 def nchw(x: np.ndarray) -> torch.Tensor:
     t = torch.from_numpy(np.ascontiguousarray(x))
     return t[:, None] if t.ndim == 3 else t.permute(0, 3, 1, 2).contiguous()
 
 
 def run_seed(args, seed: int) -> dict:
-    from wgangp.metrics.classifier import train_classifier
+    from wgangp.metrics.classifier import predict, train_classifier
 
     d = args.out / f"seed{seed}"
     if (d / "result.json").exists():                 # finished earlier (e.g. seeds run as separate processes)
@@ -108,7 +101,8 @@ def run_seed(args, seed: int) -> dict:
            "gan_wall_seconds_this_call": round(time.perf_counter() - t0, 1)}
     for name, (x, y) in sets.items():
         model = train_classifier(nchw(x), torch.from_numpy(y), epochs=args.epochs, seed=seed)
-        acc = per_class_accuracy(model, xt, yt)
+        pred = predict(model, xt)
+        acc = [float((pred[yt == k] == k).float().mean()) for k in range(int(yt.max()) + 1)]
         minority = [acc[k] for k in args.minority]
         majority = [a for k, a in enumerate(acc) if k not in args.minority]
         overall = float(np.average(acc, weights=np.bincount(yt.numpy())))

@@ -13,6 +13,16 @@ def _pair():
     return fast, native
 
 
+def _assert_same_penalty_gradients(fast, native, real, fake, alpha, rtol, atol):
+    """The WGAN-GP critic loss gives both critics the same parameter gradients."""
+    grads = []
+    for net in (fast, native):
+        loss, _, _ = objectives.critic_loss(net, real, fake, alpha, "wgan-gp", gp_weight=10.0)
+        grads.append(torch.autograd.grad(loss, list(net.parameters())))
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, rtol=rtol, atol=atol)
+
+
 def test_forward_and_input_gradient_equal_native_relu():
     fast, native = _pair()
     x = torch.randn(100, 2, dtype=torch.float64, requires_grad=True)
@@ -26,12 +36,7 @@ def test_penalty_parameter_gradients_equal_native_relu():
     fast, native = _pair()
     real, fake = torch.randn(64, 2, dtype=torch.float64), torch.randn(64, 2, dtype=torch.float64)
     alpha = torch.rand(64, 1, dtype=torch.float64)
-    grads = []
-    for net in (fast, native):
-        loss, _, _ = objectives.critic_loss(net, real, fake, alpha, "wgan-gp", gp_weight=10.0)
-        grads.append(torch.autograd.grad(loss, list(net.parameters())))
-    for a, b in zip(*grads):
-        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
+    _assert_same_penalty_gradients(fast, native, real, fake, alpha, rtol=1e-12, atol=1e-14)
 
 
 def test_double_backward_builds_no_zero_branch():
@@ -101,9 +106,4 @@ def test_conv_critic_penalty_gradients_equal_native_leaky_relu():
     fast, native = _conv_pair()
     real, fake = torch.rand(6, 1, 28, 28, dtype=torch.float64), torch.rand(6, 1, 28, 28, dtype=torch.float64)
     alpha = torch.rand(6, 1, 1, 1, dtype=torch.float64)
-    grads = []
-    for net in (fast, native):
-        loss, _, _ = objectives.critic_loss(net, real, fake, alpha, "wgan-gp", gp_weight=10.0)
-        grads.append(torch.autograd.grad(loss, list(net.parameters())))
-    for a, b in zip(*grads):
-        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+    _assert_same_penalty_gradients(fast, native, real, fake, alpha, rtol=1e-10, atol=1e-12)

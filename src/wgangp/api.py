@@ -110,8 +110,8 @@ def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED, metrics: str
     if per_class:                                   # n samples in all, n // K per class
         from wgangp.eval_conditional import evaluate_conditional
 
-        k = max(run.n_classes or 1, 1)
-        extra.update(evaluate_conditional(run, per_class, feature_net, n_per_class=max(n // k, 2), seed=seed))
+        extra.update(evaluate_conditional(run, per_class, feature_net, n_per_class=max(n // (run.n_classes or 1), 2),
+                                          seed=seed))
     centers = dist.centers if dist is not None else None
     # Images: W1 between flattened samples (FID/KID come with the image metrics).
     return {"step": run.step, **toy_metrics(samples.flatten(1), reference.flatten(1), centers,

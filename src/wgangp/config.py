@@ -225,11 +225,10 @@ def validate(cfg: Config) -> None:
         raise UserError("data.name=points needs a file: add --set data.path=FILE.npy (or .csv) with one point per row")
     if cfg.data.name == "images" and not cfg.data.path:
         raise UserError("data.name=images needs data: add --set data.path=DIR (an image folder), DIR.tar.gz, or FILE.npz/.npy")
-    bad = {m.strip() for m in cfg.train.eval_metrics.split(",") if m.strip()} - {
-        "fid", "kid", "is", "coverage", "class_accuracy", "intra_fid"}
+    wanted = {m.strip() for m in cfg.train.eval_metrics.split(",") if m.strip()}
+    bad = wanted - {"fid", "kid", "is", "coverage", "class_accuracy", "intra_fid"}
     if bad:
         raise UserError(f"config key 'train.eval_metrics' takes a comma list of fid, kid, is, coverage, class_accuracy, intra_fid; got {', '.join(sorted(bad))}")
-    wanted = {m.strip() for m in cfg.train.eval_metrics.split(",")}
     if wanted & {"class_accuracy", "intra_fid"} and not cfg.model.conditional:
         raise UserError("train.eval_metrics class_accuracy / intra_fid are for class-conditional runs: "
                         "set model.conditional=true or drop them")

@@ -59,8 +59,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, epochs: int = 2
     gen = torch.Generator().manual_seed(seed)
     for _ in range(epochs):
         for idx in torch.randperm(len(images), generator=gen).split(batch_size):
-            x = images[idx].float().div(127.5).sub(1.0).expand(-1, 3, -1, -1) if images.shape[1] == 1 else \
-                images[idx].float().div(127.5).sub(1.0)
+            x = _as_input(images[idx])
             loss = F.cross_entropy(model.logits(x), labels[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -68,15 +67,22 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, epochs: int = 2
     return model.eval()
 
 
+def _as_input(images: torch.Tensor) -> torch.Tensor:
+    """uint8 ``(N, C, S, S)`` -> float in [-1, 1], grayscale repeated to 3 channels."""
+    x = images.float().div(127.5).sub(1.0)
+    return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+
+
 @torch.no_grad()
+def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """Predicted classes ``(N,)`` of uint8 images ``(N, C, S, S)``."""
+    return torch.cat([model.logits(_as_input(images[i:i + batch_size])).argmax(1)
+                      for i in range(0, len(images), batch_size)])
+
+
 def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 500) -> float:
     """Top-1 accuracy on uint8 images ``(N, C, S, S)``."""
-    correct = 0
-    for i in range(0, len(images), batch_size):
-        x = images[i:i + batch_size].float().div(127.5).sub(1.0)
-        x = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
-        correct += int((model.logits(x).argmax(1) == labels[i:i + batch_size]).sum())
-    return correct / len(images)
+    return float((predict(model, images, batch_size) == labels).float().mean())
 
 
 def save_classifier(model: SmallCNN, path: str | Path, size: int, info: dict | None = None) -> Path:

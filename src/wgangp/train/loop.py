@@ -91,6 +91,7 @@ class Trainer:
             self.memory_format = torch.channels_last
             self.G.to(memory_format=self.memory_format)
             self.D.to(memory_format=self.memory_format)
+        self.projection = cfg.loss.conditioning == "projection"
         # Mixed precision: bf16 autocast, or fp16 autocast with one GradScaler per optimiser.
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.train.precision)
         fp16 = cfg.train.precision == "fp16"
@@ -151,7 +152,7 @@ class Trainer:
             loss, w, penalty = objectives.critic_loss(self.D_step, real, fake, self.alpha, cfg.loss.name,
                                                       cfg.loss.gp_weight, grad_scale=scale, labels=labels,
                                                       ac_weight=cfg.loss.ac_weight,
-                                                      projection=cfg.loss.conditioning == "projection")
+                                                      projection=self.projection)
         self._backward_step(loss, self.opt_d, self.scaler_d)
         if cfg.loss.name == "wgan-clip":
             objectives.clip_weights_(self.D, cfg.loss.clip_value)
@@ -164,7 +165,7 @@ class Trainer:
             fake = self._generate(self.G_step, self.z_g.normal_(generator=self.gen), labels)
             loss = objectives.generator_loss(self.D, fake, self.cfg.loss.name,      # the frozen critic, unwrapped
                                              labels=labels, ac_weight=self.cfg.loss.ac_weight_g,
-                                             projection=self.cfg.loss.conditioning == "projection")
+                                             projection=self.projection)
         self._backward_step(loss, self.opt_g, self.scaler_g)
         self.D.requires_grad_(True)
         self._stats[3] += loss.detach() * self.cfg.train.n_critic
