@@ -173,6 +173,46 @@ def test_augment_npz_balances_classes_marks_synthetic_and_leaves_the_source_alon
     assert "already exists" in capsys.readouterr().err
 
 
+class _BrightnessClassifier(torch.nn.Module):
+    """Class = which of the bins cut at ``edges`` an image's mean value falls in."""
+
+    def __init__(self, edges):
+        super().__init__()
+        self.edges = torch.tensor(edges)
+
+    def logits(self, x):
+        return F.one_hot(torch.bucketize(x.mean((1, 2, 3)), self.edges), len(self.edges) + 1).float()
+
+
+def test_augment_filter_keeps_only_samples_the_classifier_puts_in_their_class(tmp_path):
+    from wgangp.augment import augment
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", x_train=rng.integers(0, 256, (30, 28, 28), dtype=np.uint8),
+             y_train=np.array([0] * 20 + [1] * 5 + [2] * 5))
+    run = _tiny_conditional_run(tmp_path, tmp_path / "d.npz")
+    m = run.sample(300, seed=99).mean((1, 2, 3))          # cut the generated brightness in three equal bins
+    clf = _BrightnessClassifier(torch.quantile(m, torch.tensor([1 / 3, 2 / 3])).tolist())
+    report = augment(run, tmp_path / "aug.npz", filter_net=clf)
+    assert report["synthetic"] == [0, 15, 15] and report["accepted"][0] is None
+    assert all(0.05 < a < 0.95 for a in report["accepted"][1:])           # the filter did reject some
+    with np.load(tmp_path / "aug.npz") as z:
+        x, y, synthetic = z["x_train"], z["y_train"], z["synthetic"]
+    assert np.bincount(y).tolist() == [20, 20, 20] and synthetic.sum() == 30
+    t = torch.from_numpy(x[synthetic]).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    assert (clf.logits(t).argmax(1).numpy() == y[synthetic]).all()
+
+
+def test_augment_filter_gives_up_on_a_class_it_never_accepts_and_writes_nothing(tmp_path):
+    from wgangp.augment import augment
+
+    np.savez(tmp_path / "d.npz", x_train=np.zeros((12, 28, 28), np.uint8), y_train=np.array([0] * 8 + [1] * 4))
+    run = _tiny_conditional_run(tmp_path, tmp_path / "d.npz")
+    with pytest.raises(wgangp.UserError, match=r"class 1: the filter classifier accepted 0 of 12 "):
+        augment(run, tmp_path / "aug.npz", filter_net=_BrightnessClassifier([2.0]), max_draws=3)   # always class 0
+    assert not list(tmp_path.glob("*aug*"))
+
+
 def test_augment_folder_copies_real_files_and_adds_marked_synthetic_ones(tmp_path, capsys):
     from PIL import Image
 

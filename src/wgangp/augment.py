@@ -9,6 +9,12 @@ result is written in the input's own format:
 * image folder (or .tar.gz) with class sub-folders in -> folder out: the real files copied into
   their class folders, synthetic ones added as ``synthetic_NNNNNN.png``, and ``augment.json``
   with the counts per class.
+
+With ``filter_net`` (a classifier from ``wgangp classifier``, trained on real data only) a synthetic
+sample is kept only if the classifier assigns it the class it was generated for; more are drawn
+until every class has its count (classifier-filtered augmentation: a generator that does not yet
+obey its label reliably otherwise adds mislabelled items). The share accepted per class is reported;
+a class the classifier accepts too rarely is a clear error, not an endless loop.
 """
 from __future__ import annotations
 
@@ -33,8 +39,15 @@ def plan(counts: list[int], per_class: int | None = None) -> list[int]:
     return [max(0, target - c) for c in counts]
 
 
-def augment(run, out: str | Path, per_class: int | None = None, seed: int = 0) -> dict:
-    """Write the augmented data set to ``out``; returns ``{"real": [...], "synthetic": [...]}`` per class."""
+def augment(run, out: str | Path, per_class: int | None = None, seed: int = 0, filter_net=None,
+            max_draws: int = 20) -> dict:
+    """Write the augmented data set to ``out``; returns ``{"real": [...], "synthetic": [...]}`` per
+    class (and, with ``filter_net``, ``"accepted"``: per class the share of drawn samples the classifier
+    put in their own class).
+
+    ``filter_net``: a classifier (TorchScript path or module with ``logits``); at most ``max_draws``
+    times a class's count is drawn before giving up on that class.
+    """
     from wgangp.api import _to_uint8_nhwc
 
     if not run.n_classes:
@@ -51,19 +64,66 @@ def augment(run, out: str | Path, per_class: int | None = None, seed: int = 0) -
     if Path(src).resolve() == out.resolve():
         raise UserError("the output must not be the input data set")
 
+    if max_draws < 1:
+        raise UserError(f"max_draws must be at least 1, got {max_draws}")
+    net = _classifier(filter_net) if filter_net is not None else None
+    accepted: list[float | None] = [None] * run.n_classes
+
     def generate(n_new: list[int]):
         xs, ys = [], []
         for k, n in enumerate(n_new):
-            if n:
-                xs.append(run.sample(n, seed=seed + k, classes=k))
-                ys.append(torch.full((n,), k, dtype=torch.int64))
+            if not n:
+                continue
+            if net is None:
+                xs.append(_to_uint8_nhwc(run.sample(n, seed=seed + k, classes=k)))
+            else:
+                x, accepted[k] = _filtered(run, net, k, n, seed, max_draws)
+                xs.append(x)
+            ys.append(np.full(n, k, np.int64))
         if not xs:
             return np.zeros((0, *run.data_shape[1:], run.data_shape[0]), np.uint8), np.zeros(0, np.int64)
-        return _to_uint8_nhwc(torch.cat(xs)), torch.cat(ys).numpy()
+        return np.concatenate(xs), np.concatenate(ys)
 
-    if src.endswith(".npz"):
-        return _augment_npz(run, src, out, per_class, generate)
-    return _augment_folder(run, src, out, per_class, generate)
+    report = (_augment_npz if src.endswith(".npz") else _augment_folder)(run, src, out, per_class, generate)
+    if net is not None:
+        report["accepted"] = [None if a is None else round(a, 4) for a in accepted]
+    return report
+
+
+def _classifier(filter_net):
+    from wgangp.metrics.features import as_feature_net
+
+    net = as_feature_net(filter_net)
+    if not hasattr(getattr(net, "net", net), "logits"):             # a loaded file wraps the net
+        raise UserError("the filter needs a classifier with class logits (made with 'wgangp classifier')")
+    return net
+
+
+def _filtered(run, net, k: int, n: int, seed: int, max_draws: int) -> tuple[np.ndarray, float]:
+    """``n`` uint8 NHWC samples of class ``k`` that ``net`` classifies as ``k``, and the share accepted."""
+    from wgangp.api import _to_uint8_nhwc
+
+    kept, n_kept, n_good, drawn, rnd = [], 0, 0, 0, 0
+    while n_kept < n:
+        if drawn >= max_draws * n:
+            raise UserError(f"class {k}: the filter classifier accepted {n_good} of {drawn} generated samples "
+                            f"({n_good / drawn:.1%}); the generator does not make this class reliably yet "
+                            f"(train longer, or augment without the filter)")
+        m = min(max(2 * (n - n_kept), 64), max_draws * n - drawn)
+        x = _to_uint8_nhwc(run.sample(m, seed=seed + k + rnd * run.n_classes, classes=k))
+        with torch.no_grad():
+            t = torch.from_numpy(x).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+            logits = torch.cat([net.logits(t[i:i + 500]) for i in range(0, len(t), 500)])
+        if logits.shape[1] != run.n_classes:
+            raise UserError(f"the filter classifier has {logits.shape[1]} classes, the run {run.n_classes}")
+        pred = logits.argmax(1)
+        good = x[(pred == k).numpy()]
+        n_good += len(good)
+        kept.append(good[:n - n_kept])
+        n_kept += len(kept[-1])
+        drawn += m
+        rnd += 1
+    return np.concatenate(kept), n_good / drawn
 
 
 def _augment_npz(run, src: str, out: Path, per_class, generate) -> dict:

@@ -3,7 +3,7 @@
     wgangp list
     wgangp train PRESET_OR_CONFIG --out RUN_DIR [--set key=value ...] [--resume] [--dry-run]
     wgangp sample RUN_DIR -n N -o FILE.npy|FILE.csv|GRID.png [--seed S]
-    wgangp augment RUN_DIR --balance|--per-class N -o OUT
+    wgangp augment RUN_DIR --balance|--per-class N -o OUT [--filter CLF.pt]
     wgangp classifier DATA.npz|FOLDER --out CLF.pt [--epochs N] [--resolution R]
     wgangp eval RUN_DIR [-n N] [--json] [--metrics fid,kid,is] [--feature-net PATH] [--feature-weights PATH]
 
@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--per-class", type=int, default=None, help="every class up to N samples")
     a.add_argument("-o", "--output", required=True, help="new .npz (for .npz data) or folder (for image folders)")
     a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--filter", dest="filter_net", default=None, metavar="CLF.pt",
+                   help="keep only synthetic samples this classifier ('wgangp classifier', trained on real data) "
+                   "puts in their own class, drawing more until the counts are met")
+    a.add_argument("--max-draws", type=int, default=20,
+                   help="with --filter: give up on a class after drawing this many times its count")
     e = sub.add_parser("eval", help="print a run's metrics, or those of a set of generated images (--real)")
     e.add_argument("run_dir", help="a run directory, or generated images (.npz/.npy, folder, .tar.gz) with --real")
     e.add_argument("--real", default=None, help="real images (.npz/.npy, folder, .tar.gz) to compare a sample set with")
@@ -160,8 +165,11 @@ def _cmd_augment(args) -> int:
     from wgangp import api
     from wgangp.augment import augment
 
-    result = augment(api.load_run(args.run_dir), args.output, per_class=args.per_class, seed=args.seed)
+    result = augment(api.load_run(args.run_dir), args.output, per_class=args.per_class, seed=args.seed,
+                     filter_net=args.filter_net, max_draws=args.max_draws)
     print(f"wrote {args.output}: real per class {result['real']}, synthetic added {result['synthetic']}")
+    if "accepted" in result:
+        print(f"share of generated samples the filter accepted, per class: {result['accepted']}")
     return 0
 
 
