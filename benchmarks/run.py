@@ -86,12 +86,17 @@ def main(argv=None) -> None:
     for _ in range(args.warmup):
         ours.iteration()
         plain.iteration()
-    flops = {"wgangp": flops_per_iteration(ours.iteration), "plain": flops_per_iteration(plain.iteration)}
+    # FLOPs are the maths, the same compiled or not: with train.compile they are counted on an eager
+    # twin (FlopCounterMode's dispatch hooks do not see inside a compiled graph)
+    counted = ours if cfg.train.compile == "none" else Trainer(load_config(
+        args.preset, [f"device={args.device}", *args.overrides, "train.compile=none"]))
+    flops = {"wgangp": flops_per_iteration(counted.iteration), "plain": flops_per_iteration(plain.iteration)}
+    del counted
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     rates = {"wgangp": [], "plain": []}
     print(f"# {args.preset} on {device} ({torch.get_num_threads()} threads), torch {torch.__version__}, "
-          f"{args.iters} generator iterations per round")
+          f"{args.iters} generator iterations per round, train.compile={cfg.train.compile}")
     for r in range(args.rounds):
         rates["plain"].append(_rate(plain.iteration, args.iters, device))
         rates["wgangp"].append(_rate(ours.iteration, args.iters, device))

@@ -8,7 +8,10 @@ test set:
 * ``real``         the imbalanced real set as it is;
 * ``oversampled``  the imbalanced real set with minority images repeated up to the largest class
                    (the cheap baseline any augmentation has to beat; same size as ``augmented``);
-* ``augmented``    the real set plus the synthetic images ``augment --balance`` wrote.
+* ``augmented``    the real set plus the synthetic images ``augment --balance`` wrote;
+* ``filtered``     the same, but ``augment --balance --filter``: only synthetic images that the
+                   ``real`` classifier (trained on the imbalanced real set, never on test data)
+                   puts in the class they were generated for.
 
 Prints accuracy on the minority classes, the majority classes and overall, mean +- std over seeds,
 and writes every figure to ``OUT/results.json``. Re-running skips finished steps (the GAN run is
@@ -63,12 +66,16 @@ def nchw(x: np.ndarray) -> torch.Tensor:
     return t[:, None] if t.ndim == 3 else t.permute(0, 3, 1, 2).contiguous()
 
 
+ARMS = ("real", "oversampled", "augmented", "filtered")
+
+
 def run_seed(args, seed: int) -> dict:
     from wgangp.metrics.classifier import predict, train_classifier
 
     d = args.out / f"seed{seed}"
-    if (d / "result.json").exists():                 # finished earlier (e.g. seeds run as separate processes)
-        return json.loads((d / "result.json").read_text())
+    done = json.loads((d / "result.json").read_text()) if (d / "result.json").exists() else {}
+    if all(a in done for a in ARMS):                 # finished earlier (e.g. seeds run as separate processes)
+        return done
     d.mkdir(parents=True, exist_ok=True)
     data, run_dir, aug = d / "data.npz", d / "run", d / "augmented.npz"
     counts = make_subset(args.data, data, args.minority, args.keep, seed) if not data.exists() else \
@@ -95,14 +102,22 @@ def run_seed(args, seed: int) -> dict:
         xa, ya, synthetic = a["x_train"], a["y_train"].astype(np.int64), a["synthetic"]
         xt, yt = nchw(a["x_test"]), torch.from_numpy(a["y_test"].astype(np.int64))
     xr, yr = xa[~synthetic], ya[~synthetic]
-    sets = {"real": (xr, yr), "oversampled": oversample(xr, yr, seed), "augmented": (xa, ya)}
+    sets = {"real": lambda: (xr, yr), "oversampled": lambda: oversample(xr, yr, seed), "augmented": lambda: (xa, ya),
+            "filtered": lambda: filtered(d, run_dir, models["real"], seed)}
     out = {"seed": seed, "train_counts": counts, "synthetic": int(synthetic.sum()),
            "gan_train_seconds": gan_eval.get("train_seconds"), "gan_class_accuracies": gan_eval.get("class_accuracies"),
-           "gan_wall_seconds_this_call": round(time.perf_counter() - t0, 1)}
-    for name, (x, y) in sets.items():
-        model = train_classifier(nchw(x), torch.from_numpy(y), epochs=args.epochs, seed=seed)
+           "gan_wall_seconds_this_call": round(time.perf_counter() - t0, 1), **done}
+    models = {}
+    for name, make in sets.items():
+        if name in done and not (name == "real" and "filtered" not in done):
+            continue                                   # the filter needs the real-only classifier again
+        x, y = make()
+        models[name] = model = train_classifier(nchw(x), torch.from_numpy(y), epochs=args.epochs, seed=seed)
         pred = predict(model, xt)
         acc = [float((pred[yt == k] == k).float().mean()) for k in range(int(yt.max()) + 1)]
+        if name in done:                               # retrained only to be the filter; keep its figures apart
+            out["filter_classifier_per_class"] = [round(a, 4) for a in acc]
+            continue
         minority = [acc[k] for k in args.minority]
         majority = [a for k, a in enumerate(acc) if k not in args.minority]
         overall = float(np.average(acc, weights=np.bincount(yt.numpy())))
@@ -112,6 +127,19 @@ def run_seed(args, seed: int) -> dict:
               f"overall {overall:.4f} (n={len(y)})", flush=True)
     (d / "result.json").write_text(json.dumps(out, indent=1))
     return out
+
+
+def filtered(d: Path, run_dir: Path, classifier, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``augment --balance --filter``, the filter being the classifier trained on the real set alone."""
+    from wgangp import api
+    from wgangp.augment import augment
+
+    path = d / "augmented-filtered.npz"
+    if not path.exists():
+        report = augment(api.load_run(run_dir), path, seed=seed, filter_net=classifier)
+        (d / "filter.json").write_text(json.dumps(report, indent=1))
+    with np.load(path) as a:
+        return a["x_train"], a["y_train"].astype(np.int64)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"MNIST file '{args.data}' not found")
     results = [run_seed(args, s) for s in args.seeds]
     summary = {}
-    for name in ("real", "oversampled", "augmented"):
+    for name in ARMS:
         for part in ("minority", "majority", "overall"):
             v = np.array([r[name][part] for r in results])
             summary[f"{name}.{part}"] = {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0}
@@ -139,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
                                                        "seeds": results, "summary": summary}, indent=1))
     head = "minority " + ",".join(map(str, args.minority))
     print(f"\n{'training set':12s} {head:>18s} {'majority':>18s} {'overall':>18s}   ({len(results)} seeds)")
-    for name in ("real", "oversampled", "augmented"):
+    for name in ARMS:
         cells = [f"{summary[f'{name}.{p}']['mean']:.4f} +- {summary[f'{name}.{p}']['std']:.4f}"
                  for p in ("minority", "majority", "overall")]
         print(f"{name:12s} " + " ".join(f"{c:>18s}" for c in cells))

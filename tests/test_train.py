@@ -155,3 +155,37 @@ def test_fp16_scaler_skips_an_overflowing_critic_step_and_backs_off():
     tr.critic_step(tr.source.sample_batch())
     assert all(torch.equal(a, b) for a, b in zip(before, tr.D.parameters()))     # inf gradients: no step
     assert tr.scaler_d.get_scale() == 2.0 ** 39
+
+
+def test_compile_leaves_the_penalty_path_eager(tiny):
+    tr = _trainer(tiny, **{"train.compile": "default"})       # torch.compile is lazy: nothing compiled yet
+    assert tr.D_step is tr.D and not isinstance(tr.D_step, torch._dynamo.eval_frame.OptimizedModule)
+    assert isinstance(tr.G_fwd, torch._dynamo.eval_frame.OptimizedModule) and tr.G_step is tr.G_fwd
+    assert isinstance(tr.D_gen, torch._dynamo.eval_frame.OptimizedModule) and tr.D_gen._orig_mod is tr.D
+
+
+@pytest.mark.slow
+def test_compiled_steps_train_as_the_eager_ones(tmp_path):
+    """torch.compile of the generator and the generator-step critic (CPU inductor; ~1 min to compile)."""
+    import numpy as np
+    from torch._dynamo.utils import counters
+
+    np.savez(tmp_path / "c.npz", x_train=np.random.default_rng(0).integers(0, 256, (64, 32, 32, 3), dtype=np.uint8))
+
+    def train(mode):
+        cfg = load_config("cifar10-dcgan", {"data.name": "images", "data.path": str(tmp_path / "c.npz"),
+                                            "model.dim": 4, "data.batch_size": 8, "train.n_critic": 2,
+                                            "device": "cpu", "train.compile": mode})
+        tr = Trainer(cfg)
+        for _ in range(3):
+            tr.iteration()
+        return tr
+
+    counters.clear()
+    eager, compiled = train("none"), train("default")
+    assert counters["stats"]["unique_graphs"] >= 2                # the generator and the critic were compiled
+    for p, q in zip(eager.D.parameters(), compiled.D.parameters()):
+        torch.testing.assert_close(q, p, rtol=0, atol=1e-6)
+    z = torch.randn(16, eager.cfg.model.noise_dim, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():                 # train-mode BN: the output does not depend on the pre-BN biases,
+        torch.testing.assert_close(compiled.G(z), eager.G(z), rtol=0, atol=1e-5)  # whose Adam steps are noise

@@ -77,6 +77,8 @@ class TrainConfig:
     precision: str = "fp32"       # fp32 | bf16 (autocast) | fp16 (autocast + GradScaler, penalty unscaled before its norm)
     tf32: bool = True             # CUDA: TF32 matmuls and convolutions (no effect on the CPU)
     channels_last: bool = False   # image nets and batches in NHWC memory format (meant for CUDA; no gain measured on a CPU)
+    compile: str = "none"         # none | default | reduce-overhead (CUDA graphs) | max-autotune: torch.compile the
+                                  # generator and the critic's generator-step forward; the penalty stays eager
 
 
 @dataclass
@@ -107,6 +109,7 @@ CHOICES = {
     "optim.name": ("adam", "rmsprop"),
     "optim.lr_decay": ("none", "linear"),
     "train.precision": ("fp32", "bf16", "fp16"),
+    "train.compile": ("none", "default", "reduce-overhead", "max-autotune"),
 }
 
 

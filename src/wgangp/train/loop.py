@@ -102,6 +102,15 @@ class Trainer:
         # What the steps call: DDP wrappers when distributed (gradients averaged in backward).
         self.G_step, self.D_step = ((distributed.wrap(self.G, self.device), distributed.wrap(self.D, self.device))
                                     if dist is not None else (self.G, self.D))
+        # torch.compile where no double backward runs: the generator (both steps) and the frozen
+        # critic of the generator step. The critic step's penalty needs autograd.grad(create_graph=True)
+        # through the critic, which compiled graphs do not support, so self.D_step stays eager.
+        self.G_fwd, self.D_gen = self.G, self.D
+        if cfg.train.compile != "none":
+            mode = cfg.train.compile
+            self.G_fwd = torch.compile(self.G, mode=mode)
+            self.G_step = self.G_fwd if dist is None else torch.compile(self.G_step, mode=mode)
+            self.D_gen = torch.compile(self.D, mode=mode)
         self.ema = EMA(self.G, cfg.train.ema) if cfg.train.ema > 0 else None
         lr_g = cfg.optim.lr_g or cfg.optim.lr
         self.opt_g = _optimizer(cfg, self.G.parameters(), lr_g, self.device)
@@ -144,7 +153,7 @@ class Trainer:
         cfg = self.cfg
         with self._autocast():
             with torch.no_grad():
-                fake = self._generate(self.G, self.z_d.normal_(generator=self.gen), labels)
+                fake = self._generate(self.G_fwd, self.z_d.normal_(generator=self.gen), labels)
             self.alpha.uniform_(generator=self.gen)
             # fp16: the penalty's input-gradient is taken of the scaled output (the scale as a
             # device tensor, so no host sync), then unscaled before its norm
@@ -163,7 +172,7 @@ class Trainer:
         labels = self.y_g.random_(0, self.n_classes, generator=self.gen) if self.n_classes else None
         with self._autocast():
             fake = self._generate(self.G_step, self.z_g.normal_(generator=self.gen), labels)
-            loss = objectives.generator_loss(self.D, fake, self.cfg.loss.name,      # the frozen critic, unwrapped
+            loss = objectives.generator_loss(self.D_gen, fake, self.cfg.loss.name,  # the frozen critic, unwrapped
                                              labels=labels, ac_weight=self.cfg.loss.ac_weight_g,
                                              projection=self.projection)
         self._backward_step(loss, self.opt_g, self.scaler_g)
