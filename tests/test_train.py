@@ -88,6 +88,18 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, tiny):
     assert steps == sorted(set(steps))                 # no duplicated log rows after the resume
 
 
+def test_ema_switched_on_at_a_resume_starts_from_the_trained_generator(tmp_path, tiny):
+    part = wgangp.train("toy-25gaussians", tmp_path / "r", tiny, progress=False, stop_after=4)
+    trained = [p.clone() for p in part.generator.parameters()]
+    tr = _trainer(tiny, **{"train.ema": 0.9})
+    tr.load_state_dict(load_checkpoint(tmp_path / "r" / "checkpoint.pt"))
+    for e, p in zip(tr.ema.model.parameters(), trained):      # not the fresh initial weights
+        torch.testing.assert_close(e, p, rtol=0, atol=0)
+    tr.iteration()
+    for e, e0, p in zip(tr.ema.model.parameters(), trained, tr.G.parameters()):
+        torch.testing.assert_close(e, 0.9 * e0 + 0.1 * p)
+
+
 def test_sigkill_then_resume_is_bitwise_identical(tmp_path):
     args = ["toy-8gaussians", "--quiet", "--set", "model.hidden=32", "--set", "data.batch_size=64",
             "--set", "train.iterations=600", "--set", "train.ckpt_every=20", "--set", "train.eval_every=0",

@@ -225,8 +225,8 @@ class Trainer:
     def load_state_dict(self, state: dict) -> None:
         self.G.load_state_dict(state["generator"])
         self.D.load_state_dict(state["critic"])
-        if self.ema is not None and state.get("ema") is not None:
-            self.ema.load_state_dict(state["ema"])
+        if self.ema is not None:     # EMA switched on at a resume: the average starts at the loaded weights
+            self.ema.load_state_dict(state["ema"] if state.get("ema") is not None else state["generator"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         if self.scaler_d is not None and state.get("scalers"):
