@@ -98,6 +98,9 @@ def test_ema_switched_on_at_a_resume_starts_from_the_trained_generator(tmp_path,
     tr.iteration()
     for e, e0, p in zip(tr.ema.model.parameters(), trained, tr.G.parameters()):
         torch.testing.assert_close(e, 0.9 * e0 + 0.1 * p)
+    from wgangp.cli import main                                   # the same through the CLI's --resume
+    assert main(["train", "--out", str(tmp_path / "r"), "--resume", "--quiet", "--set", "train.ema=0.9"]) == 0
+    assert load_checkpoint(tmp_path / "r" / "checkpoint.pt")["ema"] is not None
 
 
 def test_sigkill_then_resume_is_bitwise_identical(tmp_path):

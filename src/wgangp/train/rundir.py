@@ -10,8 +10,10 @@ from wgangp.errors import UserError
 from wgangp.train.checkpoint import NAME as CKPT_NAME
 
 CONFIG_NAME = "config.json"
-# Keys that may change on --resume without changing what the run computes so far.
-RESUMABLE_CHANGES = {"train.iterations", "train.log_every", "train.ckpt_every", "train.eval_every", "device"}
+# Keys that may change on --resume without changing what the run computes so far (train.ema only
+# changes which generator is sampled; switched on at a resume, the average starts at the loaded weights).
+RESUMABLE_CHANGES = {"train.iterations", "train.log_every", "train.ckpt_every", "train.eval_every", "device",
+                     "train.ema"}
 
 
 def _check_writable(run_dir: Path) -> None:
