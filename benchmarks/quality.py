@@ -20,8 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from plain_loop import PlainWGANGP  # noqa: E402
 
@@ -62,7 +60,6 @@ def main(argv=None) -> None:
                 obj.iteration()
             seconds = time.perf_counter() - t0
             m = _score(cfg, obj.G, obj.D, ours.source.shape, args.iters)
-            obj.G.train()
             scores[name].append(m)
             shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items() if _shown(k, v)}
             print(f"seed {seed} {name:6s} {seconds:7.1f} s  {shown}", flush=True)

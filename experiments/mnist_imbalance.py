@@ -109,8 +109,9 @@ def run_seed(args, seed: int) -> dict:
            "gan_wall_seconds_this_call": round(time.perf_counter() - t0, 1), **done}
     models = {}
     for name, make in sets.items():
-        if name in done and not (name == "real" and "filtered" not in done):
-            continue                                   # the filter needs the real-only classifier again
+        as_filter = name == "real" and "filtered" not in done     # the filter is the real-only classifier
+        if name in done and not as_filter:
+            continue
         x, y = make()
         models[name] = model = train_classifier(nchw(x), torch.from_numpy(y), epochs=args.epochs, seed=seed)
         pred = predict(model, xt)

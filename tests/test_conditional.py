@@ -211,6 +211,9 @@ def test_augment_filter_gives_up_on_a_class_it_never_accepts_and_writes_nothing(
     with pytest.raises(wgangp.UserError, match=r"class 1: the filter classifier accepted 0 of 12 "):
         augment(run, tmp_path / "aug.npz", filter_net=_BrightnessClassifier([2.0]), max_draws=3)   # always class 0
     assert not list(tmp_path.glob("*aug*"))
+    with pytest.raises(wgangp.UserError, match="the filter classifier has 3 classes, the run 2"):
+        augment(run, tmp_path / "aug.npz", filter_net=_BrightnessClassifier([0.0, 0.5]))
+    assert not list(tmp_path.glob("*aug*"))
 
 
 def test_augment_folder_copies_real_files_and_adds_marked_synthetic_ones(tmp_path, capsys):

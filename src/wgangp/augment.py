@@ -66,7 +66,7 @@ def augment(run, out: str | Path, per_class: int | None = None, seed: int = 0, f
 
     if max_draws < 1:
         raise UserError(f"max_draws must be at least 1, got {max_draws}")
-    net = _classifier(filter_net) if filter_net is not None else None
+    net = _classifier(filter_net, run) if filter_net is not None else None
     accepted: list[float | None] = [None] * run.n_classes
 
     def generate(n_new: list[int]):
@@ -90,18 +90,25 @@ def augment(run, out: str | Path, per_class: int | None = None, seed: int = 0, f
     return report
 
 
-def _classifier(filter_net):
+def _classifier(filter_net, run):
+    """The filter net, checked once: it has class logits, as many as the run has classes."""
+    from wgangp.metrics.classifier import _as_input
     from wgangp.metrics.features import as_feature_net
 
     net = as_feature_net(filter_net)
     if not hasattr(getattr(net, "net", net), "logits"):             # a loaded file wraps the net
         raise UserError("the filter needs a classifier with class logits (made with 'wgangp classifier')")
+    with torch.no_grad():
+        width = net.logits(_as_input(torch.zeros((1, *run.data_shape), dtype=torch.uint8))).shape[1]
+    if width != run.n_classes:
+        raise UserError(f"the filter classifier has {width} classes, the run {run.n_classes}")
     return net
 
 
 def _filtered(run, net, k: int, n: int, seed: int, max_draws: int) -> tuple[np.ndarray, float]:
     """``n`` uint8 NHWC samples of class ``k`` that ``net`` classifies as ``k``, and the share accepted."""
     from wgangp.api import _to_uint8_nhwc
+    from wgangp.metrics.classifier import predict
 
     kept, n_kept, n_good, drawn, rnd = [], 0, 0, 0, 0
     while n_kept < n:
@@ -111,13 +118,7 @@ def _filtered(run, net, k: int, n: int, seed: int, max_draws: int) -> tuple[np.n
                             f"(train longer, or augment without the filter)")
         m = min(max(2 * (n - n_kept), 64), max_draws * n - drawn)
         x = _to_uint8_nhwc(run.sample(m, seed=seed + k + rnd * run.n_classes, classes=k))
-        with torch.no_grad():
-            t = torch.from_numpy(x).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
-            logits = torch.cat([net.logits(t[i:i + 500]) for i in range(0, len(t), 500)])
-        if logits.shape[1] != run.n_classes:
-            raise UserError(f"the filter classifier has {logits.shape[1]} classes, the run {run.n_classes}")
-        pred = logits.argmax(1)
-        good = x[(pred == k).numpy()]
+        good = x[(predict(net, torch.from_numpy(x).permute(0, 3, 1, 2)) == k).numpy()]   # judged as written
         n_good += len(good)
         kept.append(good[:n - n_kept])
         n_kept += len(kept[-1])
