@@ -27,7 +27,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _worker(rank: int, port: int, out: str) -> None:
+def _worker(rank: int, port: int, out: str, compile_mode: str = "none") -> None:
     torch.set_num_threads(1)
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(WORLD),
                       LOCAL_RANK=str(rank))
@@ -36,12 +36,15 @@ def _worker(rank: int, port: int, out: str) -> None:
     from wgangp.train import distributed
 
     info = distributed.from_env("cpu")
-    tr = Trainer(load_config("toy-8gaussians", OVERRIDES), None, dist=info)
+    tr = Trainer(load_config("toy-8gaussians", {**OVERRIDES, "train.compile": compile_mode}), None, dist=info)
     tr.critic_step(tr.source.sample_batch())                 # one critic step first: keep its gradients
     grads = {k: p.grad.clone() for k, p in tr.D.named_parameters()}
     for _ in range(ITERS):
         tr.iteration()
-    torch.save({"G": tr.G.state_dict(), "D": tr.D.state_dict(), "grads": grads}, os.path.join(out, f"rank{rank}.pt"))
+    from torch._dynamo.utils import counters
+
+    torch.save({"G": tr.G.state_dict(), "D": tr.D.state_dict(), "grads": grads,
+                "graphs": counters["stats"]["unique_graphs"]}, os.path.join(out, f"rank{rank}.pt"))
     dist.destroy_process_group()
 
 
@@ -98,6 +101,22 @@ def test_two_gloo_ranks_equal_one_process_over_the_combined_batch(tmp_path):
     solo = Trainer(load_config("toy-8gaussians", OVERRIDES))
     solo.critic_step(solo.source.sample_batch())
     assert not torch.allclose(solo.D.net[0].weight.grad, ranks[0]["grads"]["net.0.weight"], rtol=1e-3)
+
+
+@pytest.mark.slow
+def test_ddp_with_compile_trains_like_eager_ddp_and_keeps_ranks_identical(tmp_path):
+    # train.compile wraps the DDP generator in torch.compile (DDP's graph splitting at bucket
+    # boundaries) and compiles the frozen critic of the generator step; the critic step stays eager
+    for mode in ("none", "default"):
+        (tmp_path / mode).mkdir()
+        mp.spawn(_worker, args=(_free_port(), str(tmp_path / mode), mode), nprocs=WORLD, join=True)
+    eager, compiled = ([torch.load(tmp_path / m / f"rank{r}.pt", weights_only=True) for r in range(WORLD)]
+                       for m in ("none", "default"))
+    assert eager[0]["graphs"] == 0 and compiled[0]["graphs"] > 0 and compiled[1]["graphs"] > 0  # compiled ran
+    for net in ("G", "D"):
+        for k, v in eager[0][net].items():
+            assert torch.equal(compiled[0][net][k], compiled[1][net][k]), f"compiled ranks differ in {net}.{k}"
+            torch.testing.assert_close(compiled[0][net][k], v, rtol=0, atol=1e-5, msg=f"{net}.{k}: compiled vs eager")
 
 
 def _torchrun(out, *extra, iterations=4):
