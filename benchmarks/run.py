@@ -86,17 +86,19 @@ def main(argv=None) -> None:
     for _ in range(args.warmup):
         ours.iteration()
         plain.iteration()
-    # FLOPs are the maths, the same compiled or not: with train.compile they are counted on an eager
-    # twin (FlopCounterMode's dispatch hooks do not see inside a compiled graph)
-    counted = ours if cfg.train.compile == "none" else Trainer(load_config(
-        args.preset, [f"device={args.device}", *args.overrides, "train.compile=none"]))
+    # FLOPs are the maths, the same compiled or not: with train.compile or train.cuda_graphs they are
+    # counted on an eager twin (FlopCounterMode's dispatch hooks see neither inside a compiled graph
+    # nor inside a CUDA graph replay)
+    counted = ours if cfg.train.compile == "none" and not cfg.train.cuda_graphs else Trainer(load_config(
+        args.preset, [f"device={args.device}", *args.overrides, "train.compile=none", "train.cuda_graphs=false"]))
     flops = {"wgangp": flops_per_iteration(counted.iteration), "plain": flops_per_iteration(plain.iteration)}
     del counted
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     rates = {"wgangp": [], "plain": []}
     print(f"# {args.preset} on {device} ({torch.get_num_threads()} threads), torch {torch.__version__}, "
-          f"{args.iters} generator iterations per round, train.compile={cfg.train.compile}")
+          f"{args.iters} generator iterations per round, train.compile={cfg.train.compile}, "
+          f"train.cuda_graphs={cfg.train.cuda_graphs}")
     for r in range(args.rounds):
         rates["plain"].append(_rate(plain.iteration, args.iters, device))
         rates["wgangp"].append(_rate(ours.iteration, args.iters, device))

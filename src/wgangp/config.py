@@ -79,6 +79,8 @@ class TrainConfig:
     channels_last: bool = False   # image nets and batches in NHWC memory format (meant for CUDA; no gain measured on a CPU)
     compile: str = "none"         # none | default | reduce-overhead (CUDA graphs) | max-autotune: torch.compile the
                                   # generator and the critic's generator-step forward; the penalty stays eager
+    cuda_graphs: bool = False     # CUDA: capture a whole generator iteration (critic steps with their penalty's
+                                  # double backward, generator step, optimiser steps) as one CUDA graph and replay it
 
 
 @dataclass
@@ -240,6 +242,14 @@ def validate(cfg: Config) -> None:
     for key in ("data.resolution", "data.max_images"):
         if flat[key] < 0:
             raise UserError(f"config key '{key}' must be >= 0, got {flat[key]}")
+    if cfg.train.cuda_graphs and cfg.train.precision == "fp16":
+        raise UserError("train.cuda_graphs=true cannot be combined with train.precision=fp16 (the GradScaler checks "
+                        "for overflow on the host, which a graph cannot do); use train.precision=bf16")
+    if cfg.train.cuda_graphs and cfg.train.compile != "none":
+        raise UserError("train.cuda_graphs=true cannot be combined with train.compile: pick one (compile's "
+                        "reduce-overhead mode graphs the generator only; cuda_graphs graphs the whole iteration)")
+    if cfg.train.cuda_graphs and cfg.device == "cpu":
+        raise UserError("train.cuda_graphs=true needs a CUDA device (device=cpu)")
     if cfg.device not in ("auto", "cpu", "cuda") and not cfg.device.startswith("cuda:"):
         raise UserError(f"config key 'device' must be auto, cpu, cuda or cuda:N; got {cfg.device!r}")
 

@@ -20,6 +20,7 @@ from wgangp.nets import build_networks
 from wgangp.train.checkpoint import NAME as CKPT_NAME
 from wgangp.train.checkpoint import save_checkpoint
 from wgangp.train.ema import EMA
+from wgangp.train.graphs import CapturedIteration
 
 
 def resolve_device(name: str) -> torch.device:
@@ -32,10 +33,39 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _optimizer(cfg: Config, params, lr: float, device: torch.device) -> torch.optim.Optimizer:
+def _optimizer(cfg: Config, params, lr: float, device: torch.device, static: bool) -> torch.optim.Optimizer:
+    """Fused Adam (foreach RMSprop). ``static`` (train.cuda_graphs): graph-safe (``capturable``) with
+    the learning rate as a device tensor that the schedule writes into; RMSprop is capturable on
+    CUDA only, so on other devices it keeps a float learning rate."""
     if cfg.optim.name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, foreach=True)
-    return torch.optim.Adam(params, lr=lr, betas=cfg.optim.betas, fused=True)
+        graph_safe = static and device.type == "cuda"
+        return torch.optim.RMSprop(params, lr=torch.tensor(lr, device=device) if graph_safe else lr, foreach=True,
+                                   capturable=graph_safe)
+    return torch.optim.Adam(params, lr=torch.tensor(lr, device=device) if static else lr, betas=cfg.optim.betas,
+                            fused=True, capturable=static)
+
+
+def _portable(opt_state: dict) -> dict:
+    """An optimiser state for checkpoints, the same with or without train.cuda_graphs: float
+    learning rates, not capturable (:func:`_load_optimizer` restores the running optimiser's own)."""
+    for group in opt_state["param_groups"]:
+        group["lr"] = float(group["lr"])
+        group["capturable"] = False
+    return opt_state
+
+
+def _load_optimizer(opt: torch.optim.Optimizer, state: dict, device: torch.device) -> None:
+    """Load ``state`` keeping ``opt``'s own graph-safety settings (capturable, a tensor learning rate)."""
+    keep = [(group.get("capturable", False), isinstance(group["lr"], torch.Tensor)) for group in opt.param_groups]
+    opt.load_state_dict(state)
+    for group, (capturable, tensor_lr) in zip(opt.param_groups, keep):
+        group["capturable"] = capturable
+        if tensor_lr:
+            group["lr"] = torch.tensor(float(group["lr"]), device=device)
+    if any(capturable for capturable, _ in keep):   # a capturable optimiser keeps its step counts on the device
+        for st in opt.state.values():
+            if isinstance(st.get("step"), torch.Tensor):
+                st["step"] = st["step"].to(device, torch.float32)
 
 
 def rank_seeds(seed: int, rank: int) -> tuple[int, int]:
@@ -49,15 +79,29 @@ class Trainer:
     ``dist``: this process's place in a torchrun job (:mod:`wgangp.train.distributed`); the
     networks are then wrapped in DistributedDataParallel for the steps, each rank draws its own
     data shard and noise, and only a trainer with a ``run_dir`` (rank 0) writes checkpoints.
+
+    ``train.cuda_graphs``: the iteration runs on static buffers and is captured as one CUDA graph
+    (:mod:`wgangp.train.graphs`); ``graph_capture=False`` runs that same static-buffer iteration
+    without capturing, which works on any device (tests on the CPU).
     """
 
-    def __init__(self, cfg: Config, run_dir: Path | None = None, dist=None):
+    def __init__(self, cfg: Config, run_dir: Path | None = None, dist=None, *, graph_capture: bool = True):
         from wgangp.train import distributed
 
         self.cfg = cfg
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.dist = dist
         self.device = distributed.device_for(dist, resolve_device(cfg.device))
+        self.static = cfg.train.cuda_graphs
+        if self.static and graph_capture and self.device.type != "cuda":
+            from wgangp.errors import UserError
+
+            raise UserError(f"train.cuda_graphs=true needs a CUDA device; this run is on {self.device}")
+        if self.static and dist is not None:
+            from wgangp.errors import UserError
+
+            raise UserError("train.cuda_graphs=true is for one process: DDP's gradient all-reduce is not captured here; "
+                            "drop it under torchrun (or use train.compile=reduce-overhead)")
         rank = dist.rank if dist is not None else 0
         data_seed, noise_seed = rank_seeds(cfg.seed, rank)
         torch.manual_seed(cfg.seed)                 # the same initial weights on every rank
@@ -113,8 +157,8 @@ class Trainer:
             self.D_gen = torch.compile(self.D, mode=mode)
         self.ema = EMA(self.G, cfg.train.ema) if cfg.train.ema > 0 else None
         lr_g = cfg.optim.lr_g or cfg.optim.lr
-        self.opt_g = _optimizer(cfg, self.G.parameters(), lr_g, self.device)
-        self.opt_d = _optimizer(cfg, self.D.parameters(), cfg.optim.lr, self.device)
+        self.opt_g = _optimizer(cfg, self.G.parameters(), lr_g, self.device, self.static)
+        self.opt_d = _optimizer(cfg, self.D.parameters(), cfg.optim.lr, self.device, self.static)
         self.base_lrs = (lr_g, cfg.optim.lr)
         # Noise and interpolation weights are drawn on the device from a generator of our own.
         self.gen = torch.Generator(self.device).manual_seed(noise_seed)
@@ -128,6 +172,12 @@ class Trainer:
         self._stats = torch.zeros(4, device=self.device)   # sums of w, penalty, d_loss, g_loss
         self._stats_n = 0
         self._stop_signal: int | None = None
+        # train.cuda_graphs: the real batches of one iteration are copied into these (made at the
+        # first iteration), and the captured iteration reads them
+        self.static_real: list[torch.Tensor] = []
+        self.static_labels: list[torch.Tensor] = []
+        self.captured = (CapturedIteration(self._static_iteration, capture=graph_capture, generators=(self.gen,),
+                                           witness=self.z_g) if self.static else None)
 
     # ----- the step -----------------------------------------------------------------------
     def _autocast(self):
@@ -179,21 +229,44 @@ class Trainer:
         self.D.requires_grad_(True)
         self._stats[3] += loss.detach() * self.cfg.train.n_critic
 
+    def _real_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if self.n_classes:
+            real, labels = self.source.sample_labelled()
+            labels = labels.to(self.device, non_blocking=True)
+        else:
+            real, labels = self.source.sample_batch(), None
+        return real.to(self.device, non_blocking=True, memory_format=self.memory_format), labels
+
+    def _static_iteration(self) -> None:
+        """The iteration a CUDA graph captures: every input in a static buffer."""
+        for i in range(self.cfg.train.n_critic):
+            self.critic_step(self.static_real[i], self.static_labels[i] if self.n_classes else None)
+        self.generator_step()
+
     def iteration(self) -> None:
         """One generator iteration: lr schedule, ``n_critic`` critic steps, one generator step, EMA."""
         if self.cfg.optim.lr_decay == "linear":
             frac = max(0.0, 1.0 - self.step / self.cfg.train.iterations)
             for opt, base in zip((self.opt_g, self.opt_d), self.base_lrs):
                 for group in opt.param_groups:
-                    group["lr"] = base * frac
-        for _ in range(self.cfg.train.n_critic):
-            if self.n_classes:
-                real, labels = self.source.sample_labelled()
-                labels = labels.to(self.device, non_blocking=True)
-            else:
-                real, labels = self.source.sample_batch(), None
-            self.critic_step(real.to(self.device, non_blocking=True, memory_format=self.memory_format), labels)
-        self.generator_step()
+                    if isinstance(group["lr"], torch.Tensor):     # capturable: the graph reads it
+                        group["lr"].fill_(base * frac)
+                    else:
+                        group["lr"] = base * frac
+        if self.captured is None:
+            for _ in range(self.cfg.train.n_critic):
+                self.critic_step(*self._real_batch())
+            self.generator_step()
+        else:
+            for i in range(self.cfg.train.n_critic):
+                real, labels = self._real_batch()
+                if len(self.static_real) <= i:
+                    self.static_real.append(torch.empty_like(real))
+                    self.static_labels.append(torch.empty_like(labels) if labels is not None else None)
+                self.static_real[i].copy_(real, non_blocking=True)
+                if labels is not None:
+                    self.static_labels[i].copy_(labels, non_blocking=True)
+            self.captured()
         if self.ema is not None:
             self.ema.update(self.G)
         self.step += 1
@@ -212,7 +285,7 @@ class Trainer:
             "n_classes": self.n_classes,
             "config": self.cfg.to_dict(), "generator": self.G.state_dict(), "critic": self.D.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else None,
-            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "rng": rng,
+            "opt_g": _portable(self.opt_g.state_dict()), "opt_d": _portable(self.opt_d.state_dict()), "rng": rng,
             "scalers": [s.state_dict() for s in (self.scaler_d, self.scaler_g)] if self.scaler_d is not None else None,
         }
 
@@ -227,8 +300,8 @@ class Trainer:
         self.D.load_state_dict(state["critic"])
         if self.ema is not None:     # EMA switched on at a resume: the average starts at the loaded weights
             self.ema.load_state_dict(state["ema"] if state.get("ema") is not None else state["generator"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
+        _load_optimizer(self.opt_g, state["opt_g"], self.device)
+        _load_optimizer(self.opt_d, state["opt_d"], self.device)
         if self.scaler_d is not None and state.get("scalers"):
             self.scaler_d.load_state_dict(state["scalers"][0])
             self.scaler_g.load_state_dict(state["scalers"][1])
@@ -288,7 +361,7 @@ class Trainer:
                     logger.advance()
                     if stats is not None:
                         logger.log({"kind": "train", "step": self.step, **stats,
-                                    "lr": self.opt_d.param_groups[0]["lr"],
+                                    "lr": float(self.opt_d.param_groups[0]["lr"]),
                                     "train_seconds": round(self.train_seconds, 3)})
                 if on_eval is not None and t.eval_every and self.step % t.eval_every == 0 and self.step < t.iterations:
                     on_eval(self)

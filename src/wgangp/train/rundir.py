@@ -11,9 +11,10 @@ from wgangp.train.checkpoint import NAME as CKPT_NAME
 
 CONFIG_NAME = "config.json"
 # Keys that may change on --resume without changing what the run computes so far (train.ema only
-# changes which generator is sampled; switched on at a resume, the average starts at the loaded weights).
+# changes which generator is sampled; switched on at a resume, the average starts at the loaded
+# weights; train.compile and train.cuda_graphs change how the same maths is executed).
 RESUMABLE_CHANGES = {"train.iterations", "train.log_every", "train.ckpt_every", "train.eval_every", "device",
-                     "train.ema"}
+                     "train.ema", "train.compile", "train.cuda_graphs"}
 
 
 def _check_writable(run_dir: Path) -> None:
