@@ -7,6 +7,8 @@ Prints the top operators by self CPU time (CUDA time too on a GPU) and the share
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import torch
 from torch.profiler import ProfilerActivity, profile
@@ -41,4 +43,9 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from wgangp.errors import UserError
+
+    try:
+        main()
+    except UserError as e:              # a bad --set or a setting this device cannot run: one line
+        sys.exit(f"{Path(__file__).name}: error: {e}")

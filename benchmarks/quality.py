@@ -74,4 +74,9 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from wgangp.errors import UserError
+
+    try:
+        main()
+    except UserError as e:              # a bad --set or a setting this device cannot run: one line
+        sys.exit(f"{Path(__file__).name}: error: {e}")

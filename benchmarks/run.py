@@ -12,6 +12,7 @@ the achieved FLOP/s of each loop.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
@@ -38,6 +39,37 @@ def _rate(step, iters: int, device) -> float:
         step()
     _sync(device)
     return iters / (time.perf_counter() - t0)
+
+
+# PyTorch's own defaults: what a textbook loop runs under unless it sets them (matmuls in full fp32,
+# cuDNN convolutions allowed TF32, no cuDNN autotuning)
+TORCH_DEFAULTS = {"matmul_tf32": False, "cudnn_tf32": True, "cudnn_benchmark": False}
+
+
+@contextlib.contextmanager
+def torch_defaults():
+    """Run the plain loop under PyTorch's default backend flags, whatever the Trainer set for its own
+    steps (the flags are process-wide), and restore ours afterwards."""
+    b = torch.backends
+    ours = {"matmul_tf32": b.cuda.matmul.allow_tf32, "cudnn_tf32": b.cudnn.allow_tf32,
+            "cudnn_benchmark": b.cudnn.benchmark}
+
+    def put(flags):
+        b.cuda.matmul.allow_tf32, b.cudnn.allow_tf32 = flags["matmul_tf32"], flags["cudnn_tf32"]
+        b.cudnn.benchmark = flags["cudnn_benchmark"]
+
+    put(TORCH_DEFAULTS)
+    try:
+        yield
+    finally:
+        put(ours)
+
+
+def _plain(step):
+    def run():
+        with torch_defaults():
+            step()
+    return run
 
 
 class _NoModuleTracker:
@@ -83,15 +115,16 @@ def main(argv=None) -> None:
     cfg = load_config(args.preset, [f"device={args.device}", *args.overrides])
     device = resolve_device(cfg.device)
     ours, plain = Trainer(cfg), PlainWGANGP(cfg, device)
+    plain_step = _plain(plain.iteration)      # PyTorch's default flags; ours: what train.tf32 etc. set
     for _ in range(args.warmup):
         ours.iteration()
-        plain.iteration()
+        plain_step()
     # FLOPs are the maths, the same compiled or not: with train.compile or train.cuda_graphs they are
     # counted on an eager twin (FlopCounterMode's dispatch hooks see neither inside a compiled graph
     # nor inside a CUDA graph replay)
     counted = ours if cfg.train.compile == "none" and not cfg.train.cuda_graphs else Trainer(load_config(
         args.preset, [f"device={args.device}", *args.overrides, "train.compile=none", "train.cuda_graphs=false"]))
-    flops = {"wgangp": flops_per_iteration(counted.iteration), "plain": flops_per_iteration(plain.iteration)}
+    flops = {"wgangp": flops_per_iteration(counted.iteration), "plain": flops_per_iteration(plain_step)}
     del counted
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
@@ -100,7 +133,7 @@ def main(argv=None) -> None:
           f"{args.iters} generator iterations per round, train.compile={cfg.train.compile}, "
           f"train.cuda_graphs={cfg.train.cuda_graphs}")
     for r in range(args.rounds):
-        rates["plain"].append(_rate(plain.iteration, args.iters, device))
+        rates["plain"].append(_rate(plain_step, args.iters, device))
         rates["wgangp"].append(_rate(ours.iteration, args.iters, device))
         print(f"round {r}: wgangp {rates['wgangp'][-1]:.3g} it/s, plain {rates['plain'][-1]:.3g} it/s, "
               f"ratio {rates['wgangp'][-1] / rates['plain'][-1]:.3f}")
@@ -114,4 +147,9 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from wgangp.errors import UserError
+
+    try:
+        main()
+    except UserError as e:              # a bad --set or a setting this device cannot run: one line
+        sys.exit(f"{Path(__file__).name}: error: {e}")

@@ -13,3 +13,21 @@ def test_benchmark_runs_and_prints_the_result_line():
     assert out.returncode == 0, out.stderr
     last = out.stdout.strip().splitlines()[-1]
     assert last.startswith("RESULT preset=toy-8gaussians device=cpu wgangp_its=") and " ratio=" in last
+
+
+def test_plain_loop_runs_under_torch_default_flags_and_ours_are_restored():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import torch
+    from run import TORCH_DEFAULTS, torch_defaults
+
+    b = torch.backends
+    saved = (b.cuda.matmul.allow_tf32, b.cudnn.allow_tf32, b.cudnn.benchmark)
+    try:
+        b.cuda.matmul.allow_tf32, b.cudnn.allow_tf32, b.cudnn.benchmark = True, False, True   # as a Trainer may set
+        with torch_defaults():
+            seen = {"matmul_tf32": b.cuda.matmul.allow_tf32, "cudnn_tf32": b.cudnn.allow_tf32,
+                    "cudnn_benchmark": b.cudnn.benchmark}
+        assert seen == TORCH_DEFAULTS
+        assert (b.cuda.matmul.allow_tf32, b.cudnn.allow_tf32, b.cudnn.benchmark) == (True, False, True)
+    finally:
+        b.cuda.matmul.allow_tf32, b.cudnn.allow_tf32, b.cudnn.benchmark = saved
