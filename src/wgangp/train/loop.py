@@ -181,8 +181,9 @@ class Trainer:
 
     # ----- the step -----------------------------------------------------------------------
     def _autocast(self):
+        # no autocast weight-cast cache under train.cuda_graphs: a graph must not keep casts made at capture
         return torch.autocast(self.device.type, dtype=self.amp_dtype or torch.bfloat16,
-                              enabled=self.amp_dtype is not None)
+                              enabled=self.amp_dtype is not None, cache_enabled=not self.static)
 
     def _backward_step(self, loss: torch.Tensor, opt: torch.optim.Optimizer, scaler) -> None:
         opt.zero_grad(set_to_none=True)
