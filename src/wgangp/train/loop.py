@@ -175,7 +175,7 @@ class Trainer:
         # train.cuda_graphs: the real batches of one iteration are copied into these (made at the
         # first iteration), and the captured iteration reads them
         self.static_real: list[torch.Tensor] = []
-        self.static_labels: list[torch.Tensor] = []
+        self.static_labels: list[torch.Tensor | None] = []
         self.captured = (CapturedIteration(self._static_iteration, capture=graph_capture, generators=(self.gen,),
                                            witness=self.z_g) if self.static else None)
 
