@@ -7,7 +7,11 @@
 # for every speed setting the issue names, on cifar10-resnet and the 25-Gaussians toy
 # set: one log per setting in OUT_DIR and a summary of the RESULT lines in OUT_DIR/results.txt.
 # Environment: DEVICE (cuda), ITERS (50 per round), ROUNDS (3), WARMUP (10), PRESETS (the two
-# below), VARIANTS (all below); e.g. a CPU dry run of the script itself:
+# below), VARIANTS (all below). With INCEPTION=path/to/inception-fid-pool3.torchscript.pt it then
+# runs the quality check: benchmarks/quality.py on cifar10-resnet for seeds 0 and 1, QUALITY_ITERS
+# (2000) iterations, FID of QUALITY_SAMPLES (5000) samples, wgangp (fp32 with TF32, then bf16)
+# against the plain loop from the same weights (PRESETS= INCEPTION=... runs only the gpu tests
+# and this, as one call may not hold both). A CPU dry run of the script itself:
 #   DEVICE=cpu ITERS=1 ROUNDS=1 WARMUP=1 PRESETS=toy-25gaussians VARIANTS="tf32 bf16" benchmarks/gpu_suite.sh /tmp/s x
 set -u
 out=${1:?usage: gpu_suite.sh OUT_DIR CIFAR10_ARCHIVE}
@@ -16,7 +20,7 @@ device=${DEVICE:-cuda}
 iters=${ITERS:-50}
 rounds=${ROUNDS:-3}
 warmup=${WARMUP:-10}
-presets=${PRESETS:-"cifar10-resnet toy-25gaussians"}
+presets=${PRESETS-"cifar10-resnet toy-25gaussians"}    # PRESETS= (empty): no speed benchmarks
 variants=${VARIANTS:-"fp32 tf32 tf32-graphs bf16 bf16-graphs bf16-graphs-nhwc compile"}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
@@ -53,3 +57,18 @@ for preset in $presets; do
         echo "$preset $variant: $line" | tee -a "$out/results.txt"
     done
 done
+
+if [ -n "${INCEPTION:-}" ]; then
+    for precision in fp32 bf16; do
+        log="$out/quality-cifar10-resnet-$precision.log"
+        python "$here/quality.py" --preset cifar10-resnet --device "$device" --iters "${QUALITY_ITERS:-2000}" \
+            --seeds 0 1 --set "data.path=$cifar" --set optim.lr_decay=none --set train.ema=0 \
+            --set train.eval_metrics=fid --set "train.feature_net=$INCEPTION" --set "train.eval_samples=${QUALITY_SAMPLES:-5000}" \
+            --set "train.precision=$precision" > "$log" 2>&1
+        if grep -q '^QUALITY' "$log"; then
+            grep '^QUALITY' "$log" | sed "s/^/$precision: /" | tee -a "$out/results.txt"
+        else
+            echo "quality $precision FAILED (see $log): $(tail -n 1 "$log")" | tee -a "$out/results.txt"
+        fi
+    done
+fi
