@@ -16,6 +16,7 @@ import torch
 from wgangp import objectives
 from wgangp.config import Config
 from wgangp.data import build_source
+from wgangp.errors import UserError
 from wgangp.nets import build_networks
 from wgangp.train.checkpoint import NAME as CKPT_NAME
 from wgangp.train.checkpoint import save_checkpoint
@@ -24,8 +25,6 @@ from wgangp.train.graphs import CapturedIteration
 
 
 def resolve_device(name: str) -> torch.device:
-    from wgangp.errors import UserError
-
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
@@ -94,12 +93,8 @@ class Trainer:
         self.device = distributed.device_for(dist, resolve_device(cfg.device))
         self.static = cfg.train.cuda_graphs
         if self.static and graph_capture and self.device.type != "cuda":
-            from wgangp.errors import UserError
-
             raise UserError(f"train.cuda_graphs=true needs a CUDA device; this run is on {self.device}")
         if self.static and dist is not None:
-            from wgangp.errors import UserError
-
             raise UserError("train.cuda_graphs=true is for one process: DDP's gradient all-reduce is not captured here; "
                             "drop it under torchrun (or use train.compile=reduce-overhead)")
         rank = dist.rank if dist is not None else 0
@@ -110,16 +105,12 @@ class Trainer:
             self.source.shard(dist.rank, dist.world)
         self.n_classes = self.source.n_classes if cfg.model.conditional else 0
         if cfg.model.conditional and self.n_classes < 2:
-            from wgangp.errors import UserError
-
             raise UserError(f"model.conditional=true needs class labels in the data (data.name={cfg.data.name} has "
                             "none): an .npz with y_train, class sub-folders, torchvision sets, or Gaussian mixtures")
         labels = getattr(self.source, "labels", None)
         empty_classes = ((torch.bincount(labels, minlength=self.n_classes) == 0).nonzero().flatten().tolist()
                          if self.n_classes and labels is not None else [])
         if empty_classes:
-            from wgangp.errors import UserError
-
             empty = empty_classes[0]
             raise UserError(f"class {empty} has no samples in the data (labels run 0..{self.n_classes - 1}); "
                             "a conditional model needs examples of every class")
