@@ -33,7 +33,7 @@ def _score(cfg, generator, critic, shape, step) -> dict:
 
 
 def _shown(key: str, value) -> bool:
-    return isinstance(value, (int, float)) and key not in ("step", "n_samples", "n_modes", "train_seconds")
+    return isinstance(value, (int, float)) and key not in ("step", "n_samples", "n_modes", "n_classes", "train_seconds")
 
 
 def main(argv=None) -> None:
