@@ -248,8 +248,6 @@ def validate(cfg: Config) -> None:
     if cfg.train.cuda_graphs and cfg.train.compile != "none":
         raise UserError("train.cuda_graphs=true cannot be combined with train.compile: pick one (compile's "
                         "reduce-overhead mode graphs the generator only; cuda_graphs graphs the whole iteration)")
-    if cfg.train.cuda_graphs and cfg.device == "cpu":
-        raise UserError("train.cuda_graphs=true needs a CUDA device (device=cpu)")
     if cfg.device not in ("auto", "cpu", "cuda") and not cfg.device.startswith("cuda:"):
         raise UserError(f"config key 'device' must be auto, cpu, cuda or cuda:N; got {cfg.device!r}")
 

@@ -221,13 +221,9 @@ class Trainer:
         self.D.requires_grad_(True)
         self._stats[3] += loss.detach() * self.cfg.train.n_critic
 
-    def _real_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        if self.n_classes:
-            real, labels = self.source.sample_labelled()
-            labels = labels.to(self.device, non_blocking=True)
-        else:
-            real, labels = self.source.sample_batch(), None
-        return real.to(self.device, non_blocking=True, memory_format=self.memory_format), labels
+    def _draw(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """One real batch (and its labels when conditional), where the data source keeps it."""
+        return self.source.sample_labelled() if self.n_classes else (self.source.sample_batch(), None)
 
     def _static_iteration(self) -> None:
         """The iteration a CUDA graph captures: every input in a static buffer."""
@@ -247,14 +243,16 @@ class Trainer:
                         group["lr"] = base * frac
         if self.captured is None:
             for _ in range(self.cfg.train.n_critic):
-                self.critic_step(*self._real_batch())
+                real, labels = self._draw()
+                self.critic_step(real.to(self.device, non_blocking=True, memory_format=self.memory_format),
+                                 labels.to(self.device, non_blocking=True) if labels is not None else None)
             self.generator_step()
-        else:
+        else:                                  # straight into the graph's buffers: one copy, no new tensor
             for i in range(self.cfg.train.n_critic):
-                real, labels = self._real_batch()
+                real, labels = self._draw()
                 if len(self.static_real) <= i:
-                    self.static_real.append(torch.empty_like(real))
-                    self.static_labels.append(torch.empty_like(labels) if labels is not None else None)
+                    self.static_real.append(torch.empty_like(real, device=self.device, memory_format=self.memory_format))
+                    self.static_labels.append(torch.empty_like(labels, device=self.device) if labels is not None else None)
                 self.static_real[i].copy_(real, non_blocking=True)
                 if labels is not None:
                     self.static_labels[i].copy_(labels, non_blocking=True)
