@@ -11,6 +11,12 @@ TINY = {"model.hidden": 32, "model.depth": 2, "data.batch_size": 64, "train.iter
         "device": "cpu"}
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """Decoded images and unpacked archives go to a per-session folder, never the user's ~/.cache."""
+    monkeypatch.setenv("WGANGP_CACHE", str(tmp_path_factory.getbasetemp() / "wgangp-cache"))
+
+
 @pytest.fixture
 def tiny():
     return dict(TINY)
