@@ -25,7 +25,7 @@ from wgangp.train.checkpoint import load_checkpoint
 from wgangp.train.logging import RunLogger, read_metrics, truncate_metrics
 from wgangp.train.loop import Trainer, resolve_device
 from wgangp.train.rundir import open_run_dir, read_run_config, write_run_config
-from wgangp.viz import critic_surface, image_grid, save_grid, training_curves
+from wgangp.viz import critic_surface, critic_weights, gradient_norms, image_grid, save_grid, training_curves
 
 EVAL_SEED = 12_345   # fixed noise / reference seeds: metrics at different steps are comparable
 
@@ -215,7 +215,8 @@ def grid_layout(n_classes: int, rows: int = 8) -> tuple[int, int]:
 
 
 def write_pictures(run: Run) -> list[Path]:
-    """Write ``critic_surface.png`` (2-D data), ``samples.png`` (images) and ``training_curves.png``."""
+    """Write ``critic_surface.png`` (2-D data), ``samples.png`` (images), ``training_curves.png``,
+    ``critic_weights.png`` and, when the run logged diagnostics, ``critic_gradients.png``."""
     paths = []
     title = f"{run.config.name}, {run.step} generator iterations"
     if run.data_shape == (2,):
@@ -225,9 +226,14 @@ def write_pictures(run: Run) -> list[Path]:
     if len(run.data_shape) == 3:
         n, nrow = grid_layout(run.n_classes, rows=10)
         paths.append(save_grid(run.sample(n, seed=EVAL_SEED), run.run_dir / "samples.png", nrow=nrow))
+    clip = run.config.loss.clip_value if run.config.loss.name == "wgan-clip" else None
+    paths.append(critic_weights(run.critic, run.run_dir / "critic_weights.png", clip_value=clip, title=title))
     rows = read_metrics(run.run_dir)
     if rows:
         paths.append(training_curves(rows, run.run_dir / "training_curves.png", title=title))
+        grads = gradient_norms(rows, run.run_dir / "critic_gradients.png", title=title)
+        if grads is not None:
+            paths.append(grads)
     return paths
 
 
@@ -306,8 +312,13 @@ def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | N
         save_grid(images, run_dir / "samples" / f"step-{t.step:07d}.png", nrow=nrow)
         logger.image("samples", image_grid(images, nrow=nrow), t.step)
 
+    def on_diag(t: Trainer) -> None:
+        logger.log({"kind": "diag", "step": t.step, **t.diagnose()})
+        logger.histograms("weights/critic", t.D, t.step)
+        logger.histograms("weights/generator", t.G, t.step)
+
     try:
-        completed = tr.fit(logger, on_eval=on_eval, stop_after=stop_after, on_sample=on_sample)
+        completed = tr.fit(logger, on_eval=on_eval, stop_after=stop_after, on_sample=on_sample, on_diag=on_diag)
         logger.bar.close()
         run = _run_from_trainer(tr, run_dir, completed)
         if completed:

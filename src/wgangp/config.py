@@ -71,6 +71,8 @@ class TrainConfig:
     ckpt_every: int = 1000
     eval_every: int = 0           # evaluate toy metrics every N iterations; 0 = only at the end
     sample_every: int = 0         # images: an 8x8 grid from fixed noise every N iterations (samples/, TensorBoard); 0 = off
+    diag_every: int = 0           # critic diagnostics every N iterations (per-layer gradient norms, weight statistics
+                                  # to metrics.jsonl; weight histograms to TensorBoard); 0 = off
     eval_samples: int = 2500
     eval_metrics: str = ""        # images: comma list of fid,kid,is,coverage (+ class_accuracy,intra_fid if conditional) at every evaluation
     feature_net: str = ""         # images: TorchScript feature net for FID/KID ("" = standard Inception)
@@ -219,7 +221,7 @@ def validate(cfg: Config) -> None:
     for key in positive:
         if flat[key] <= 0:
             raise UserError(f"config key '{key}' must be > 0, got {flat[key]}")
-    for key in ("train.gen_batch_size", "train.eval_every", "train.sample_every", "optim.lr_g", "loss.gp_weight"):
+    for key in ("train.gen_batch_size", "train.eval_every", "train.sample_every", "train.diag_every", "optim.lr_g", "loss.gp_weight"):
         if flat[key] < 0:
             raise UserError(f"config key '{key}' must be >= 0, got {flat[key]}")
     if not 0.0 <= cfg.train.ema < 1.0:

@@ -126,6 +126,23 @@ def generator_loss(critic: nn.Module, fake: torch.Tensor, loss: str, labels: tor
     return -out.mean() + ac
 
 
+def critic_gradients(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, loss: str,
+                     labels: torch.Tensor | None = None, projection: bool = False) -> list[torch.Tensor]:
+    """Gradients of the critic's adversarial term w.r.t. each of ``critic.parameters()`` (the
+    diagnostics' per-layer gradient norms, the paper's Figure 1a): ``E[D(x~)] - E[D(x)]`` for the
+    Wasserstein losses, the GAN critic loss for ``gan``; no penalty and no class term, so runs with
+    different Lipschitz devices (clipping, penalties) are compared on the same quantity. Nothing is
+    accumulated into ``.grad``."""
+    n = real.shape[0]
+    with torch.enable_grad():
+        full = _at_least_fp32(critic(torch.cat([real, fake.detach().to(real.dtype)])))
+        out = _wasserstein(full, torch.cat([labels, labels]) if projection and labels is not None else None)
+        d_real, d_fake = out[:n], out[n:]
+        value = (F.softplus(-d_real).mean() + F.softplus(d_fake).mean() if loss == "gan"
+                 else d_fake.mean() - d_real.mean())
+        return list(torch.autograd.grad(value, list(critic.parameters()), allow_unused=True))
+
+
 @torch.no_grad()
 def clip_weights_(critic: nn.Module, c: float) -> None:
     """Clamp every critic parameter to ``[-c, c]`` in place (the original WGAN's Lipschitz device)."""

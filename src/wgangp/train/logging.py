@@ -35,6 +35,11 @@ class RunLogger:
         """A ``(3, H, W)`` image in [0, 1] to TensorBoard."""
         self.tb.add_image(tag, grid, step)
 
+    def histograms(self, tag: str, module, step: int) -> None:
+        """Every parameter of ``module`` as a TensorBoard histogram under ``tag/<name>``."""
+        for name, p in module.named_parameters():
+            self.tb.add_histogram(f"{tag}/{name}", p.detach().float().cpu(), step)
+
     def advance(self, n: int = 1) -> None:
         self.bar.update(n)
 

@@ -24,6 +24,9 @@ from wgangp.train.ema import EMA
 from wgangp.train.graphs import CapturedIteration
 
 
+DIAG_SEED = 24_680      # the fixed noise of the diagnostics' generated batch
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -262,6 +265,28 @@ class Trainer:
         self.step += 1
         self._stats_n += self.cfg.train.n_critic
 
+    def diagnose(self) -> dict[str, float]:
+        """Critic diagnostics (:func:`wgangp.diagnostics.critic_report`, in fp32) on the next real
+        batch and generated samples from fixed noise, leaving training untouched: the data stream,
+        the noise generator and the generator's normalisation statistics are as they were."""
+        from wgangp import diagnostics
+
+        data_state = self.source.state_dict()
+        real, labels = self._draw()
+        self.source.load_state_dict(data_state)
+        real = real.to(self.device, memory_format=self.memory_format)
+        labels = labels.to(self.device) if labels is not None else None
+        z = torch.randn(real.shape[0], self.cfg.model.noise_dim, device=self.device,
+                        generator=torch.Generator(self.device).manual_seed(DIAG_SEED))
+        saved = [b.clone() for b in self.G.buffers()]       # BatchNorm running statistics
+        with torch.no_grad():
+            fake = self._generate(self.G, z, labels)
+            for b, old in zip(self.G.buffers(), saved):
+                b.copy_(old)
+        clip = self.cfg.loss.clip_value if self.cfg.loss.name == "wgan-clip" else None
+        return diagnostics.critic_report(self.D, real, fake, self.cfg.loss.name, clip_value=clip, labels=labels,
+                                         projection=self.projection)
+
     # ----- state --------------------------------------------------------------------------
     def state_dict(self, rank_rngs: list[dict] | None = None) -> dict:
         """Everything needed to continue bit for bit: weights, optimisers, EMA, step, RNG states
@@ -335,9 +360,12 @@ class Trainer:
 
     # ----- the loop -----------------------------------------------------------------------
     def fit(self, logger=None, on_eval: Callable[["Trainer"], dict] | None = None,
-            stop_after: int | None = None, on_sample: Callable[["Trainer"], None] | None = None) -> bool:
+            stop_after: int | None = None, on_sample: Callable[["Trainer"], None] | None = None,
+            on_diag: Callable[["Trainer"], None] | None = None) -> bool:
         """Train to ``train.iterations``. Returns False if stopped early by SIGINT/SIGTERM or
-        ``stop_after`` (the state at the last finished iteration is checkpointed first)."""
+        ``stop_after`` (the state at the last finished iteration is checkpointed first).
+        ``on_eval`` / ``on_sample`` / ``on_diag`` run every ``train.eval_every`` / ``sample_every`` /
+        ``diag_every`` iterations."""
         t = self.cfg.train
         handlers = self._install_signal_handlers()
         try:
@@ -357,6 +385,8 @@ class Trainer:
                     on_eval(self)
                 if on_sample is not None and t.sample_every and self.step % t.sample_every == 0:
                     on_sample(self)
+                if on_diag is not None and t.diag_every and self.step % t.diag_every == 0:
+                    on_diag(self)
                 stopping = self._stop_signal is not None or (stop_after is not None and self.step >= stop_after)
                 if self.dist is not None:                 # one rank signalled: all stop at this iteration
                     from wgangp.train.distributed import any_true

@@ -14,7 +14,7 @@ CONFIG_NAME = "config.json"
 # changes which generator is sampled; switched on at a resume, the average starts at the loaded
 # weights; train.compile and train.cuda_graphs change how the same maths is executed).
 RESUMABLE_CHANGES = {"train.iterations", "train.log_every", "train.ckpt_every", "train.eval_every", "device",
-                     "train.ema", "train.compile", "train.cuda_graphs"}
+                     "train.ema", "train.compile", "train.cuda_graphs", "train.sample_every", "train.diag_every"}
 
 
 def _check_writable(run_dir: Path) -> None:
