@@ -17,6 +17,7 @@ import torch
 
 from wgangp.config import Config, from_dict, load_config
 from wgangp.data import build_source, toy_distribution
+from wgangp.data.tabular import TableEncoder
 from wgangp.errors import UserError
 from wgangp.metrics import toy_metrics
 from wgangp.nets import build_networks
@@ -41,6 +42,7 @@ class Run:
     data_shape: tuple[int, ...]
     completed: bool = True
     n_classes: int = 0                              # > 0: a class-conditional run
+    table: dict | None = None                       # tables: the record encoding (data.tabular.TableSource.table_state)
 
     def class_labels(self, n: int, classes: int | list[int] | None = None) -> torch.Tensor | None:
         """``n`` labels cycling over ``classes`` (default: every class, balanced); None if unconditional."""
@@ -87,11 +89,19 @@ def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED, metrics: str
              feature_net: str | torch.nn.Module | None = None, feature_weights: str | None = None) -> dict:
     """Metrics of ``run`` on ``n`` samples against as many true samples.
 
-    Point data: ``modes_captured``, ``n_modes``, ``high_quality`` (fraction), ``w1``. Images: ``w1``
+    Point data: ``modes_captured``, ``n_modes``, ``high_quality`` (fraction), ``w1``. Tables
+    (:func:`wgangp.tabular.evaluate_table`; ``n`` defaults to the number of training records):
+    fidelity, utility and privacy. Images: ``w1``
     between flattened samples, plus ``metrics`` (``"fid,kid,is"``; default ``train.eval_metrics``)
     with ``feature_net`` (a TorchScript path or module; default ``train.feature_net``, else the
     standard Inception, which needs internet or ``feature_weights``).
     """
+    if run.table is not None:                       # tables: fidelity, utility, privacy (wgangp.tabular)
+        from wgangp.tabular import evaluate_table
+
+        if n is not None and n < 2:
+            raise UserError(f"evaluation needs at least 2 samples, got {n}")
+        return {"step": run.step, **evaluate_table(run, n, seed=seed)}
     n = n or run.config.train.eval_samples
     if n < 2:
         raise UserError(f"evaluation needs at least 2 samples, got {n}")
@@ -203,7 +213,9 @@ def _set_metrics(samples: torch.Tensor, reference: torch.Tensor, names: list[str
 
 
 def _run_from_trainer(tr: Trainer, run_dir: Path | None, completed: bool) -> Run:
-    return Run(tr.cfg, run_dir, tr.step, tr.sample_generator(), tr.D, tuple(tr.source.shape), completed, tr.n_classes)
+    table = tr.source.table_state() if hasattr(tr.source, "table_state") else None
+    return Run(tr.cfg, run_dir, tr.step, tr.sample_generator(), tr.D, tuple(tr.source.shape), completed, tr.n_classes,
+               table)
 
 
 def grid_layout(n_classes: int, rows: int = 8) -> tuple[int, int]:
@@ -339,14 +351,17 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> Run:
     dev = resolve_device(device)
     data_shape = tuple(int(s) for s in state["data_shape"])
     n_classes = int(state.get("n_classes", 0))
-    g, d = build_networks(cfg.model, data_shape, n_classes)
+    table = state.get("table")
+    spans = TableEncoder.from_state(table).categorical_spans if table is not None else ()
+    g, d = build_networks(cfg.model, data_shape, n_classes, spans)
     try:
         g.load_state_dict(state["ema"] if state.get("ema") is not None else state["generator"])
         d.load_state_dict(state["critic"])
     except (RuntimeError, KeyError) as e:
         raise UserError(f"checkpoint in '{run_dir}' does not match its config.json ({str(e).splitlines()[0]})") from None
     completed = int(state["step"]) >= cfg.train.iterations
-    return Run(cfg, run_dir, int(state["step"]), g.to(dev).eval(), d.to(dev).eval(), data_shape, completed, n_classes)
+    return Run(cfg, run_dir, int(state["step"]), g.to(dev).eval(), d.to(dev).eval(), data_shape, completed, n_classes,
+               table)
 
 
 def sample(run: Run | str | Path, n: int, seed: int = 0, classes: int | list[int] | None = None) -> torch.Tensor:

@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="write samples of a trained run")
     s.add_argument("run_dir")
     s.add_argument("-n", type=int, required=True, help="number of samples")
-    s.add_argument("-o", "--output", required=True, help="output .npy/.npz/.csv (points); .npy, .npz (uint8 x_train), .png grid or folder/ of PNGs (images)")
+    s.add_argument("-o", "--output", required=True, help="output .npy/.npz/.csv (points; for tables .csv holds decoded records); .npy, .npz (uint8 x_train), .png grid or folder/ of PNGs (images)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--class", dest="classes", default=None, metavar="K[,K...]|all",
                    help="conditional runs: the class(es) to generate, cycled (default all, balanced)")
@@ -154,6 +154,14 @@ def _cmd_sample(args) -> int:
             classes = [int(c) for c in args.classes.split(",") if c.strip()]
         except ValueError:
             raise UserError(f"--class takes class numbers like 3 or 0,2,5 (or 'all'); got {args.classes!r}") from None
+    if run.table is not None and str(args.output).endswith(".csv"):     # records with the table's own columns
+        from wgangp.data.tabular import TableEncoder, write_csv
+        from wgangp.tabular import sample_records
+
+        records = sample_records(run, args.n, seed=args.seed, classes=classes)
+        path = write_csv(records, args.output, TableEncoder.from_state(run.table))
+        print(f"wrote {args.n} records of {len(records)} columns to {path}")
+        return 0
     labels = run.class_labels(args.n, classes if classes is not None else None) if (run.n_classes or classes) else None
     x = run.sample(args.n, seed=args.seed, classes=classes)
     path = api.save_samples(x, args.output, labels=labels)

@@ -21,13 +21,17 @@ from wgangp.errors import UserError
 @dataclass
 class DataConfig:
     name: str = "8gaussians"      # 8gaussians | 25gaussians | swissroll | points | mnist | fashion-mnist | cifar10 | images | lsun
-    path: str = ""                # points: .npy/.csv; images: .npz/.npy; mnist etc.: torchvision root or .npz
+                                  # | table | breast-cancer
+    path: str = ""                # points: .npy/.csv; images: .npz/.npy; mnist etc.: torchvision root or .npz; table: .csv
     key: str = ""                 # array name inside an .npz (default: x_train, else the only 3-D/4-D array)
     download: bool = False        # let torchvision download mnist / fashion-mnist / cifar10 into data.path
     resolution: int = 0           # image folders: resize + centre-crop to this size (0 = native size)
     max_images: int = 0           # image folders / LSUN: keep the first N images (0 = all)
     lsun_class: str = "bedroom_train"   # LSUN category, read from data.path/<lsun_class>_lmdb
     dequantize: bool = False      # images: x/128 - 1 + U(0, 1/128) per pixel, as the official CIFAR ResNet
+    label: str = ""               # tables: the class column (conditional generation, utility target); "" = none
+    categorical: str = ""         # tables: comma list of numeric columns to treat as categorical
+    holdout: float = 0.2          # tables: share of records kept out of training for utility and privacy checks
     batch_size: int = 256
 
 
@@ -106,7 +110,8 @@ class Config:
 
 
 CHOICES = {
-    "data.name": ("8gaussians", "25gaussians", "swissroll", "points", "mnist", "fashion-mnist", "cifar10", "images", "lsun"),
+    "data.name": ("8gaussians", "25gaussians", "swissroll", "points", "mnist", "fashion-mnist", "cifar10", "images", "lsun",
+                  "table", "breast-cancer"),
     "model.activation": ("relu", "relu-native"),
     "loss.name": ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"),
     "loss.conditioning": ("ac", "projection"),
@@ -239,6 +244,10 @@ def validate(cfg: Config) -> None:
     if wanted & {"class_accuracy", "intra_fid"} and not cfg.model.conditional:
         raise UserError("train.eval_metrics class_accuracy / intra_fid are for class-conditional runs: "
                         "set model.conditional=true or drop them")
+    if cfg.data.name == "table" and not cfg.data.path:
+        raise UserError("data.name=table needs a file: add --set data.path=FILE.csv (a header row, one record a row)")
+    if not 0.0 <= cfg.data.holdout <= 0.9:
+        raise UserError(f"config key 'data.holdout' must be in [0, 0.9], got {cfg.data.holdout}")
     if cfg.data.name == "lsun" and not cfg.data.path:
         raise UserError("data.name=lsun needs the folder holding <category>_lmdb: add --set data.path=DIR")
     for key in ("data.resolution", "data.max_images"):

@@ -176,12 +176,17 @@ def _read_csv(p: Path) -> np.ndarray:
     return np.loadtxt(p, delimiter=",", skiprows=1 if has_header else 0, ndmin=2, dtype=np.float64)
 
 
-def build_source(data_cfg, seed: int) -> PointSource:
-    """The training data source named by ``data.name`` (see the module docstring)."""
+def build_source(data_cfg, seed: int, conditional: bool = False) -> PointSource:
+    """The training data source named by ``data.name`` (see the module docstring); ``conditional``
+    (``model.conditional``) matters to tables only (:mod:`wgangp.data.tabular`)."""
     if data_cfg.name in ("mnist", "fashion-mnist", "cifar10", "images", "lsun"):
         from wgangp.data.images import build_image_source
 
         return build_image_source(data_cfg, seed)
+    if data_cfg.name in ("table", "breast-cancer"):
+        from wgangp.data.tabular import TableSource
+
+        return TableSource(data_cfg, seed, conditional)
     if data_cfg.name == "points":
         points = load_points(data_cfg.path)
         if len(points) < data_cfg.batch_size:

@@ -26,13 +26,18 @@ def list_networks() -> list[str]:
 
 
 @register("mlp")
-def _mlp(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0) -> tuple[nn.Module, nn.Module]:
+def _mlp(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0,
+         categorical_spans: list[tuple[int, int]] | tuple = ()) -> tuple[nn.Module, nn.Module]:
     from wgangp.errors import UserError
 
     if len(data_shape) != 1:
         raise UserError(f"model.arch=mlp needs (N, D) point data; this data set has samples of shape {tuple(data_shape)}")
     (data_dim,) = data_shape
     g = MLP(MLPSizes(model_cfg.noise_dim + n_classes, data_dim, model_cfg.hidden, model_cfg.depth, model_cfg.activation))
+    if categorical_spans:                           # tables: a softmax over each one-hot block
+        from wgangp.nets.tabular import TableGenerator
+
+        g = TableGenerator(g, list(categorical_spans))
     d = MLP(MLPSizes(data_dim, 1, model_cfg.hidden, model_cfg.depth, model_cfg.activation))
     return _conditional(g, d, n_classes)
 
@@ -61,7 +66,7 @@ def _register_image(name: str) -> None:
     module, gen_cls, critic_cls, critic_kwargs, shape = _IMAGE_NETS[name]
 
     @register(name)
-    def _build(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0) -> tuple[nn.Module, nn.Module]:
+    def _build(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, categorical_spans=()) -> tuple[nn.Module, nn.Module]:
         import importlib
 
         from wgangp.errors import UserError
@@ -88,14 +93,18 @@ for _name in _IMAGE_NETS:
     _register_image(_name)
 
 
-def build_networks(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0) -> tuple[nn.Module, nn.Module]:
+def build_networks(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0,
+                   categorical_spans: list[tuple[int, int]] | tuple = ()) -> tuple[nn.Module, nn.Module]:
     """Build ``(generator, critic)`` for samples of shape ``data_shape`` (no batch dim).
 
     ``n_classes > 0``: class-conditional -- ``G(z, labels)`` and a critic returning ``(N, 1 + K)``
-    (Wasserstein value, then class logits).
+    (Wasserstein value, then class logits). ``categorical_spans`` (tables): the ``(start, width)``
+    one-hot blocks the generator ends in a softmax (point networks only).
     """
     from wgangp.errors import UserError
 
     if model_cfg.arch not in _REGISTRY:
         raise UserError(f"unknown model.arch '{model_cfg.arch}'; registered: {', '.join(list_networks())}")
-    return _REGISTRY[model_cfg.arch](model_cfg, tuple(data_shape), n_classes)
+    if categorical_spans and len(data_shape) != 1:
+        raise UserError(f"categorical columns need point networks; model.arch={model_cfg.arch} builds images")
+    return _REGISTRY[model_cfg.arch](model_cfg, tuple(data_shape), n_classes, categorical_spans=categorical_spans)

@@ -103,7 +103,7 @@ class Trainer:
         rank = dist.rank if dist is not None else 0
         data_seed, noise_seed = rank_seeds(cfg.seed, rank)
         torch.manual_seed(cfg.seed)                 # the same initial weights on every rank
-        self.source = build_source(cfg.data, data_seed)
+        self.source = build_source(cfg.data, data_seed, cfg.model.conditional)
         if dist is not None and hasattr(self.source, "shard"):
             self.source.shard(dist.rank, dist.world)
         self.n_classes = self.source.n_classes if cfg.model.conditional else 0
@@ -117,7 +117,8 @@ class Trainer:
             empty = empty_classes[0]
             raise UserError(f"class {empty} has no samples in the data (labels run 0..{self.n_classes - 1}); "
                             "a conditional model needs examples of every class")
-        self.G, self.D = build_networks(cfg.model, self.source.shape, self.n_classes)
+        self.G, self.D = build_networks(cfg.model, self.source.shape, self.n_classes,
+                                        getattr(self.source, "categorical_spans", ()))
         self.G.to(self.device)
         self.D.to(self.device)
         self.memory_format = torch.contiguous_format
@@ -298,6 +299,7 @@ class Trainer:
         return {**extra,
             "version": __version__, "step": self.step, "data_shape": list(self.source.shape), "train_seconds": self.train_seconds,
             "n_classes": self.n_classes,
+            **({"table": self.source.table_state()} if hasattr(self.source, "table_state") else {}),
             "config": self.cfg.to_dict(), "generator": self.G.state_dict(), "critic": self.D.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "opt_g": _portable(self.opt_g.state_dict()), "opt_d": _portable(self.opt_d.state_dict()), "rng": rng,
