@@ -6,6 +6,9 @@ result is written in the input's own format:
 
 * ``.npz`` in -> ``.npz`` out: ``x_train`` (the real images as uint8 NHWC, then the synthetic
   ones), ``y_train``, ``synthetic`` (bool per row); other arrays (``x_test``...) copied unchanged.
+* a table (``data.name=table`` / ``breast-cancer``) -> ``.csv`` out: the training records (the
+  held-out ones stay out, for evaluation), then the synthetic ones, and a last column
+  ``synthetic`` (0 / 1).
 * image folder (or .tar.gz) with class sub-folders in -> folder out: the real files copied into
   their class folders, synthetic ones added as ``synthetic_NNNNNN.png``, and ``augment.json``
   with the counts per class.
@@ -54,6 +57,12 @@ def augment(run, out: str | Path, per_class: int | None = None, seed: int = 0, f
         raise UserError("augment needs a class-conditional run (trained with model.conditional=true)")
     if per_class is not None and per_class <= 0:
         raise UserError(f"--per-class must be positive, got {per_class}")
+    if run.table is not None:
+        if filter_net is not None:
+            raise UserError("--filter-net is for image runs; tables are written unfiltered")
+        from wgangp.tabular import augment_table
+
+        return augment_table(run, out, per_class=per_class, seed=seed)
     src = run.config.data.path
     if not src:
         raise UserError(f"the run's data (data.name={run.config.data.name}) is not a file or folder; augment writes "

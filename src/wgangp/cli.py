@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     g = a.add_mutually_exclusive_group(required=True)
     g.add_argument("--balance", action="store_true", help="every class up to the largest one")
     g.add_argument("--per-class", type=int, default=None, help="every class up to N samples")
-    a.add_argument("-o", "--output", required=True, help="new .npz (for .npz data) or folder (for image folders)")
+    a.add_argument("-o", "--output", required=True, help="new .npz (for .npz data), folder (for image folders) or .csv (for tables)")
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--filter", dest="filter_net", default=None, metavar="CLF.pt",
                    help="keep only synthetic samples this classifier ('wgangp classifier', trained on real data) "
@@ -138,6 +138,12 @@ def _summary(m: dict) -> str:
     parts = []
     if m.get("modes_captured") is not None:
         parts.append(f"modes {m['modes_captured']}/{m['n_modes']}, high quality {m['high_quality']:.1%}")
+    if m.get("marginal_mean") is not None:
+        parts.append(f"marginal distance {m['marginal_mean']:.3f}, correlation gap {m['correlation_gap']:.3f}")
+    if m.get("tstr_accuracy") is not None:
+        parts.append(f"TSTR accuracy {m['tstr_accuracy']:.3f} (real {m['trtr_accuracy']:.3f})")
+    if m.get("membership_auc") is not None:
+        parts.append(f"membership AUC {m['membership_auc']:.3f}")
     parts.append(f"W1 {m['w1']:.4f}")
     return ", ".join(parts)
 

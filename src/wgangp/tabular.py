@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from wgangp.data.tabular import Table, TableEncoder, label_codes, load_table, split
+from pathlib import Path
+
+from wgangp.data.tabular import Table, TableEncoder, label_codes, load_table, split, write_csv
 from wgangp.errors import UserError
 from wgangp.metrics import tabular as tm
 from wgangp.metrics.toy import toy_metrics
@@ -76,3 +78,32 @@ def evaluate_table(run, n: int | None = None, seed: int = 0) -> dict:
         out.update(tm.utility(xy["fake"], xy["train"], xy["holdout"], seed=seed))
     out.update(tm.privacy(*(_scaled(full, enc[k]) for k in ("fake", "train", "holdout")), seed=seed))
     return out
+
+
+def augment_table(run, out: str | Path, per_class: int | None = None, seed: int = 0) -> dict:
+    """The run's training records topped up per class with generated ones (to the largest class
+    or to ``per_class``), written to the new ``.csv`` ``out`` with a last column ``synthetic``."""
+    from wgangp.augment import plan
+
+    out = Path(out)
+    if out.suffix != ".csv":
+        raise UserError(f"output '{out}': a table run writes a .csv file")
+    if out.exists():
+        raise UserError(f"output '{out}' already exists; choose a new path (nothing is overwritten)")
+    label, cats = run.table["label"], run.table["label_categories"]
+    train, _ = split(load_table(run.config.data), run.config.data.holdout)
+    if train[label].dtype.kind == "f":
+        train[label] = np.array([f"{v:g}" for v in train[label]], dtype=str)
+    counts = [int(np.sum(train[label] == c)) for c in cats]
+    extra = plan(counts, per_class)
+    wanted = [k for k, m in enumerate(extra) for _ in range(m)]
+    n_real = len(train[label])
+    result = {"real": counts, "synthetic": extra}
+    if wanted:
+        fake = sample_records(run, len(wanted), seed=seed, classes=wanted)
+        records = {c: np.concatenate([train[c], fake[c]]) for c in train}
+    else:
+        records = dict(train)
+    records["synthetic"] = np.r_[np.zeros(n_real, dtype=int), np.ones(len(wanted), dtype=int)].astype(str)
+    write_csv(records, out, TableEncoder.from_state(run.table))
+    return result

@@ -81,7 +81,7 @@ def load_table(data_cfg) -> Table:
         from sklearn.datasets import load_breast_cancer
 
         bunch = load_breast_cancer()
-        table: Table = {name: bunch.data[:, j].astype(np.float64) for j, name in enumerate(bunch.feature_names)}
+        table: Table = {str(name): bunch.data[:, j].astype(np.float64) for j, name in enumerate(bunch.feature_names)}
         table["diagnosis"] = np.array(bunch.target_names, dtype=str)[bunch.target]
         return table
     header, rows = read_csv(data_cfg.path)
@@ -176,7 +176,12 @@ class TableEncoder:
         return out
 
     def state_dict(self) -> dict:
-        return {"columns": [vars(c).copy() for c in self.columns]}
+        """Plain Python values only (checkpoints load with ``weights_only=True``)."""
+        return {"columns": [{"name": str(c.name), "kind": str(c.kind),
+                             "quantiles": [float(v) for v in c.quantiles] if c.quantiles is not None else None,
+                             "integer": bool(c.integer),
+                             "categories": [str(v) for v in c.categories] if c.categories is not None else None}
+                            for c in self.columns]}
 
     @classmethod
     def from_state(cls, state: dict) -> "TableEncoder":
@@ -239,12 +244,14 @@ class TableSource(PointSource):
 
     def table_state(self) -> dict:
         """What a checkpoint keeps to decode samples without the data file."""
-        return {**self.encoder.state_dict(), "label": self.label, "label_categories": list(self.label_categories),
-                "label_counts": list(self.label_counts), "conditional": self.conditional}
+        return {**self.encoder.state_dict(), "label": str(self.label),
+                "label_categories": [str(c) for c in self.label_categories],
+                "label_counts": [int(c) for c in self.label_counts], "conditional": bool(self.conditional)}
 
 
 def write_csv(table: Table, path: str | Path, encoder: TableEncoder | None = None) -> Path:
-    """Write records atomically (temp file + rename); integer columns without decimals."""
+    """Write records atomically (temp file + rename); integer columns without decimals, floats to
+    10 significant digits (what a CSV of measurements holds exactly)."""
     path = Path(path)
     integer = {c.name for c in encoder.columns if c.integer} if encoder is not None else set()
     names = list(table)
@@ -255,7 +262,7 @@ def write_csv(table: Table, path: str | Path, encoder: TableEncoder | None = Non
             w = csv.writer(f)
             w.writerow(names)
             cols = [[str(int(v)) for v in table[c]] if c in integer else
-                    ([f"{v:.7g}" for v in table[c]] if table[c].dtype.kind == "f" else table[c].tolist()) for c in names]
+                    ([f"{v:.10g}" for v in table[c]] if table[c].dtype.kind == "f" else table[c].tolist()) for c in names]
             w.writerows(zip(*cols) if n else [])
         os.replace(tmp, path)
     except OSError as e:
