@@ -43,6 +43,15 @@ class Run:
     completed: bool = True
     n_classes: int = 0                              # > 0: a class-conditional run
     table: dict | None = None                       # tables: the record encoding (data.tabular.TableSource.table_state)
+    text: dict | None = None                        # text: the character map (data.text.TextSource.text_state)
+
+    def sample_text(self, n: int, seed: int = 0) -> list[str]:
+        """``n`` generated strings (text runs): the most likely character at every position."""
+        from wgangp.data.text import decode
+
+        if self.text is None:
+            raise UserError("this run was not trained on text (data.name=text, python-docs or billion-word)")
+        return decode(self.sample(n, seed=seed), self.text["charmap"])
 
     def class_labels(self, n: int, classes: int | list[int] | None = None) -> torch.Tensor | None:
         """``n`` labels cycling over ``classes`` (default: every class, balanced); None if unconditional."""
@@ -89,7 +98,8 @@ def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED, metrics: str
              feature_net: str | torch.nn.Module | None = None, feature_weights: str | None = None) -> dict:
     """Metrics of ``run`` on ``n`` samples against as many true samples.
 
-    Point data: ``modes_captured``, ``n_modes``, ``high_quality`` (fraction), ``w1``. Tables
+    Point data: ``modes_captured``, ``n_modes``, ``high_quality`` (fraction), ``w1``. Text:
+    ``js1``..``js4`` (character n-gram JS divergences to corpus lines), ``unique``, ``copied``. Tables
     (:func:`wgangp.tabular.evaluate_table`; ``n`` defaults to the number of training records):
     fidelity, utility and privacy. Images: ``w1``
     between flattened samples, plus ``metrics`` (``"fid,kid,is"``; default ``train.eval_metrics``)
@@ -105,6 +115,13 @@ def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED, metrics: str
     n = n or run.config.train.eval_samples
     if n < 2:
         raise UserError(f"evaluation needs at least 2 samples, got {n}")
+    if run.text is not None:                        # text: character n-gram JS divergences (metrics.text)
+        from wgangp.data.text import decode
+        from wgangp.metrics.text import text_metrics
+
+        source = build_source(run.config.data, run.config.seed)
+        reference = decode(source.fresh(n, seed + 1), run.text["charmap"])
+        return {"step": run.step, **text_metrics(reference, run.sample_text(n, seed=seed), corpus=source.lines())}
     reference, dist = _reference(run.config, n, seed + 1)
     samples = run.sample(n, seed=seed)
     metrics = run.config.train.eval_metrics if metrics is None else metrics
@@ -214,8 +231,9 @@ def _set_metrics(samples: torch.Tensor, reference: torch.Tensor, names: list[str
 
 def _run_from_trainer(tr: Trainer, run_dir: Path | None, completed: bool) -> Run:
     table = tr.source.table_state() if hasattr(tr.source, "table_state") else None
+    text = tr.source.text_state() if hasattr(tr.source, "text_state") else None
     return Run(tr.cfg, run_dir, tr.step, tr.sample_generator(), tr.D, tuple(tr.source.shape), completed, tr.n_classes,
-               table)
+               table, text)
 
 
 def grid_layout(n_classes: int, rows: int = 8) -> tuple[int, int]:
@@ -227,7 +245,7 @@ def grid_layout(n_classes: int, rows: int = 8) -> tuple[int, int]:
 
 
 def write_pictures(run: Run) -> list[Path]:
-    """Write ``critic_surface.png`` (2-D data), ``samples.png`` (images), ``training_curves.png``,
+    """Write ``critic_surface.png`` (2-D data), ``samples.png`` (images), ``samples.txt`` (text), ``training_curves.png``,
     ``critic_weights.png`` and, when the run logged diagnostics, ``critic_gradients.png``."""
     paths = []
     title = f"{run.config.name}, {run.step} generator iterations"
@@ -235,6 +253,10 @@ def write_pictures(run: Run) -> list[Path]:
         real, _ = _reference(run.config, 1000, EVAL_SEED + 1)
         paths.append(critic_surface(run.critic, real, run.sample(1000, seed=EVAL_SEED),
                                     run.run_dir / "critic_surface.png", title=title))
+    if run.text is not None:
+        from wgangp.data.text import write_lines
+
+        paths.append(write_lines(run.sample_text(64, seed=EVAL_SEED), run.run_dir / "samples.txt"))
     if len(run.data_shape) == 3:
         n, nrow = grid_layout(run.n_classes, rows=10)
         paths.append(save_grid(run.sample(n, seed=EVAL_SEED), run.run_dir / "samples.png", nrow=nrow))
@@ -361,7 +383,7 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> Run:
         raise UserError(f"checkpoint in '{run_dir}' does not match its config.json ({str(e).splitlines()[0]})") from None
     completed = int(state["step"]) >= cfg.train.iterations
     return Run(cfg, run_dir, int(state["step"]), g.to(dev).eval(), d.to(dev).eval(), data_shape, completed, n_classes,
-               table)
+               table, state.get("text"))
 
 
 def sample(run: Run | str | Path, n: int, seed: int = 0, classes: int | list[int] | None = None) -> torch.Tensor:

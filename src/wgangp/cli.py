@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="write samples of a trained run")
     s.add_argument("run_dir")
     s.add_argument("-n", type=int, required=True, help="number of samples")
-    s.add_argument("-o", "--output", required=True, help="output .npy/.npz/.csv (points; for tables .csv holds decoded records); .npy, .npz (uint8 x_train), .png grid or folder/ of PNGs (images)")
+    s.add_argument("-o", "--output", required=True, help="output .npy/.npz/.csv (points; for tables .csv holds decoded records); .txt (text runs); .npy, .npz (uint8 x_train), .png grid or folder/ of PNGs (images)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--class", dest="classes", default=None, metavar="K[,K...]|all",
                    help="conditional runs: the class(es) to generate, cycled (default all, balanced)")
@@ -144,7 +144,10 @@ def _summary(m: dict) -> str:
         parts.append(f"TSTR accuracy {m['tstr_accuracy']:.3f} (real {m['trtr_accuracy']:.3f})")
     if m.get("membership_auc") is not None:
         parts.append(f"membership AUC {m['membership_auc']:.3f}")
-    parts.append(f"W1 {m['w1']:.4f}")
+    if m.get("js4") is not None:
+        parts.append(f"n-gram JS divergence js1 {m['js1']:.3f} .. js4 {m['js4']:.3f}, copied lines {m['copied']:.1%}")
+    if m.get("w1") is not None:
+        parts.append(f"W1 {m['w1']:.4f}")
     return ", ".join(parts)
 
 
@@ -160,6 +163,12 @@ def _cmd_sample(args) -> int:
             classes = [int(c) for c in args.classes.split(",") if c.strip()]
         except ValueError:
             raise UserError(f"--class takes class numbers like 3 or 0,2,5 (or 'all'); got {args.classes!r}") from None
+    if run.text is not None and str(args.output).endswith(".txt"):      # text: one generated string a line
+        from wgangp.data.text import write_lines
+
+        path = write_lines(run.sample_text(args.n, seed=args.seed), args.output)
+        print(f"wrote {args.n} lines to {path}")
+        return 0
     if run.table is not None and str(args.output).endswith(".csv"):     # records with the table's own columns
         from wgangp.data.tabular import TableEncoder, write_csv
         from wgangp.tabular import sample_records

@@ -21,14 +21,17 @@ from wgangp.errors import UserError
 @dataclass
 class DataConfig:
     name: str = "8gaussians"      # 8gaussians | 25gaussians | swissroll | points | mnist | fashion-mnist | cifar10 | images | lsun
-                                  # | table | breast-cancer
-    path: str = ""                # points: .npy/.csv; images: .npz/.npy; mnist etc.: torchvision root or .npz; table: .csv
+                                  # | table | breast-cancer | text | python-docs | billion-word
+    path: str = ""                # points: .npy/.csv; images: .npz/.npy; mnist etc.: torchvision root or .npz; table: .csv;
+                                  # text: a .txt file (one example a line); billion-word: the corpus folder
     key: str = ""                 # array name inside an .npz (default: x_train, else the only 3-D/4-D array)
     download: bool = False        # let torchvision download mnist / fashion-mnist / cifar10 into data.path
     resolution: int = 0           # image folders: resize + centre-crop to this size (0 = native size)
     max_images: int = 0           # image folders / LSUN: keep the first N images (0 = all)
     lsun_class: str = "bedroom_train"   # LSUN category, read from data.path/<lsun_class>_lmdb
     dequantize: bool = False      # images: x/128 - 1 + U(0, 1/128) per pixel, as the official CIFAR ResNet
+    seq_len: int = 32             # text: characters per example (lines cut / padded to it)
+    max_lines: int = 0            # text: keep the first N lines of the corpus (0 = all)
     label: str = ""               # tables: the class column (conditional generation, utility target); "" = none
     categorical: str = ""         # tables: comma list of numeric columns to treat as categorical
     holdout: float = 0.2          # tables: share of records kept out of training for utility and privacy checks
@@ -111,7 +114,7 @@ class Config:
 
 CHOICES = {
     "data.name": ("8gaussians", "25gaussians", "swissroll", "points", "mnist", "fashion-mnist", "cifar10", "images", "lsun",
-                  "table", "breast-cancer"),
+                  "table", "breast-cancer", "text", "python-docs", "billion-word"),
     "model.activation": ("relu", "relu-native"),
     "loss.name": ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"),
     "loss.conditioning": ("ac", "projection"),
@@ -246,6 +249,12 @@ def validate(cfg: Config) -> None:
                         "set model.conditional=true or drop them")
     if cfg.data.name == "table" and not cfg.data.path:
         raise UserError("data.name=table needs a file: add --set data.path=FILE.csv (a header row, one record a row)")
+    if cfg.data.name in ("text", "billion-word") and not cfg.data.path:
+        raise UserError(f"data.name={cfg.data.name} needs --set data.path=" +
+                        ("FILE.txt (one example a line)" if cfg.data.name == "text" else "DIR (the corpus folder)"))
+    if cfg.data.seq_len < 1 or cfg.data.max_lines < 0:
+        raise UserError("config keys 'data.seq_len' must be >= 1 and 'data.max_lines' >= 0; got "
+                        f"{cfg.data.seq_len} and {cfg.data.max_lines}")
     if not 0.0 <= cfg.data.holdout <= 0.9:
         raise UserError(f"config key 'data.holdout' must be in [0, 0.9], got {cfg.data.holdout}")
     if cfg.data.name == "lsun" and not cfg.data.path:

@@ -42,6 +42,22 @@ def _mlp(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0,
     return _conditional(g, d, n_classes)
 
 
+@register("resnet-text")
+def _resnet_text(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, categorical_spans=()):
+    """The language model's 1-D ResNets for one-hot sequences ``(vocab, seq_len)``."""
+    from wgangp.errors import UserError
+    from wgangp.nets.conv1d import SequenceCritic, SequenceGenerator, SequenceSizes
+
+    if len(data_shape) != 2:
+        raise UserError(f"model.arch=resnet-text needs text data (one-hot (vocab, seq_len) samples); this data set "
+                        f"has samples of shape {tuple(data_shape)}")
+    if n_classes:
+        raise UserError("model.arch=resnet-text has no class-conditional variant; set model.conditional=false")
+    s = SequenceSizes(vocab=data_shape[0], seq_len=data_shape[1], noise_dim=model_cfg.noise_dim, dim=model_cfg.dim,
+                      blocks=model_cfg.depth, activation=model_cfg.activation)
+    return SequenceGenerator(s), SequenceCritic(s)
+
+
 def _conditional(g: nn.Module, d: nn.Module, n_classes: int, g_takes_labels: bool = False):
     """Class-conditional versions (AC-GAN head on the critic; labels into the generator)."""
     if n_classes <= 0:

@@ -50,10 +50,11 @@ def critic_surface(critic: torch.nn.Module, real: torch.Tensor, fake: torch.Tens
 
 def training_curves(rows: list[dict], path: Path, title: str = "") -> Path:
     """The Wasserstein estimate (−critic loss without the penalty) against generator iterations,
-    and, where evaluated, the high-quality fraction and W1 to true samples."""
+    and, where evaluated, W1 to true samples and the high-quality fraction (point data) or the
+    character n-gram JS divergences (text)."""
     plt = _plt()
     train = [r for r in rows if r.get("kind") == "train"]
-    evals = [r for r in rows if r.get("kind") == "eval"]
+    evals = [r for r in rows if r.get("kind") == "eval" and ("w1" in r or "js1" in r)]
     fig, axes = plt.subplots(1, 2 if evals else 1, figsize=(10 if evals else 5.5, 4), squeeze=False)
     ax = axes[0, 0]
     ax.plot([r["step"] for r in train], [r["w_estimate"] for r in train], lw=1)
@@ -64,10 +65,15 @@ def training_curves(rows: list[dict], path: Path, title: str = "") -> Path:
     if evals:
         ax2 = axes[0, 1]
         steps = [r["step"] for r in evals]
-        ax2.plot(steps, [r["w1"] for r in evals], "o-", label="W1 to true samples")
+        if "w1" in evals[0]:
+            ax2.plot(steps, [r["w1"] for r in evals], "o-", label="W1 to true samples")
+            ax2.set_ylabel("exact W1")
+            ax2.set_yscale("log")
+        else:
+            for n in range(1, 5):
+                ax2.plot(steps, [r[f"js{n}"] for r in evals], "o-", ms=3, label=f"JS divergence, {n}-grams")
+            ax2.set_ylabel("JS divergence to the corpus (bits)")
         ax2.set_xlabel("generator iterations")
-        ax2.set_ylabel("exact W1")
-        ax2.set_yscale("log")
         if evals[0].get("high_quality") is not None:
             ax3 = ax2.twinx()
             ax3.plot(steps, [r["high_quality"] for r in evals], "s--", c="C1", label="high-quality fraction")

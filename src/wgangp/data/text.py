@@ -1,0 +1,158 @@
+"""Text as the paper's character-level language model sees it (``gan_language.py``).
+
+Every line of the corpus is one example: cut to ``data.seq_len`` characters (32) and padded with
+the backtick ````` ``; the character map holds the 2,047 most frequent characters plus an unknown
+symbol at index 0 (the official ``language_helpers.load_dataset``). A sample is a one-hot float
+tensor ``(vocab, seq_len)`` (characters along the channel axis of a 1-D convolution); the
+generator outputs a softmax over the same axis, so the critic compares probability vectors with
+one-hot text and nothing is sampled in training.
+
+* ``data.name=text``: ``data.path`` a UTF-8 text file, one example a line.
+* ``data.name=python-docs``: the English prose of the Python documentation topics that ship with
+  CPython (``pydoc_data``), lines of at least 20 characters: a small built-in corpus (7k lines),
+  no download.
+* ``data.name=billion-word``: the paper's Google Billion Word corpus (the shuffled training files
+  ``news.en-000NN-of-00100``); ``data.path`` its folder (the archive's top folder or the one
+  holding those files), ``data.download=true`` fetches and unpacks the 1.7 GB archive there.
+* ``data.max_lines``: keep the first N lines (0 = all; the official run used 10 million).
+"""
+from __future__ import annotations
+
+import collections
+import os
+from pathlib import Path
+
+import torch
+
+from wgangp.data.toy import PointSource
+from wgangp.errors import UserError
+
+PAD = "`"
+UNKNOWN = "\ufffd"                     # index 0: characters outside the map
+MAX_VOCAB = 2048
+BILLION_WORD_URL = "http://www.statmt.org/lm-benchmark/1-billion-word-language-modeling-benchmark-r13output.tar.gz"
+BILLION_WORD_DIR = "1-billion-word-language-modeling-benchmark-r13output/training-monolingual.tokenized.shuffled"
+
+
+def _read_lines(path: Path, limit: int, out: list[str]) -> None:
+    try:
+        with path.open(encoding="utf-8") as f:
+            for line in f:
+                line = line.rstrip("\n")
+                if line:
+                    out.append(line)
+                    if limit and len(out) >= limit:
+                        return
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"cannot read text file '{path}' ({e})") from None
+
+
+def _billion_word_files(data_cfg) -> list[Path]:
+    root = Path(data_cfg.path)
+    for folder in (root, root / "training-monolingual.tokenized.shuffled", root / BILLION_WORD_DIR):
+        files = sorted(folder.glob("news.en-*-of-00100")) if folder.is_dir() else []
+        if files:
+            return files
+    if not data_cfg.download:
+        raise UserError(f"no Billion Word training files (news.en-*-of-00100) under '{root}'; unpack "
+                        f"{BILLION_WORD_URL} there or add --set data.download=true (needs internet)")
+    from torchvision.datasets.utils import download_and_extract_archive
+
+    try:
+        download_and_extract_archive(BILLION_WORD_URL, download_root=str(root))
+    except OSError as e:
+        raise UserError(f"could not download the Billion Word corpus into '{root}' ({e}); without internet, "
+                        "unpack it there by hand or use data.name=text with your own corpus") from None
+    return sorted((root / BILLION_WORD_DIR).glob("news.en-*-of-00100"))
+
+
+def load_lines(data_cfg) -> list[str]:
+    """The corpus lines named by the data config (``data.max_lines`` of them at most)."""
+    lines: list[str] = []
+    limit = data_cfg.max_lines
+    if data_cfg.name == "python-docs":
+        try:
+            from pydoc_data.topics import topics
+        except ImportError:
+            raise UserError("this Python has no pydoc_data (the built-in corpus); use data.name=text with a file") from None
+        lines = [s.strip() for text in topics.values() for s in text.splitlines() if len(s.strip()) >= 20]
+        lines = lines[:limit] if limit else lines
+    elif data_cfg.name == "billion-word":
+        for path in _billion_word_files(data_cfg):
+            _read_lines(path, limit, lines)
+            if limit and len(lines) >= limit:
+                break
+    else:
+        path = Path(data_cfg.path)
+        if not path.is_file():
+            raise UserError(f"text file '{path}' not found; pass --set data.path=FILE.txt (one example a line)")
+        _read_lines(path, limit, lines)
+    if not lines:
+        raise UserError(f"the corpus of data.name={data_cfg.name} holds no non-empty line")
+    return lines
+
+
+def build_charmap(lines: list[str], seq_len: int) -> list[str]:
+    """``[UNKNOWN, most frequent character, ...]``, at most :data:`MAX_VOCAB` entries, the padding
+    character included."""
+    counts = collections.Counter(c for line in lines for c in line[:seq_len].ljust(seq_len, PAD))
+    return [UNKNOWN] + [c for c, _ in counts.most_common(MAX_VOCAB - 1) if c != UNKNOWN]
+
+
+def encode_lines(lines: list[str], charmap: list[str], seq_len: int) -> torch.Tensor:
+    """``(N, seq_len)`` int16 character indices (cut, padded, unknown characters to 0)."""
+    index = {c: i for i, c in enumerate(charmap)}
+    return torch.tensor([[index.get(c, 0) for c in line[:seq_len].ljust(seq_len, PAD)] for line in lines],
+                        dtype=torch.int16)
+
+
+def decode(x: torch.Tensor, charmap: list[str]) -> list[str]:
+    """One-hot or probability tensors ``(N, vocab, seq_len)`` -> strings (the most likely
+    character at every position; trailing padding removed)."""
+    idx = x.argmax(1).tolist()
+    return ["".join(charmap[i] for i in row).rstrip(PAD) for row in idx]
+
+
+class TextSource(PointSource):
+    """One-hot batches ``(batch, vocab, seq_len)`` of corpus lines, reshuffled every epoch."""
+
+    def __init__(self, data_cfg, seed: int):
+        if data_cfg.seq_len < 1:
+            raise UserError(f"config key 'data.seq_len' must be >= 1, got {data_cfg.seq_len}")
+        lines = load_lines(data_cfg)
+        if len(lines) < data_cfg.batch_size:
+            raise UserError(f"the corpus holds {len(lines)} lines, fewer than data.batch_size={data_cfg.batch_size}")
+        self.seq_len = data_cfg.seq_len
+        self.charmap = build_charmap(lines, self.seq_len)
+        super().__init__(data_cfg.batch_size, seed, points=encode_lines(lines, self.charmap, self.seq_len))
+        self.shape = (len(self.charmap), self.seq_len)
+
+    def _one_hot(self, idx: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.one_hot(idx.long(), len(self.charmap)).transpose(1, 2).float()
+
+    def sample_batch(self) -> torch.Tensor:
+        return self._one_hot(self.points[self._next_indices()])
+
+    def fresh(self, n: int, seed: int) -> torch.Tensor:
+        gen = torch.Generator().manual_seed(seed)
+        return self._one_hot(self.points[torch.randint(len(self.points), (n,), generator=gen)])
+
+    def lines(self) -> list[str]:
+        """Every corpus line as the model sees it (cut, unknown characters mapped)."""
+        return ["".join(self.charmap[i] for i in row).rstrip(PAD) for row in self.points.tolist()]
+
+    def text_state(self) -> dict:
+        """What a checkpoint keeps to decode samples without the corpus."""
+        return {"charmap": list(self.charmap), "seq_len": int(self.seq_len)}
+
+
+def write_lines(lines: list[str], path: str | Path) -> Path:
+    """Write one string a line, atomically (temp file + rename)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as e:
+        raise UserError(f"cannot write '{path}' ({e.strerror or e})") from None
+    return path
