@@ -44,6 +44,13 @@ class Run:
     n_classes: int = 0                              # > 0: a class-conditional run
     table: dict | None = None                       # tables: the record encoding (data.tabular.TableSource.table_state)
     text: dict | None = None                        # text: the character map (data.text.TextSource.text_state)
+    signal: dict | None = None                      # signals: per-channel scale (data.signals.SignalSource.signal_state)
+
+    def to_data_units(self, x: torch.Tensor) -> torch.Tensor:
+        """Samples in the data's own units: signals scaled back; anything else unchanged."""
+        if self.signal is None:
+            return x
+        return x * torch.tensor(self.signal["scale"], dtype=x.dtype)[:, None]
 
     def sample_text(self, n: int, seed: int = 0) -> list[str]:
         """``n`` generated strings (text runs): the most likely character at every position."""
@@ -139,6 +146,8 @@ def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED, metrics: str
 
         extra.update(evaluate_conditional(run, per_class, feature_net, n_per_class=max(n // (run.n_classes or 1), 2),
                                           seed=seed))
+    if run.signal is not None:                      # signals: power spectrum, class agreement (metrics.signals)
+        extra.update(_signal_metrics(run, samples, reference, n, seed))
     centers = dist.centers if dist is not None else None
     # Images: W1 between flattened samples (FID/KID come with the image metrics).
     return {"step": run.step, **toy_metrics(samples.flatten(1), reference.flatten(1), centers,
@@ -229,11 +238,24 @@ def _set_metrics(samples: torch.Tensor, reference: torch.Tensor, names: list[str
     return out
 
 
+def _signal_metrics(run: Run, samples: torch.Tensor, reference: torch.Tensor, n: int, seed: int) -> dict:
+    from wgangp.metrics.signals import class_agreement, spectrum_distance
+
+    out = {"spectrum_distance": spectrum_distance(reference, samples)}
+    if run.n_classes:
+        source = build_source(run.config.data, run.config.seed)
+        labels = run.class_labels(n)
+        fake = run.sample(n, seed=seed, classes=labels.tolist())
+        out["class_agreement"] = class_agreement(source.points, source.labels, fake, labels, seed=seed)
+    return out
+
+
 def _run_from_trainer(tr: Trainer, run_dir: Path | None, completed: bool) -> Run:
     table = tr.source.table_state() if hasattr(tr.source, "table_state") else None
     text = tr.source.text_state() if hasattr(tr.source, "text_state") else None
+    signal = tr.source.signal_state() if hasattr(tr.source, "signal_state") else None
     return Run(tr.cfg, run_dir, tr.step, tr.sample_generator(), tr.D, tuple(tr.source.shape), completed, tr.n_classes,
-               table, text)
+               table, text, signal)
 
 
 def grid_layout(n_classes: int, rows: int = 8) -> tuple[int, int]:
@@ -383,7 +405,7 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> Run:
         raise UserError(f"checkpoint in '{run_dir}' does not match its config.json ({str(e).splitlines()[0]})") from None
     completed = int(state["step"]) >= cfg.train.iterations
     return Run(cfg, run_dir, int(state["step"]), g.to(dev).eval(), d.to(dev).eval(), data_shape, completed, n_classes,
-               table, state.get("text"))
+               table, state.get("text"), state.get("signal"))
 
 
 def sample(run: Run | str | Path, n: int, seed: int = 0, classes: int | list[int] | None = None) -> torch.Tensor:

@@ -146,6 +146,10 @@ def _summary(m: dict) -> str:
         parts.append(f"membership AUC {m['membership_auc']:.3f}")
     if m.get("js4") is not None:
         parts.append(f"n-gram JS divergence js1 {m['js1']:.3f} .. js4 {m['js4']:.3f}, copied lines {m['copied']:.1%}")
+    if m.get("spectrum_distance") is not None:
+        parts.append(f"spectrum distance {m['spectrum_distance']:.3f} decades")
+    if m.get("class_agreement") is not None:
+        parts.append(f"class agreement {m['class_agreement']:.1%}")
     if m.get("w1") is not None:
         parts.append(f"W1 {m['w1']:.4f}")
     return ", ".join(parts)
@@ -178,7 +182,7 @@ def _cmd_sample(args) -> int:
         print(f"wrote {args.n} records of {len(records)} columns to {path}")
         return 0
     labels = run.class_labels(args.n, classes if classes is not None else None) if (run.n_classes or classes) else None
-    x = run.sample(args.n, seed=args.seed, classes=classes)
+    x = run.to_data_units(run.sample(args.n, seed=args.seed, classes=classes))
     path = api.save_samples(x, args.output, labels=labels)
     print(f"wrote {args.n} samples of shape {tuple(x.shape[1:])} to {path}")
     return 0

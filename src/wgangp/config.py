@@ -21,8 +21,8 @@ from wgangp.errors import UserError
 @dataclass
 class DataConfig:
     name: str = "8gaussians"      # 8gaussians | 25gaussians | swissroll | points | mnist | fashion-mnist | cifar10 | images | lsun
-                                  # | table | breast-cancer | text | python-docs | billion-word
-    path: str = ""                # points: .npy/.csv; images: .npz/.npy; mnist etc.: torchvision root or .npz; table: .csv;
+                                  # | table | breast-cancer | text | python-docs | billion-word | signals | sines
+    path: str = ""                # points: .npy/.csv; images, signals: .npz/.npy; mnist etc.: torchvision root or .npz; table: .csv;
                                   # text: a .txt file (one example a line); billion-word: the corpus folder
     key: str = ""                 # array name inside an .npz (default: x_train, else the only 3-D/4-D array)
     download: bool = False        # let torchvision download mnist / fashion-mnist / cifar10 into data.path
@@ -114,7 +114,7 @@ class Config:
 
 CHOICES = {
     "data.name": ("8gaussians", "25gaussians", "swissroll", "points", "mnist", "fashion-mnist", "cifar10", "images", "lsun",
-                  "table", "breast-cancer", "text", "python-docs", "billion-word"),
+                  "table", "breast-cancer", "text", "python-docs", "billion-word", "signals", "sines"),
     "model.activation": ("relu", "relu-native"),
     "loss.name": ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"),
     "loss.conditioning": ("ac", "projection"),
@@ -252,6 +252,8 @@ def validate(cfg: Config) -> None:
     if cfg.data.name in ("text", "billion-word") and not cfg.data.path:
         raise UserError(f"data.name={cfg.data.name} needs --set data.path=" +
                         ("FILE.txt (one example a line)" if cfg.data.name == "text" else "DIR (the corpus folder)"))
+    if cfg.data.name == "signals" and not cfg.data.path:
+        raise UserError("data.name=signals needs a file: add --set data.path=FILE.npz (x_train (N, L) or (N, C, L))")
     if cfg.data.seq_len < 1 or cfg.data.max_lines < 0:
         raise UserError("config keys 'data.seq_len' must be >= 1 and 'data.max_lines' >= 0; got "
                         f"{cfg.data.seq_len} and {cfg.data.max_lines}")

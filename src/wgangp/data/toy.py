@@ -187,6 +187,10 @@ def build_source(data_cfg, seed: int, conditional: bool = False) -> PointSource:
         from wgangp.data.tabular import TableSource
 
         return TableSource(data_cfg, seed, conditional)
+    if data_cfg.name in ("signals", "sines"):
+        from wgangp.data.signals import SignalSource
+
+        return SignalSource(data_cfg, seed)
     if data_cfg.name in ("text", "python-docs", "billion-word"):
         from wgangp.data.text import TextSource
 

@@ -58,6 +58,24 @@ def _resnet_text(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, cat
     return SequenceGenerator(s), SequenceCritic(s)
 
 
+@register("dcgan-1d")
+def _dcgan_1d(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, categorical_spans=()):
+    """A 1-D DCGAN for signals ``(channels, length)``, class-conditional like the point networks."""
+    from wgangp.errors import UserError
+    from wgangp.nets.conv1d import SignalCritic, SignalGenerator, SignalSizes
+
+    if len(data_shape) != 2:
+        raise UserError(f"model.arch=dcgan-1d needs signals of shape (channels, length); this data set has samples "
+                        f"of shape {tuple(data_shape)}")
+    channels, length = data_shape
+    try:
+        g = SignalGenerator(SignalSizes(channels, length, model_cfg.noise_dim + n_classes, model_cfg.dim))
+        d = SignalCritic(SignalSizes(channels, length, model_cfg.noise_dim, model_cfg.dim, model_cfg.activation))
+    except ValueError as e:
+        raise UserError(f"model.arch=dcgan-1d: {e}") from None
+    return _conditional(g, d, n_classes)
+
+
 def _conditional(g: nn.Module, d: nn.Module, n_classes: int, g_takes_labels: bool = False):
     """Class-conditional versions (AC-GAN head on the critic; labels into the generator)."""
     if n_classes <= 0:

@@ -301,6 +301,7 @@ class Trainer:
             "n_classes": self.n_classes,
             **({"table": self.source.table_state()} if hasattr(self.source, "table_state") else {}),
             **({"text": self.source.text_state()} if hasattr(self.source, "text_state") else {}),
+            **({"signal": self.source.signal_state()} if hasattr(self.source, "signal_state") else {}),
             "config": self.cfg.to_dict(), "generator": self.G.state_dict(), "critic": self.D.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "opt_g": _portable(self.opt_g.state_dict()), "opt_d": _portable(self.opt_d.state_dict()), "rng": rng,

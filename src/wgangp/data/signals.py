@@ -1,0 +1,88 @@
+"""1-D signals (sensor, radar or audio snippets) as ``(channels, length)`` samples.
+
+* ``data.name=signals``: ``data.path`` an .npz with ``x_train`` (or ``data.key``) of shape
+  ``(N, L)`` or ``(N, C, L)`` and optional integer labels ``y_train``, or an .npy array.
+* ``data.name=sines``: a built-in labelled set for trying things out: 4 classes of noisy
+  sinusoids of 64 samples (class ``k`` at ``2 + 3k`` cycles a window, a second harmonic, random
+  phase and amplitude, white noise), 1,000 per class, drawn from a fixed seed; no download.
+
+Every channel is divided by its largest magnitude in the training data, so samples lie in
+``[-1, 1]`` where the generator's tanh ends; ``scale`` is kept in checkpoints, and samples written
+by ``wgangp sample`` are in the data's own units again. Spectrograms are images: use
+``data.name=images`` with an array of them.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from wgangp.data.toy import PointSource
+from wgangp.errors import UserError
+
+SINES_SEED = 31_415
+
+
+def sines(n_per_class: int = 1000, length: int = 64, n_classes: int = 4, seed: int = SINES_SEED):
+    """The built-in set: ``(x (N, 1, L) float32, y (N,) int64)``."""
+    gen = torch.Generator().manual_seed(seed)
+    y = torch.arange(n_classes).repeat_interleave(n_per_class)
+    t = torch.arange(length, dtype=torch.float64) / length
+    cycles = (2 + 3 * y).double()[:, None]
+    phase = 2 * math.pi * torch.rand(len(y), 1, generator=gen, dtype=torch.float64)
+    amp = 0.6 + 0.4 * torch.rand(len(y), 1, generator=gen, dtype=torch.float64)
+    x = amp * (torch.sin(2 * math.pi * cycles * t + phase) + 0.3 * torch.sin(4 * math.pi * cycles * t + 2 * phase))
+    x = x + 0.1 * torch.randn(x.shape, generator=gen, dtype=torch.float64)
+    return x.float()[:, None, :], y
+
+
+def load_signals(data_cfg) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``(x (N, C, L) float32, labels (N,) int64 or None)`` of the configured data set."""
+    if data_cfg.name == "sines":
+        return sines()
+    path = Path(data_cfg.path)
+    if not path.is_file():
+        raise UserError(f"signal file '{path}' not found; pass --set data.path=FILE.npz (x_train (N, L) or (N, C, L))")
+    try:
+        if path.suffix == ".npy":
+            x, y = np.load(path, allow_pickle=False), None
+        else:
+            with np.load(path, allow_pickle=False) as npz:
+                key = data_cfg.key or ("x_train" if "x_train" in npz.files else None)
+                if key not in npz.files:
+                    raise UserError(f"'{path}' has no array '{key or 'x_train'}' (it holds {', '.join(npz.files)}); "
+                                    "set data.key")
+                x = npz[key]
+                y = npz["y_train"] if "y_train" in npz.files else None
+    except UserError:
+        raise
+    except Exception as e:
+        raise UserError(f"signal file '{path}' could not be read ({type(e).__name__}: {e})") from None
+    if x.ndim == 2:
+        x = x[:, None, :]
+    if x.ndim != 3 or min(x.shape) == 0 or not np.issubdtype(x.dtype, np.number) or not np.isfinite(x).all():
+        raise UserError(f"signal file '{path}': expected finite numbers of shape (N, L) or (N, C, L); got "
+                        f"{x.dtype} {tuple(x.shape)}")
+    labels = None
+    if y is not None:
+        if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer) or (y < 0).any():
+            raise UserError(f"labels 'y_train' in '{path}' must be {len(x)} integers >= 0; got {y.dtype} {y.shape}")
+        labels = torch.from_numpy(y.astype(np.int64))
+    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), labels
+
+
+class SignalSource(PointSource):
+    """Batches ``(B, C, L)`` of scaled signals (and their labels), reshuffled every epoch."""
+
+    def __init__(self, data_cfg, seed: int):
+        x, labels = load_signals(data_cfg)
+        if len(x) < data_cfg.batch_size:
+            raise UserError(f"{len(x)} signals cannot fill a batch of data.batch_size={data_cfg.batch_size}")
+        self.scale = x.abs().amax(dim=(0, 2)).clamp_min(1e-12)          # (C,): largest magnitude per channel
+        super().__init__(data_cfg.batch_size, seed, points=x / self.scale[:, None], labels=labels)
+
+    def signal_state(self) -> dict:
+        """What a checkpoint keeps to write samples in the data's units."""
+        return {"scale": [float(s) for s in self.scale]}
