@@ -57,6 +57,9 @@ def augment(run, out: str | Path, per_class: int | None = None, seed: int = 0, f
         raise UserError("augment needs a class-conditional run (trained with model.conditional=true)")
     if per_class is not None and per_class <= 0:
         raise UserError(f"--per-class must be positive, got {per_class}")
+    if run.signal is not None or run.text is not None:
+        raise UserError("augment writes images and tables; for signals draw labelled samples with "
+                        "'wgangp sample RUN --class K -o FILE.npz' and add them to your data")
     if run.table is not None:
         if filter_net is not None:
             raise UserError("--filter-net is for image runs; tables are written unfiltered")
