@@ -150,6 +150,10 @@ def test_table_run_end_to_end(tmp_path, capsys):
     rows = list(csv.reader((tmp_path / "s.csv").open()))
     assert rows[0] == ["dose", "visits", "site", "outcome"] and len(rows) == 51
     assert all(r[3] == rows[1][3] for r in rows[1:])                      # one class asked for
+    assert main(["sample", str(out), "-n", "5", "-o", str(tmp_path / "ill.csv"), "--class", "ill"]) == 0
+    assert {r[3] for r in list(csv.reader((tmp_path / "ill.csv").open()))[1:]} == {"ill"}   # named by its value
+    assert main(["sample", str(out), "-n", "5", "-o", str(tmp_path / "x.csv"), "--class", "sick"]) == 2
+    assert "label values (" in capsys.readouterr().err
     assert all(r[1].lstrip("-").isdigit() for r in rows[1:])              # integer column stays integer
     assert {r[2] for r in rows[1:]} <= {"north", "south", "east"}
     assert main(["eval", str(out)]) == 2                                  # the real records are gone

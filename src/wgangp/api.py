@@ -26,6 +26,7 @@ from wgangp.train.checkpoint import load_checkpoint
 from wgangp.train.logging import RunLogger, read_metrics, truncate_metrics
 from wgangp.train.loop import Trainer, resolve_device
 from wgangp.train.rundir import open_run_dir, read_run_config, write_run_config
+from wgangp.export import save_samples  # noqa: F401  (part of the public API)
 from wgangp.viz import critic_surface, critic_weights, gradient_norms, image_grid, save_grid, training_curves
 
 EVAL_SEED = 12_345   # fixed noise / reference seeds: metrics at different steps are comparable
@@ -122,13 +123,10 @@ def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED, metrics: str
     n = n or run.config.train.eval_samples
     if n < 2:
         raise UserError(f"evaluation needs at least 2 samples, got {n}")
-    if run.text is not None:                        # text: character n-gram JS divergences (metrics.text)
-        from wgangp.data.text import decode
-        from wgangp.metrics.text import text_metrics
+    if run.text is not None:                        # text: character n-gram JS divergences (wgangp.text)
+        from wgangp.text import evaluate_text
 
-        source = build_source(run.config.data, run.config.seed)
-        reference = decode(source.fresh(n, seed + 1), run.text["charmap"])
-        return {"step": run.step, **text_metrics(reference, run.sample_text(n, seed=seed), corpus=source.lines())}
+        return {"step": run.step, **evaluate_text(run, n, seed)}
     reference, dist = _reference(run.config, n, seed + 1)
     samples = run.sample(n, seed=seed)
     metrics = run.config.train.eval_metrics if metrics is None else metrics
@@ -146,8 +144,10 @@ def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED, metrics: str
 
         extra.update(evaluate_conditional(run, per_class, feature_net, n_per_class=max(n // (run.n_classes or 1), 2),
                                           seed=seed))
-    if run.signal is not None:                      # signals: power spectrum, class agreement (metrics.signals)
-        extra.update(_signal_metrics(run, samples, reference, n, seed))
+    if run.signal is not None:                      # signals: power spectrum, class agreement (wgangp.signals)
+        from wgangp.signals import evaluate_signals
+
+        extra.update(evaluate_signals(run, samples, reference, n, seed))
     centers = dist.centers if dist is not None else None
     # Images: W1 between flattened samples (FID/KID come with the image metrics).
     return {"step": run.step, **toy_metrics(samples.flatten(1), reference.flatten(1), centers,
@@ -235,18 +235,6 @@ def _set_metrics(samples: torch.Tensor, reference: torch.Tensor, names: list[str
         classifier = load_standard_inception(feature_weights, output="logits_unbiased")
         out.update(compute_image_metrics(samples, reference, classifier, metrics=("is",), classifier=classifier))
     out.pop("n_fake", None)
-    return out
-
-
-def _signal_metrics(run: Run, samples: torch.Tensor, reference: torch.Tensor, n: int, seed: int) -> dict:
-    from wgangp.metrics.signals import class_agreement, spectrum_distance
-
-    out = {"spectrum_distance": spectrum_distance(reference, samples)}
-    if run.n_classes:
-        source = build_source(run.config.data, run.config.seed)
-        labels = run.class_labels(n)
-        fake = run.sample(n, seed=seed, classes=labels.tolist())
-        out["class_agreement"] = class_agreement(source.points, source.labels, fake, labels, seed=seed)
     return out
 
 
@@ -412,76 +400,6 @@ def sample(run: Run | str | Path, n: int, seed: int = 0, classes: int | list[int
     """``n`` samples from a run (or a run directory); ``classes`` for conditional runs."""
     run = run if isinstance(run, Run) else load_run(run)
     return run.sample(n, seed=seed, classes=classes)
-
-
-def save_samples(x: torch.Tensor, path: str | Path, labels: torch.Tensor | None = None) -> Path:
-    """Write samples atomically: ``.npy`` (float), ``.npz`` (images as uint8 NHWC ``x_train``, usable
-    as ``data.path``; points as float ``x_train``), ``.csv`` (points), ``.png`` (an image grid) or,
-    for images, a folder (a name ending in ``/`` or without suffix) of numbered PNGs. ``labels``
-    (conditional runs): stored as ``y_train`` in an .npz, as class sub-folders in a folder."""
-    import numpy as np
-
-    is_dir = str(path).endswith(("/", os.sep)) or Path(path).suffix == ""
-    path = Path(path)
-    if not is_dir and path.suffix not in (".npy", ".npz", ".csv", ".png"):
-        raise UserError(f"output '{path}': use a .npy, .npz, .csv or (for images) .png file name, or a folder/")
-    if ((path.suffix == ".png" or is_dir) and x.dim() != 4) or (path.suffix == ".csv" and x.dim() != 2):
-        raise UserError(f"output '{path}': .png and folders are for image runs, .csv for point runs (.npy/.npz for both)")
-    if path.parent and not path.parent.exists():
-        raise UserError(f"output directory '{path.parent}' does not exist")
-    if is_dir:
-        return _save_folder(x, path, labels)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            if path.suffix == ".png":
-                save_image_grid(x, f)
-            elif path.suffix == ".npy":
-                np.save(f, x.numpy())
-            elif path.suffix == ".npz":
-                extra = {"y_train": labels.numpy()} if labels is not None else {}
-                np.savez(f, x_train=_to_uint8_nhwc(x) if x.dim() == 4 else x.numpy(), **extra)
-            else:
-                np.savetxt(f, x.numpy(), delimiter=",", fmt="%.7g")
-        os.replace(tmp, path)
-    except OSError as e:
-        raise UserError(f"cannot write '{path}' ({e.strerror or e})") from None
-    return path
-
-
-def save_image_grid(x: torch.Tensor, f) -> None:
-    from torchvision.utils import save_image
-
-    save_image(image_grid(x), f, format="png")
-
-
-def _to_uint8_nhwc(x: torch.Tensor):
-    """Images in [-1, 1] -> uint8 ``(N, H, W, C)`` (the inverse of the loaders' ``x / 127.5 - 1``)."""
-    return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
-
-
-def _save_folder(x: torch.Tensor, path: Path, labels: torch.Tensor | None = None) -> Path:
-    """Numbered PNGs in a new (or empty) folder; written to a temp folder, then renamed into place."""
-    import shutil
-    import tempfile
-
-    from PIL import Image
-
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise UserError(f"output folder '{path}' exists and is not empty; choose a new folder")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
-        arr = _to_uint8_nhwc(x)
-        for i, img in enumerate(arr):
-            # zero-padded class folders sort as numbers do, so ImageFolder's rule gives the labels back
-            where = tmp if labels is None else tmp / f"{int(labels[i]):0{len(str(int(labels.max())))}d}"
-            where.mkdir(exist_ok=True)
-            Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img).save(where / f"{i:06d}.png")
-        os.replace(tmp, path)
-    except OSError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise UserError(f"cannot write '{path}' ({e.strerror or e})") from None
-    return path
 
 
 def _write_json(path: Path, obj: dict) -> None:

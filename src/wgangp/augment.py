@@ -51,7 +51,7 @@ def augment(run, out: str | Path, per_class: int | None = None, seed: int = 0, f
     ``filter_net``: a classifier (TorchScript path or module with ``logits``); at most ``max_draws``
     times a class's count is drawn before giving up on that class.
     """
-    from wgangp.api import _to_uint8_nhwc
+    from wgangp.export import _to_uint8_nhwc
 
     if not run.n_classes:
         raise UserError("augment needs a class-conditional run (trained with model.conditional=true)")
@@ -119,7 +119,7 @@ def _classifier(filter_net, run):
 
 def _filtered(run, net, k: int, n: int, seed: int, max_draws: int) -> tuple[np.ndarray, float]:
     """``n`` uint8 NHWC samples of class ``k`` that ``net`` classifies as ``k``, and the share accepted."""
-    from wgangp.api import _to_uint8_nhwc
+    from wgangp.export import _to_uint8_nhwc
     from wgangp.metrics.classifier import predict
 
     kept, n_kept, n_good, drawn, rnd = [], 0, 0, 0, 0

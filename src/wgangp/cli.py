@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, help="output .npy/.npz/.csv (points; for tables .csv holds decoded records); .txt (text runs); .npy, .npz (uint8 x_train), .png grid or folder/ of PNGs (images)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--class", dest="classes", default=None, metavar="K[,K...]|all",
-                   help="conditional runs: the class(es) to generate, cycled (default all, balanced)")
+                   help="conditional runs: the class(es) to generate, cycled (default all, balanced; tables: also label values)")
     a = sub.add_parser("augment", help="top up every class of the run's data set with generated samples")
     a.add_argument("run_dir", help="a class-conditional run")
     g = a.add_mutually_exclusive_group(required=True)
@@ -162,11 +162,14 @@ def _cmd_sample(args) -> int:
         raise UserError(f"-n must be a positive number of samples, got {args.n}")
     run = api.load_run(args.run_dir)
     classes = None
+    names = run.table["label_categories"] if run.table is not None and run.n_classes else []
     if args.classes not in (None, "all"):
-        try:
-            classes = [int(c) for c in args.classes.split(",") if c.strip()]
+        try:                                  # tables: a class may also be named by its label value
+            classes = [names.index(c.strip()) if c.strip() in names else int(c)
+                       for c in args.classes.split(",") if c.strip()]
         except ValueError:
-            raise UserError(f"--class takes class numbers like 3 or 0,2,5 (or 'all'); got {args.classes!r}") from None
+            hint = f" or label values ({', '.join(names)})" if names else ""
+            raise UserError(f"--class takes class numbers like 3 or 0,2,5{hint} (or 'all'); got {args.classes!r}") from None
     if run.text is not None and str(args.output).endswith(".txt"):      # text: one generated string a line
         from wgangp.data.text import write_lines
 

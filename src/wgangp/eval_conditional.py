@@ -15,7 +15,8 @@ def evaluate_conditional(run, metrics: list[str], feature_net=None, n_per_class:
     classifier`` for the first); ``tstr`` trains the in-project classifier on ``n_per_class``
     synthetic samples per class and tests it on the run data's held-out split (x_test/y_test or
     test/), beside real-only and real+synthetic training."""
-    from wgangp.api import _to_uint8_nhwc, labelled_data
+    from wgangp.api import labelled_data
+    from wgangp.export import _to_uint8_nhwc
     from wgangp.metrics import conditional as cm
     from wgangp.metrics.features import as_feature_net
     from wgangp.metrics.images import extract_features
