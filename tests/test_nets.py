@@ -6,7 +6,7 @@ from wgangp.config import ModelConfig
 from wgangp.nets import _IMAGE_NETS, build_networks, list_networks
 from wgangp.objectives import critic_loss, generator_loss
 
-_SHAPES = {"mlp": (2,), "resnet-text": (10, 8), **{name: entry[-1] for name, entry in _IMAGE_NETS.items()}}
+_SHAPES = {"mlp": (2,), "resnet-text": (10, 8), "dcgan-1d": (2, 32), **{name: entry[-1] for name, entry in _IMAGE_NETS.items()}}
 
 
 def test_every_registered_network_has_a_test_shape():
