@@ -8,7 +8,7 @@ import torch
 
 from pathlib import Path
 
-from wgangp.data.tabular import Table, TableEncoder, label_codes, load_table, split, write_csv
+from wgangp.data.tabular import Table, TableEncoder, label_codes, load_split, write_csv
 from wgangp.errors import UserError
 from wgangp.metrics import tabular as tm
 from wgangp.metrics.toy import toy_metrics
@@ -50,14 +50,10 @@ def evaluate_table(run, n: int | None = None, seed: int = 0) -> dict:
     record set is encoded with the run's own encoder."""
     _encoder(run)
     label = run.table["label"]
-    train, holdout = split(load_table(run.config.data), run.config.data.holdout)
+    train, holdout = load_split(run.config.data)
     n_train = len(next(iter(train.values())))
     n = n or n_train
     sets = {"train": train, "holdout": holdout, "fake": sample_records(run, n, seed=seed)}
-    if label:                                  # numeric labels are class names, as in training
-        for t in (train, holdout):
-            if t[label].dtype.kind == "f":
-                t[label] = np.array([f"{v:g}" for v in t[label]], dtype=str)
     columns = list(train)
     # every column (label included) in one encoding fitted on the training records: distances, correlations
     full = TableEncoder.fit(train)
@@ -91,9 +87,7 @@ def augment_table(run, out: str | Path, per_class: int | None = None, seed: int 
     if out.exists():
         raise UserError(f"output '{out}' already exists; choose a new path (nothing is overwritten)")
     label, cats = run.table["label"], run.table["label_categories"]
-    train, _ = split(load_table(run.config.data), run.config.data.holdout)
-    if train[label].dtype.kind == "f":
-        train[label] = np.array([f"{v:g}" for v in train[label]], dtype=str)
+    train, _ = load_split(run.config.data)
     counts = [int(np.sum(train[label] == c)) for c in cats]
     extra = plan(counts, per_class)
     wanted = [k for k, m in enumerate(extra) for _ in range(m)]

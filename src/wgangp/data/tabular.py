@@ -204,6 +204,18 @@ def label_codes(values: np.ndarray, categories: list[str], column: str) -> np.nd
     return np.array([index[v] for v in values.tolist()], dtype=np.int64)
 
 
+def load_split(data_cfg) -> tuple[Table, Table]:
+    """``(train, holdout)`` records of the configured table (:func:`split`), a numeric
+    ``data.label`` column turned into class names; an unknown ``data.label`` is an error."""
+    table = load_table(data_cfg)
+    label = data_cfg.label
+    if label and label not in table:
+        raise UserError(f"data.label '{label}' is not a column of the table (columns: {', '.join(table)})")
+    if label and table[label].dtype.kind == "f":                  # a numeric label is a class name
+        table[label] = np.array([f"{v:g}" for v in table[label]], dtype=str)
+    return split(table, data_cfg.holdout)
+
+
 class TableSource(PointSource):
     """Batches of encoded training records.
 
@@ -212,13 +224,8 @@ class TableSource(PointSource):
     generated like any other column. ``train`` / ``holdout``: the raw record splits."""
 
     def __init__(self, data_cfg, seed: int, conditional: bool = False):
-        table = load_table(data_cfg)
         self.label = data_cfg.label
-        if self.label and self.label not in table:
-            raise UserError(f"data.label '{self.label}' is not a column of the table (columns: {', '.join(table)})")
-        if self.label and table[self.label].dtype.kind == "f":       # a numeric label is a class name
-            table[self.label] = np.array([f"{v:g}" for v in table[self.label]], dtype=str)
-        self.train, self.holdout = split(table, data_cfg.holdout)
+        self.train, self.holdout = load_split(data_cfg)
         n = len(next(iter(self.train.values())))
         if n < data_cfg.batch_size:
             raise UserError(f"the table's {n} training records (after data.holdout={data_cfg.holdout}) cannot fill a "
