@@ -12,7 +12,7 @@ import torch
 from torch import autograd
 
 from wgangp.config import Config
-from wgangp.data import build_source
+from wgangp.domains import build_source
 from wgangp.nets import build_networks
 
 

@@ -14,7 +14,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from wgangp.config import load_config
-from wgangp.train.loop import Trainer
+from wgangp.run import build_trainer
 
 
 def main(argv=None) -> None:
@@ -26,7 +26,7 @@ def main(argv=None) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[])
     args = p.parse_args(argv)
     cfg = load_config(args.preset, [f"device={args.device}", *args.overrides])
-    tr = Trainer(cfg)
+    tr = build_trainer(cfg)
     tr.iteration()                                   # warm-up
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if tr.device.type == "cuda" else [])
     with profile(activities=activities) as prof:

@@ -25,7 +25,8 @@ from plain_loop import PlainWGANGP  # noqa: E402
 
 from wgangp.api import Run, evaluate  # noqa: E402
 from wgangp.config import load_config  # noqa: E402
-from wgangp.train.loop import Trainer, resolve_device  # noqa: E402
+from wgangp.run import build_trainer  # noqa: E402
+from wgangp.train.step import resolve_device  # noqa: E402
 
 
 def _score(cfg, generator, critic, shape, step) -> dict:
@@ -53,7 +54,7 @@ def main(argv=None) -> None:
             p.error("the plain loop is unconditional WGAN-GP with one constant Adam learning rate and no EMA: add "
                     "--set optim.lr_decay=none --set train.ema=0 (and use an unconditional wgan-gp preset)")
         device = resolve_device(cfg.device)
-        ours, plain = Trainer(cfg), PlainWGANGP(cfg, device)
+        ours, plain = build_trainer(cfg), PlainWGANGP(cfg, device)
         for name, obj in (("wgangp", ours), ("plain", plain)):
             t0 = time.perf_counter()
             for _ in range(args.iters):

@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from plain_loop import PlainWGANGP  # noqa: E402
 
 from wgangp.config import load_config  # noqa: E402
-from wgangp.train.loop import Trainer, resolve_device  # noqa: E402
+from wgangp.run import build_trainer  # noqa: E402
+from wgangp.train.step import resolve_device  # noqa: E402
 
 
 def _sync(device):
@@ -114,7 +115,7 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     cfg = load_config(args.preset, [f"device={args.device}", *args.overrides])
     device = resolve_device(cfg.device)
-    ours, plain = Trainer(cfg), PlainWGANGP(cfg, device)
+    ours, plain = build_trainer(cfg), PlainWGANGP(cfg, device)
     plain_step = _plain(plain.iteration)      # PyTorch's default flags; ours: what train.tf32 etc. set
     for _ in range(args.warmup):
         ours.iteration()
@@ -122,7 +123,7 @@ def main(argv=None) -> None:
     # FLOPs are the maths, the same compiled or not: with train.compile or train.cuda_graphs they are
     # counted on an eager twin (FlopCounterMode's dispatch hooks see neither inside a compiled graph
     # nor inside a CUDA graph replay)
-    counted = ours if cfg.train.compile == "none" and not cfg.train.cuda_graphs else Trainer(load_config(
+    counted = ours if cfg.train.compile == "none" and not cfg.train.cuda_graphs else build_trainer(load_config(
         args.preset, [f"device={args.device}", *args.overrides, "train.compile=none", "train.cuda_graphs=false"]))
     flops = {"wgangp": flops_per_iteration(counted.iteration), "plain": flops_per_iteration(plain_step)}
     del counted

@@ -20,7 +20,7 @@ import torch
 import wgangp
 from wgangp.diagnostics import layer_series
 from wgangp.train.logging import read_metrics
-from wgangp.viz.toy import _plt
+from wgangp.viz.toy import pyplot
 
 CLIP = {"loss.name": "wgan-clip", "optim.name": "rmsprop", "optim.lr": 5e-5}     # the WGAN paper's optimiser
 VARIANTS = {
@@ -48,7 +48,7 @@ def run_variant(name: str, args) -> dict:
 
 
 def figure(results: list[dict], path: Path) -> None:
-    plt = _plt()
+    plt = pyplot()
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(14, 4))
     for r in results:
         a.plot(range(1, len(r["layers"]) + 1), r["grad_norms"], "o-", ms=3, label=r["variant"])

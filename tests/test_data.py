@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from wgangp.config import DataConfig
-from wgangp.data import build_source, toy_distribution
+from wgangp.data import toy_distribution
+from wgangp.domains import build_source
 from wgangp.errors import UserError
 
 

@@ -10,7 +10,7 @@ import wgangp
 from wgangp import diagnostics, objectives
 from wgangp.config import load_config
 from wgangp.nets.mlp import MLP, MLPSizes
-from wgangp.train.loop import Trainer
+from wgangp.run import build_trainer
 
 
 def _critic(depth=3, hidden=16, seed=0):
@@ -62,7 +62,7 @@ def test_deep_clipped_critic_gradients_vanish_and_penalised_ones_do_not():
                        ("gp", {})):
         cfg = load_config("toy-swissroll", {**over, "model.depth": 12, "model.hidden": 64, "device": "cpu",
                                             "train.iterations": 10, "data.batch_size": 64})
-        tr = Trainer(cfg)
+        tr = build_trainer(cfg)
         for _ in range(10):
             tr.iteration()
         row = tr.diagnose()
@@ -78,7 +78,7 @@ def test_diagnostics_leave_training_untouched(tmp_path):
     np.savez(tmp_path / "c.npz", x_train=np.random.default_rng(0).integers(0, 256, (64, 32, 32, 3), dtype=np.uint8))
     over = {"data.name": "images", "data.path": str(tmp_path / "c.npz"), "model.dim": 4, "data.batch_size": 8,
             "train.n_critic": 2, "device": "cpu", "train.iterations": 4}
-    plain, probed = Trainer(load_config("cifar10-dcgan", over)), Trainer(load_config("cifar10-dcgan", over))
+    plain, probed = build_trainer(load_config("cifar10-dcgan", over)), build_trainer(load_config("cifar10-dcgan", over))
     for _ in range(4):
         plain.iteration()
         probed.iteration()

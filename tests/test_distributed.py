@@ -12,9 +12,10 @@ import torch.multiprocessing as mp
 
 from wgangp import objectives
 from wgangp.config import load_config
-from wgangp.data import build_source
+from wgangp.domains import build_source
 from wgangp.train.checkpoint import load_checkpoint
-from wgangp.train.loop import Trainer, rank_seeds
+from wgangp.run import build_trainer
+from wgangp.train.step import rank_seeds
 
 WORLD, PER_RANK_BATCH, ITERS = 2, 8, 3
 OVERRIDES = {"model.hidden": 16, "data.batch_size": PER_RANK_BATCH, "device": "cpu", "seed": 3,
@@ -36,7 +37,7 @@ def _worker(rank: int, port: int, out: str, compile_mode: str = "none") -> None:
     from wgangp.train import distributed
 
     info = distributed.from_env("cpu")
-    tr = Trainer(load_config("toy-8gaussians", {**OVERRIDES, "train.compile": compile_mode}), None, dist=info)
+    tr = build_trainer(load_config("toy-8gaussians", {**OVERRIDES, "train.compile": compile_mode}), None, dist=info)
     tr.critic_step(tr.source.sample_batch())                 # one critic step first: keep its gradients
     grads = {k: p.grad.clone() for k, p in tr.D.named_parameters()}
     for _ in range(ITERS):
@@ -48,10 +49,10 @@ def _worker(rank: int, port: int, out: str, compile_mode: str = "none") -> None:
     dist.destroy_process_group()
 
 
-def _one_process_over_the_combined_batch() -> Trainer:
+def _one_process_over_the_combined_batch():
     """The same run by hand in one process: each step's batch is rank 0's draws then rank 1's."""
     cfg = load_config("toy-8gaussians", {**OVERRIDES, "data.batch_size": WORLD * PER_RANK_BATCH})
-    ref = Trainer(cfg)
+    ref = build_trainer(cfg)
     rank_cfg = load_config("toy-8gaussians", OVERRIDES)
     sources = [build_source(rank_cfg.data, rank_seeds(cfg.seed, r)[0]) for r in range(WORLD)]
     gens = [torch.Generator().manual_seed(rank_seeds(cfg.seed, r)[1]) for r in range(WORLD)]
@@ -98,7 +99,7 @@ def test_two_gloo_ranks_equal_one_process_over_the_combined_batch(tmp_path):
             # rounding noise, so weights after 16 steps agree to a fraction of the 16 * lr = 1.6e-3 range
             torch.testing.assert_close(ranks[0][net][k], v, rtol=0, atol=2e-4, msg=f"{net}.{k} vs one process")
     # and the ranks really trained on different data: a single rank's own batch gives other weights
-    solo = Trainer(load_config("toy-8gaussians", OVERRIDES))
+    solo = build_trainer(load_config("toy-8gaussians", OVERRIDES))
     solo.critic_step(solo.source.sample_batch())
     assert not torch.allclose(solo.D.net[0].weight.grad, ranks[0]["grads"]["net.0.weight"], rtol=1e-3)
 

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from wgangp.config import DataConfig
-from wgangp.data import build_source
+from wgangp.domains import build_source
 from wgangp.data.folder import load_folder
 from wgangp.errors import UserError
 

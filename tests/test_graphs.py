@@ -10,7 +10,7 @@ import torch
 from wgangp.config import load_config
 from wgangp.errors import UserError
 from wgangp.train.graphs import CapturedIteration
-from wgangp.train.loop import Trainer
+from wgangp.run import build_trainer
 
 
 def _cfg(preset, over, static):
@@ -38,7 +38,7 @@ def _cases(tmp_path):
                                   "toy, bf16 autocast", "dcgan with BatchNorm"])
 def test_static_iteration_trains_as_the_ordinary_one(tmp_path, case):
     preset, over = _cases(tmp_path)[case]
-    plain, static = Trainer(_cfg(preset, over, False)), Trainer(_cfg(preset, over, True), graph_capture=False)
+    plain, static = build_trainer(_cfg(preset, over, False)), build_trainer(_cfg(preset, over, True), graph_capture=False)
     assert static.captured is not None and plain.captured is None
     for _ in range(4):
         plain.iteration()
@@ -58,13 +58,13 @@ def test_static_iteration_trains_as_the_ordinary_one(tmp_path, case):
 
 def test_static_run_checkpoint_loads_into_either_kind_of_run(tiny):
     over = {**tiny, "optim.lr_decay": "linear"}
-    static = Trainer(_cfg("toy-8gaussians", over, True), graph_capture=False)
+    static = build_trainer(_cfg("toy-8gaussians", over, True), graph_capture=False)
     for _ in range(3):
         static.iteration()
     state = static.state_dict()
     assert all(isinstance(g["lr"], float) and not g["capturable"] for g in state["opt_d"]["param_groups"])
     assert isinstance(static.opt_d.param_groups[0]["lr"], torch.Tensor)        # the live optimiser untouched
-    again, plain = Trainer(_cfg("toy-8gaussians", over, True), graph_capture=False), Trainer(
+    again, plain = build_trainer(_cfg("toy-8gaussians", over, True), graph_capture=False), build_trainer(
         _cfg("toy-8gaussians", over, False))
     for tr in (again, plain):
         tr.load_state_dict(copy.deepcopy(state))       # as from disk: no tensors shared with the live run
@@ -91,12 +91,12 @@ def test_cuda_graphs_without_a_gpu_or_with_ddp_are_one_line_errors(tiny):
     from wgangp.train.distributed import DistInfo
 
     with pytest.raises(UserError, match="needs a CUDA device"):
-        Trainer(_cfg("toy-8gaussians", {**tiny, "device": "cpu"}, True))
+        build_trainer(_cfg("toy-8gaussians", {**tiny, "device": "cpu"}, True))
     if not torch.cuda.is_available():
         with pytest.raises(UserError, match="needs a CUDA device"):
-            Trainer(_cfg("toy-8gaussians", {**tiny, "device": "auto"}, True))
+            build_trainer(_cfg("toy-8gaussians", {**tiny, "device": "auto"}, True))
     with pytest.raises(UserError, match="one process"):
-        Trainer(_cfg("toy-8gaussians", tiny, True), dist=DistInfo(0, 2, 0), graph_capture=False)
+        build_trainer(_cfg("toy-8gaussians", tiny, True), dist=DistInfo(0, 2, 0), graph_capture=False)
 
 
 def test_replays_that_draw_the_same_noise_are_an_error():
@@ -116,7 +116,7 @@ def test_replays_that_draw_the_same_noise_are_an_error():
 def test_captured_iteration_trains_as_the_uncaptured_one_on_cuda(tmp_path):
     preset, over = _cases(tmp_path)["dcgan with BatchNorm"]
     over = {**over, "device": "cuda", "train.tf32": False}
-    eager, graphed = Trainer(_cfg(preset, over, True), graph_capture=False), Trainer(_cfg(preset, over, True))
+    eager, graphed = build_trainer(_cfg(preset, over, True), graph_capture=False), build_trainer(_cfg(preset, over, True))
     draws = []
     for _ in range(8):                                # 3 warm-up iterations, the capture, 4 replays
         eager.iteration()

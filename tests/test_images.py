@@ -5,7 +5,7 @@ import torch
 
 from wgangp.cli import main
 from wgangp.config import DataConfig, load_config
-from wgangp.data import build_source
+from wgangp.domains import build_source
 from wgangp.errors import UserError
 from wgangp.nets import build_networks
 
@@ -204,15 +204,15 @@ def test_fid_is_logged_during_training(tmp_path, monkeypatch):
 
 def test_evaluation_during_training_leaves_a_batchnorm_generator_in_train_mode(tmp_path):
     from wgangp import api
-    from wgangp.train.loop import Trainer
+    from wgangp.run import build_trainer, run_of
 
     rgb = np.random.default_rng(0).integers(0, 256, size=(64, 32, 32, 3), dtype=np.uint8)
     np.savez(tmp_path / "c.npz", x_train=rgb)
     cfg = load_config("cifar10-dcgan", {"data.name": "images", "data.path": str(tmp_path / "c.npz"), "model.dim": 4,
                                         "data.batch_size": 16, "train.eval_samples": 20, "device": "cpu"})
-    tr = Trainer(cfg)
+    tr = build_trainer(cfg)
     tr.iteration()
-    api.evaluate(api._run_from_trainer(tr, None, False))      # what train() does every train.eval_every
+    api.evaluate(run_of(tr, None, False))      # what train() does every train.eval_every
     assert tr.G.training and any(isinstance(m, torch.nn.BatchNorm2d) for m in tr.G.modules())
 
 
@@ -260,12 +260,12 @@ def test_eval_of_sample_sets_without_a_run(tmp_path, capsys, monkeypatch):
 
 
 def test_channels_last_training_runs_and_keeps_the_networks_nhwc(tmp_path):
-    from wgangp.train.loop import Trainer
+    from wgangp.run import build_trainer
 
     np.savez(tmp_path / "d.npz", x_train=_digits(40))
     cfg = load_config("mnist-dcgan", {"data.path": str(tmp_path / "d.npz"), "model.dim": 4, "device": "cpu",
                                       "train.channels_last": True, "data.batch_size": 8})
-    tr = Trainer(cfg)
+    tr = build_trainer(cfg)
     tr.iteration()
     conv = tr.D.net[2].weight
     assert conv.is_contiguous(memory_format=torch.channels_last) and torch.isfinite(conv).all()

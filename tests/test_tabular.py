@@ -189,6 +189,6 @@ def test_augment_tops_up_the_smaller_class_of_a_table(tmp_path):
     assert labels.count("well") == labels.count("ill") == max(result["real"])
     synthetic = [r for r in out[1:] if r[4] == "1"]
     assert len(synthetic) == sum(result["synthetic"]) > 0 and {r[3] for r in synthetic} == {"ill"}
-    assert len(out) - 1 - len(synthetic) == run.table["label_counts"][0] + run.table["label_counts"][1]
+    assert len(out) - 1 - len(synthetic) == run.domain_state["label_counts"][0] + run.domain_state["label_counts"][1]
     with pytest.raises(UserError, match="already exists"):
         augment(run, tmp_path / "aug.csv")

@@ -12,11 +12,11 @@ import torch
 import wgangp
 from wgangp.config import load_config
 from wgangp.train.checkpoint import load_checkpoint
-from wgangp.train.loop import Trainer
+from wgangp.run import build_trainer
 
 
 def _trainer(tiny, **extra):
-    return Trainer(load_config("toy-8gaussians", {**tiny, **extra}))
+    return build_trainer(load_config("toy-8gaussians", {**tiny, **extra}))
 
 
 def test_weight_clipping_keeps_critic_in_range(tiny):
@@ -162,9 +162,9 @@ def test_mixed_precision_runs_finite_and_resumes_bitwise(tmp_path, tiny, precisi
 
 def test_fp16_scaler_skips_an_overflowing_critic_step_and_backs_off():
     from wgangp.config import load_config
-    from wgangp.train.loop import Trainer
+    from wgangp.run import build_trainer
 
-    tr = Trainer(load_config("toy-8gaussians", {"model.hidden": 16, "device": "cpu", "train.precision": "fp16"}))
+    tr = build_trainer(load_config("toy-8gaussians", {"model.hidden": 16, "device": "cpu", "train.precision": "fp16"}))
     tr.scaler_d = torch.amp.GradScaler("cpu", init_scale=2.0 ** 40)
     before = [p.detach().clone() for p in tr.D.parameters()]
     tr.critic_step(tr.source.sample_batch())
@@ -191,7 +191,7 @@ def test_compiled_steps_train_as_the_eager_ones(tmp_path):
         cfg = load_config("cifar10-dcgan", {"data.name": "images", "data.path": str(tmp_path / "c.npz"),
                                             "model.dim": 4, "data.batch_size": 8, "train.n_critic": 2,
                                             "device": "cpu", "train.compile": mode})
-        tr = Trainer(cfg)
+        tr = build_trainer(cfg)
         for _ in range(3):
             tr.iteration()
         return tr

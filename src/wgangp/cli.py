@@ -28,7 +28,9 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="wgangp", description="Train and evaluate WGAN-GP models.")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
-    sub.add_parser("list", help="list the presets")
+    ls = sub.add_parser("list", help="list the presets (or, with --metrics, the metrics)")
+    ls.add_argument("--metrics", action="store_true", help="the registered metrics: the data kinds each applies to "
+                    "and what it needs")
     t = sub.add_parser("train", help="train a preset or config file")
     t.add_argument("preset", nargs="?", help="preset name (wgangp list) or .toml/.json config; optional with --resume")
     t.add_argument("--out", required=True, help="run directory")
@@ -61,7 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--real", default=None, help="real images (.npz/.npy, folder, .tar.gz) to compare a sample set with")
     e.add_argument("-n", type=int, default=None, help="samples to evaluate (default: train.eval_samples)")
     e.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    e.add_argument("--metrics", default=None, help="image runs: comma list of fid,kid,is,coverage; conditional runs also class_accuracy,intra_fid,tstr (default: train.eval_metrics)")
+    e.add_argument("--metrics", default=None, help="comma list of metrics besides the kind's own (wgangp list --metrics), "
+                   "e.g. fid,kid,is,coverage,w1 for images; conditional runs also class_accuracy,intra_fid,tstr "
+                   "(default: train.eval_metrics)")
     e.add_argument("--feature-net", default=None, help="TorchScript feature network for FID/KID (e.g. a pool3 Inception)")
     e.add_argument("--feature-weights", default=None, help="local copy of the standard Inception weights (torch-fidelity)")
     e.add_argument("--n-per-class", type=int, default=1000,
@@ -90,6 +94,17 @@ def _cmd_classifier(args) -> int:
 
 
 def _cmd_list(args) -> int:
+    if args.metrics:
+        from wgangp.domains import list_domains
+        from wgangp.metrics.registry import list_metrics
+
+        list_domains()                                # every built-in kind registers its metrics
+        metrics = list_metrics()
+        width = max(len(m.name) for m in metrics)
+        for m in metrics:
+            needs = f"; needs {', '.join(m.needs)}" if m.needs else ""
+            print(f"{m.name:<{width}}  [{', '.join(m.domains)}{needs}] {m.description}")
+        return 0
     from wgangp.config import list_presets
 
     presets = list_presets()
@@ -130,29 +145,24 @@ def _cmd_train(args) -> int:
               f"continue with: wgangp train --out {args.out} --resume", file=sys.stderr)
         return 130
     result = json.loads((run.run_dir / "eval.json").read_text())
-    print(f"done: {run.step} iterations in {result['train_seconds']:.1f} s; {_summary(result)}; run in {args.out}")
+    print(f"done: {run.step} iterations in {result['train_seconds']:.1f} s; {_summary(run, result)}; run in {args.out}")
     return 0
 
 
-def _summary(m: dict) -> str:
-    parts = []
-    if m.get("modes_captured") is not None:
-        parts.append(f"modes {m['modes_captured']}/{m['n_modes']}, high quality {m['high_quality']:.1%}")
-    if m.get("marginal_mean") is not None:
-        parts.append(f"marginal distance {m['marginal_mean']:.3f}, correlation gap {m['correlation_gap']:.3f}")
-    if m.get("tstr_accuracy") is not None:
-        parts.append(f"TSTR accuracy {m['tstr_accuracy']:.3f} (real {m['trtr_accuracy']:.3f})")
-    if m.get("membership_auc") is not None:
-        parts.append(f"membership AUC {m['membership_auc']:.3f}")
-    if m.get("js4") is not None:
-        parts.append(f"n-gram JS divergence js1 {m['js1']:.3f} .. js4 {m['js4']:.3f}, copied lines {m['copied']:.1%}")
-    if m.get("spectrum_distance") is not None:
-        parts.append(f"spectrum distance {m['spectrum_distance']:.3f} decades")
-    if m.get("class_agreement") is not None:
-        parts.append(f"class agreement {m['class_agreement']:.1%}")
-    if m.get("w1") is not None:
-        parts.append(f"W1 {m['w1']:.4f}")
-    return ", ".join(parts)
+def _summary(run, m: dict) -> str:
+    return ", ".join(run.domain.summary(m))
+
+
+def _classes(run, text: str | None) -> list[int] | None:
+    """``--class``: class numbers, or class names where the data names them (tables: label values)."""
+    if text in (None, "all"):
+        return None
+    names = run.domain.class_names(run.domain_state) if run.n_classes else []
+    try:
+        return [names.index(c.strip()) if c.strip() in names else int(c) for c in text.split(",") if c.strip()]
+    except ValueError:
+        hint = f" or label values ({', '.join(names)})" if names else ""
+        raise UserError(f"--class takes class numbers like 3 or 0,2,5{hint} (or 'all'); got {text!r}") from None
 
 
 def _cmd_sample(args) -> int:
@@ -161,30 +171,12 @@ def _cmd_sample(args) -> int:
     if args.n <= 0:
         raise UserError(f"-n must be a positive number of samples, got {args.n}")
     run = api.load_run(args.run_dir)
-    classes = None
-    names = run.table["label_categories"] if run.table is not None and run.n_classes else []
-    if args.classes not in (None, "all"):
-        try:                                  # tables: a class may also be named by its label value
-            classes = [names.index(c.strip()) if c.strip() in names else int(c)
-                       for c in args.classes.split(",") if c.strip()]
-        except ValueError:
-            hint = f" or label values ({', '.join(names)})" if names else ""
-            raise UserError(f"--class takes class numbers like 3 or 0,2,5{hint} (or 'all'); got {args.classes!r}") from None
-    if run.text is not None and str(args.output).endswith(".txt"):      # text: one generated string a line
-        from wgangp.data.text import write_lines
-
-        path = write_lines(run.sample_text(args.n, seed=args.seed), args.output)
-        print(f"wrote {args.n} lines to {path}")
+    classes = _classes(run, args.classes)
+    writer = run.domain.writers().get(Path(args.output).suffix)
+    if writer is not None:                            # a format of the data kind's own (text lines, table records)
+        print(writer(run, args.n, args.output, args.seed, classes))
         return 0
-    if run.table is not None and str(args.output).endswith(".csv"):     # records with the table's own columns
-        from wgangp.data.tabular import TableEncoder, write_csv
-        from wgangp.tabular import sample_records
-
-        records = sample_records(run, args.n, seed=args.seed, classes=classes)
-        path = write_csv(records, args.output, TableEncoder.from_state(run.table))
-        print(f"wrote {args.n} records of {len(records)} columns to {path}")
-        return 0
-    labels = run.class_labels(args.n, classes if classes is not None else None) if (run.n_classes or classes) else None
+    labels = run.class_labels(args.n, classes) if (run.n_classes or classes) else None
     x = run.to_data_units(run.sample(args.n, seed=args.seed, classes=classes))
     path = api.save_samples(x, args.output, labels=labels)
     print(f"wrote {args.n} samples of shape {tuple(x.shape[1:])} to {path}")
@@ -210,18 +202,8 @@ def _cmd_eval(args) -> int:
         result = api.evaluate_images(args.run_dir, args.real, metrics=args.metrics or "fid", n=args.n,
                                      feature_net=args.feature_net, feature_weights=args.feature_weights)
     else:
-        from wgangp.eval_conditional import CONDITIONAL_METRICS, evaluate_conditional
-
-        run = api.load_run(args.run_dir)
-        names = [m.strip() for m in (args.metrics or "").split(",") if m.strip()]
-        cond = [m for m in names if m in CONDITIONAL_METRICS]
-        rest = [m for m in names if m not in CONDITIONAL_METRICS]
-        result = api.evaluate(run, n=args.n, metrics=rest if args.metrics is not None else None,
-                              feature_net=args.feature_net, feature_weights=args.feature_weights)
-        if cond:
-            if args.n_per_class <= 0:
-                raise UserError(f"--n-per-class must be positive, got {args.n_per_class}")
-            result.update(evaluate_conditional(run, cond, feature_net=args.feature_net, n_per_class=args.n_per_class))
+        result = api.evaluate(api.load_run(args.run_dir), n=args.n, metrics=args.metrics, feature_net=args.feature_net,
+                              feature_weights=args.feature_weights, n_per_class=args.n_per_class)
     if args.json:
         print(json.dumps(result))
     else:

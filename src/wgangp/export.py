@@ -37,7 +37,7 @@ def save_samples(x: torch.Tensor, path: str | Path, labels: torch.Tensor | None 
                 np.save(f, x.numpy())
             elif path.suffix == ".npz":
                 extra = {"y_train": labels.numpy()} if labels is not None else {}
-                np.savez(f, x_train=_to_uint8_nhwc(x) if x.dim() == 4 else x.numpy(), **extra)
+                np.savez(f, x_train=to_uint8_nhwc(x) if x.dim() == 4 else x.numpy(), **extra)
             else:
                 np.savetxt(f, x.numpy(), delimiter=",", fmt="%.7g")
         os.replace(tmp, path)
@@ -52,7 +52,7 @@ def save_image_grid(x: torch.Tensor, f) -> None:
     save_image(image_grid(x), f, format="png")
 
 
-def _to_uint8_nhwc(x: torch.Tensor):
+def to_uint8_nhwc(x: torch.Tensor):
     """Images in [-1, 1] -> uint8 ``(N, H, W, C)`` (the inverse of the loaders' ``x / 127.5 - 1``)."""
     return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
@@ -68,7 +68,7 @@ def _save_folder(x: torch.Tensor, path: Path, labels: torch.Tensor | None = None
         raise UserError(f"output folder '{path}' exists and is not empty; choose a new folder")
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
-        arr = _to_uint8_nhwc(x)
+        arr = to_uint8_nhwc(x)
         for i, img in enumerate(arr):
             # zero-padded class folders sort as numbers do, so ImageFolder's rule gives the labels back
             where = tmp if labels is None else tmp / f"{int(labels[i]):0{len(str(int(labels.max())))}d}"

@@ -31,14 +31,14 @@ def cache_root() -> Path:
     return Path(os.environ.get("WGANGP_CACHE", Path.home() / ".cache" / "wgangp"))
 
 
-def _key(path: Path, *extra) -> str:
+def file_key(path: Path, *extra) -> str:
     st = path.stat()
     return hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{extra}".encode()).hexdigest()[:16]
 
 
 def unpack_tar(path: Path) -> Path:
     """Unpack ``path`` (.tar.gz / .tgz / .tar) once into the cache; return the folder."""
-    dest = cache_root() / "extracted" / f"{path.name.split('.')[0]}-{_key(path)}"
+    dest = cache_root() / "extracted" / f"{path.name.split('.')[0]}-{file_key(path)}"
     if dest.is_dir():
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -64,7 +64,7 @@ def _split_root(root: Path, split: str) -> Path | None:
     return root if split == "train" else None
 
 
-def _files(root: Path) -> list[Path]:
+def image_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
 
 
@@ -154,7 +154,7 @@ def load_labelled_folder(path: str, resolution: int = 0, split: str = "train", m
             raise UserError(f"'{path}' is a file; give an image folder, a .tar.gz of one, or an .npz/.npy array")
         p = unpack_tar(p)
     root = _split_root(p, split)
-    files = _files(root) if root is not None else []
+    files = image_files(root) if root is not None else []
     if not files:
         if split != "train":
             return torch.empty(0, dtype=torch.uint8), None, None
@@ -163,7 +163,7 @@ def load_labelled_folder(path: str, resolution: int = 0, split: str = "train", m
     if max_images:
         files = files[:max_images]
     newest = max(f.stat().st_mtime_ns for f in files)
-    cached = cache_root() / "decoded" / f"{_key(root, len(files), newest, resolution)}.npz"
+    cached = cache_root() / "decoded" / f"{file_key(root, len(files), newest, resolution)}.npz"
     arrays = read_cache(cached)
     if arrays is None:
         index = {n: i for i, n in enumerate(names or [])}

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wgangp.data.toy import PointSource
+from wgangp.data.base import PointSource
 from wgangp.errors import UserError
 
 TORCHVISION = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "cifar10": "CIFAR10"}

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wgangp.data.folder import _key, cache_root, fit_image, read_cache, stack_images, write_cache
+from wgangp.data.folder import file_key, cache_root, fit_image, read_cache, stack_images, write_cache
 from wgangp.errors import UserError
 
 
@@ -47,7 +47,7 @@ def load_lsun(root: str, category: str = "bedroom_train", resolution: int = 64, 
     db = Path(root) / f"{category}_lmdb"
     ds = _open(root, category)
     n = min(len(ds), max_images) if max_images else len(ds)
-    cached = cache_root() / "decoded" / f"lsun-{category}-{_key(db / 'data.mdb' if (db / 'data.mdb').exists() else db, n, resolution)}.npz"
+    cached = cache_root() / "decoded" / f"lsun-{category}-{file_key(db / 'data.mdb' if (db / 'data.mdb').exists() else db, n, resolution)}.npz"
     arrays = read_cache(cached)
     try:
         if arrays is None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wgangp.data.toy import PointSource
+from wgangp.data.base import PointSource
 from wgangp.errors import UserError
 
 SINES_SEED = 31_415

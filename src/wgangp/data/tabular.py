@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from scipy.stats import norm
 
-from wgangp.data.toy import PointSource
+from wgangp.data.base import PointSource
 from wgangp.errors import UserError
 
 SPLIT_SEED = 20_171_104         # the holdout split: fixed, so every run seed sees the same records

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from wgangp.data.toy import PointSource
+from wgangp.data.base import PointSource
 from wgangp.errors import UserError
 
 PAD = "`"

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from wgangp.data.base import PointSource
 from wgangp.errors import UserError
 
 
@@ -58,88 +59,6 @@ def toy_distribution(name: str) -> ToyDistribution:
     raise ValueError(name)
 
 
-class PointSource:
-    """Batches of points, from a distribution (fresh draws) or a fixed array (cycled)."""
-
-    def __init__(self, batch_size: int, seed: int, dist: ToyDistribution | None = None,
-                 points: torch.Tensor | None = None, reshuffle: bool = True, labels: torch.Tensor | None = None):
-        self.batch_size = batch_size
-        self.dist = dist
-        self.points = points
-        self.labels = labels                            # (N,) int64 classes of `points`, or None
-        if labels is not None:
-            self.n_classes = int(labels.max()) + 1
-        elif points is None and dist is not None and dist.centers is not None:
-            self.n_classes = len(dist.centers)          # a mixture drawn fresh: the mode is the class
-        else:
-            self.n_classes = 0
-        self.reshuffle = reshuffle
-        self.gen = torch.Generator().manual_seed(seed)
-        self.shape = (dist.dim,) if dist is not None else tuple(points.shape[1:])   # one sample's shape
-        self.cursor = 0
-        if points is not None:
-            self.order = torch.randperm(len(points), generator=self.gen)
-
-    def sample_batch(self) -> torch.Tensor:
-        """The next ``(batch_size, dim)`` batch (float32, CPU)."""
-        if self.points is None:
-            return self.dist.sample(self.batch_size, self.gen)
-        return self.points[self._next_indices()]
-
-    def sample_labelled(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The next batch and its int64 class labels (the same stream as :meth:`sample_batch`)."""
-        if self.n_classes == 0:
-            raise UserError("this data set has no class labels; a conditional model needs them "
-                            "(an .npz with y_train, class sub-folders, or a mixture of Gaussians)")
-        if self.points is None:
-            return self.dist.sample(self.batch_size, self.gen, with_labels=True)
-        idx = self._next_indices()
-        return self.points[idx], self.labels[idx]
-
-    def _next_indices(self) -> torch.Tensor:
-        n = len(self.points)
-        if self.cursor + self.batch_size > n:          # start a new epoch (drop the ragged tail)
-            self.cursor = 0
-            if self.reshuffle:
-                self.order = torch.randperm(n, generator=self.gen)
-        idx = self.order[self.cursor:self.cursor + self.batch_size]
-        self.cursor += self.batch_size
-        return idx
-
-    def shard(self, rank: int, world: int) -> None:
-        """Keep every ``world``-th stored sample from ``rank`` on (a DDP rank's disjoint share)."""
-        if self.points is None:
-            return                                     # fresh draws: the rank's own seed suffices
-        if len(self.points) < world * self.batch_size:
-            from wgangp.errors import UserError
-
-            raise UserError(f"{len(self.points)} samples cannot fill a batch of {self.batch_size} on each of {world} ranks")
-        self.points = self.points[rank::world]
-        if self.labels is not None:
-            self.labels = self.labels[rank::world]
-        self.cursor = 0
-        self.order = torch.randperm(len(self.points), generator=self.gen)
-
-    def fresh(self, n: int, seed: int) -> torch.Tensor:
-        """``n`` true samples independent of training batches (for metrics)."""
-        gen = torch.Generator().manual_seed(seed)
-        if self.dist is not None:
-            return self.dist.sample(n, gen)
-        return self.points[torch.randint(len(self.points), (n,), generator=gen)]
-
-    def state_dict(self) -> dict:
-        state = {"gen": self.gen.get_state(), "cursor": self.cursor}
-        if self.points is not None:
-            state["order"] = self.order
-        return state
-
-    def load_state_dict(self, state: dict) -> None:
-        self.gen.set_state(state["gen"])
-        self.cursor = int(state["cursor"])
-        if self.points is not None:
-            self.order = state["order"]
-
-
 def load_points(path: str) -> torch.Tensor:
     """Read an ``(N, D)`` point cloud from .npy or .csv, with clear errors for bad files."""
     p = Path(path)
@@ -176,25 +95,8 @@ def _read_csv(p: Path) -> np.ndarray:
     return np.loadtxt(p, delimiter=",", skiprows=1 if has_header else 0, ndmin=2, dtype=np.float64)
 
 
-def build_source(data_cfg, seed: int, conditional: bool = False) -> PointSource:
-    """The training data source named by ``data.name`` (see the module docstring); ``conditional``
-    (``model.conditional``) matters to tables only (:mod:`wgangp.data.tabular`)."""
-    if data_cfg.name in ("mnist", "fashion-mnist", "cifar10", "images", "lsun"):
-        from wgangp.data.images import build_image_source
-
-        return build_image_source(data_cfg, seed)
-    if data_cfg.name in ("table", "breast-cancer"):
-        from wgangp.data.tabular import TableSource
-
-        return TableSource(data_cfg, seed, conditional)
-    if data_cfg.name in ("signals", "sines"):
-        from wgangp.data.signals import SignalSource
-
-        return SignalSource(data_cfg, seed)
-    if data_cfg.name in ("text", "python-docs", "billion-word"):
-        from wgangp.data.text import TextSource
-
-        return TextSource(data_cfg, seed)
+def toy_source(data_cfg, seed: int) -> PointSource:
+    """The source of ``data.name`` in (8gaussians, 25gaussians, swissroll, points) (module docstring)."""
     if data_cfg.name == "points":
         points = load_points(data_cfg.path)
         if len(points) < data_cfg.batch_size:

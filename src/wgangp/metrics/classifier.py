@@ -59,7 +59,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, epochs: int = 2
     gen = torch.Generator().manual_seed(seed)
     for _ in range(epochs):
         for idx in torch.randperm(len(images), generator=gen).split(batch_size):
-            x = _as_input(images[idx])
+            x = as_input(images[idx])
             loss = F.cross_entropy(model.logits(x), labels[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -67,7 +67,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, epochs: int = 2
     return model.eval()
 
 
-def _as_input(images: torch.Tensor) -> torch.Tensor:
+def as_input(images: torch.Tensor) -> torch.Tensor:
     """uint8 ``(N, C, S, S)`` -> float in [-1, 1], grayscale repeated to 3 channels."""
     x = images.float().div(127.5).sub(1.0)
     return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
@@ -76,7 +76,7 @@ def _as_input(images: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """Predicted classes ``(N,)`` of uint8 images ``(N, C, S, S)``."""
-    return torch.cat([model.logits(_as_input(images[i:i + batch_size])).argmax(1)
+    return torch.cat([model.logits(as_input(images[i:i + batch_size])).argmax(1)
                       for i in range(0, len(images), batch_size)])
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from wgangp.nets.dcgan import _uniform_, linear
+from wgangp.nets.dcgan import uniform_, linear
 from wgangp.nets.layers import activation
 
 
@@ -36,7 +36,7 @@ class SequenceSizes:
 
 def conv1d(n_in: int, n_out: int, k: int) -> nn.Conv1d:
     c = nn.Conv1d(n_in, n_out, k, padding=k // 2)
-    _uniform_(c, math.sqrt(4.0 / (n_in * k + n_out * k)))              # tflib he_init
+    uniform_(c, math.sqrt(4.0 / (n_in * k + n_out * k)))              # tflib he_init
     return c
 
 
@@ -120,7 +120,7 @@ class SignalCritic(nn.Module):
         layers: list[nn.Module] = []
         for a, b in zip(widths, widths[1:]):
             c = nn.Conv1d(a, b, 9, stride=2, padding=4)
-            _uniform_(c, math.sqrt(4.0 / (a * 9 + b * 9 / 4)))           # tflib he_init, stride 2
+            uniform_(c, math.sqrt(4.0 / (a * 9 + b * 9 / 4)))           # tflib he_init, stride 2
             layers += [c, activation(s.activation, leaky=0.2)]
         self.body = nn.Sequential(*layers)
         self.output = linear(8 * s.dim * (s.length // 16), 1)

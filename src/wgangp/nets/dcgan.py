@@ -23,7 +23,7 @@ from torch import nn
 from wgangp.nets.layers import activation
 
 
-def _uniform_(module: nn.Module, stdev: float) -> None:
+def uniform_(module: nn.Module, stdev: float) -> None:
     bound = stdev * math.sqrt(3.0)
     nn.init.uniform_(module.weight, -bound, bound)
     nn.init.zeros_(module.bias)
@@ -31,14 +31,14 @@ def _uniform_(module: nn.Module, stdev: float) -> None:
 
 def linear(n_in: int, n_out: int) -> nn.Linear:
     lin = nn.Linear(n_in, n_out)
-    _uniform_(lin, math.sqrt(2.0 / (n_in + n_out)))                      # tflib 'glorot'
+    uniform_(lin, math.sqrt(2.0 / (n_in + n_out)))                      # tflib 'glorot'
     return lin
 
 
 def conv(n_in: int, n_out: int, k: int = 5, stride: int = 2) -> nn.Conv2d:
     c = nn.Conv2d(n_in, n_out, k, stride=stride, padding=k // 2)
     fan_in, fan_out = n_in * k * k, n_out * k * k / stride ** 2
-    _uniform_(c, math.sqrt(4.0 / (fan_in + fan_out)))                    # tflib he_init
+    uniform_(c, math.sqrt(4.0 / (fan_in + fan_out)))                    # tflib he_init
     return c
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from wgangp.diagnostics import layer_series
-from wgangp.viz.toy import _plt
+from wgangp.viz.toy import pyplot
 
 
 @torch.no_grad()
@@ -15,7 +15,7 @@ def critic_weights(critic: torch.nn.Module, path: Path, clip_value: float | None
                    bins: int = 100) -> Path:
     """Histogram of every critic weight (tensors of two or more dimensions; Figure 1b). With
     ``clip_value`` the clipping range is marked: clipping piles the weights up at its two ends."""
-    plt = _plt()
+    plt = pyplot()
     w = torch.cat([p.detach().float().flatten().cpu() for p in critic.parameters() if p.dim() >= 2])
     fig, ax = plt.subplots(figsize=(5.5, 3.5))
     ax.hist(w.numpy(), bins=bins, color="C0")
@@ -37,7 +37,7 @@ def gradient_norms(rows: list[dict], path: Path, title: str = "", curves: int = 
     layers, steps, values = layer_series(rows, "grad_norm")
     if not layers:
         return None
-    plt = _plt()
+    plt = pyplot()
     picks = sorted({round(i * (len(steps) - 1) / max(curves - 1, 1)) for i in range(curves)})
     fig, ax = plt.subplots(figsize=(6, 4))
     depth = list(range(1, len(layers) + 1))

@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 
 
-def _plt():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -23,7 +23,7 @@ def critic_surface(critic: torch.nn.Module, real: torch.Tensor, fake: torch.Tens
     ``real`` and ``fake`` are ``(N, 2)``; the critic is evaluated on an ``n_grid^2`` grid covering
     both sets with a margin (as Figure 1 of the paper and ``gan_toy.py``'s ``generate_image``).
     """
-    plt = _plt()
+    plt = pyplot()
     real, fake = real.detach().float().cpu(), fake.detach().float().cpu()
     lim = 1.2 * float(torch.cat([real, fake]).abs().quantile(0.995).clamp_min(1e-3))
     axis = torch.linspace(-lim, lim, n_grid)
@@ -52,7 +52,7 @@ def training_curves(rows: list[dict], path: Path, title: str = "") -> Path:
     """The Wasserstein estimate (−critic loss without the penalty) against generator iterations,
     and, where evaluated, W1 to true samples and the high-quality fraction (point data) or the
     character n-gram JS divergences (text)."""
-    plt = _plt()
+    plt = pyplot()
     train = [r for r in rows if r.get("kind") == "train"]
     evals = [r for r in rows if r.get("kind") == "eval" and ("w1" in r or "js1" in r)]
     fig, axes = plt.subplots(1, 2 if evals else 1, figsize=(10 if evals else 5.5, 4), squeeze=False)

@@ -1,0 +1,93 @@
+"""The generic data source: batches drawn from a distribution (fresh every step) or from a fixed
+array (cycled, reshuffled every epoch), with labels, DDP sharding and a resumable state.
+
+Every kind of data builds on :class:`PointSource` (its domain in :mod:`wgangp.domains` decides what
+the array holds and how batches are turned into tensors). All randomness comes from a
+``torch.Generator`` owned by the source, whose state (and cursor) is saved in checkpoints so that a
+resumed run sees the same batches.
+"""
+from __future__ import annotations
+
+import torch
+
+from wgangp.errors import UserError
+
+
+class PointSource:
+    """Batches of points, from a distribution (fresh draws) or a fixed array (cycled)."""
+
+    def __init__(self, batch_size: int, seed: int, dist: ToyDistribution | None = None,
+                 points: torch.Tensor | None = None, reshuffle: bool = True, labels: torch.Tensor | None = None):
+        self.batch_size = batch_size
+        self.dist = dist
+        self.points = points
+        self.labels = labels                            # (N,) int64 classes of `points`, or None
+        if labels is not None:
+            self.n_classes = int(labels.max()) + 1
+        elif points is None and dist is not None and dist.centers is not None:
+            self.n_classes = len(dist.centers)          # a mixture drawn fresh: the mode is the class
+        else:
+            self.n_classes = 0
+        self.reshuffle = reshuffle
+        self.gen = torch.Generator().manual_seed(seed)
+        self.shape = (dist.dim,) if dist is not None else tuple(points.shape[1:])   # one sample's shape
+        self.cursor = 0
+        if points is not None:
+            self.order = torch.randperm(len(points), generator=self.gen)
+
+    def sample_batch(self) -> torch.Tensor:
+        """The next ``(batch_size, dim)`` batch (float32, CPU)."""
+        if self.points is None:
+            return self.dist.sample(self.batch_size, self.gen)
+        return self.points[self._next_indices()]
+
+    def sample_labelled(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The next batch and its int64 class labels (the same stream as :meth:`sample_batch`)."""
+        if self.n_classes == 0:
+            raise UserError("this data set has no class labels; a conditional model needs them "
+                            "(an .npz with y_train, class sub-folders, or a mixture of Gaussians)")
+        if self.points is None:
+            return self.dist.sample(self.batch_size, self.gen, with_labels=True)
+        idx = self._next_indices()
+        return self.points[idx], self.labels[idx]
+
+    def _next_indices(self) -> torch.Tensor:
+        n = len(self.points)
+        if self.cursor + self.batch_size > n:          # start a new epoch (drop the ragged tail)
+            self.cursor = 0
+            if self.reshuffle:
+                self.order = torch.randperm(n, generator=self.gen)
+        idx = self.order[self.cursor:self.cursor + self.batch_size]
+        self.cursor += self.batch_size
+        return idx
+
+    def shard(self, rank: int, world: int) -> None:
+        """Keep every ``world``-th stored sample from ``rank`` on (a DDP rank's disjoint share)."""
+        if self.points is None:
+            return                                     # fresh draws: the rank's own seed suffices
+        if len(self.points) < world * self.batch_size:
+            raise UserError(f"{len(self.points)} samples cannot fill a batch of {self.batch_size} on each of {world} ranks")
+        self.points = self.points[rank::world]
+        if self.labels is not None:
+            self.labels = self.labels[rank::world]
+        self.cursor = 0
+        self.order = torch.randperm(len(self.points), generator=self.gen)
+
+    def fresh(self, n: int, seed: int) -> torch.Tensor:
+        """``n`` true samples independent of training batches (for metrics)."""
+        gen = torch.Generator().manual_seed(seed)
+        if self.dist is not None:
+            return self.dist.sample(n, gen)
+        return self.points[torch.randint(len(self.points), (n,), generator=gen)]
+
+    def state_dict(self) -> dict:
+        state = {"gen": self.gen.get_state(), "cursor": self.cursor}
+        if self.points is not None:
+            state["order"] = self.order
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        self.gen.set_state(state["gen"])
+        self.cursor = int(state["cursor"])
+        if self.points is not None:
+            self.order = state["order"]

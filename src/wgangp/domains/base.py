@@ -1,0 +1,171 @@
+"""What the core knows of a kind of data: the :class:`Domain` interface and the registry.
+
+A domain owns everything specific to one kind of data (points, images, signals, text, tables, or
+one a user registers): checking its config keys, building the training source, what a checkpoint
+keeps to decode samples, decoding samples into the data's own units, the sample files it writes,
+its metrics and their defaults, its pictures, augmentation and the one-line summary of a result.
+The trainer, the API and the command line only call these methods; none of them asks which kind of
+data a run holds. Adding a kind is one subclass and one :func:`register_domain` call::
+
+    class Circle(Domain):
+        name, data_names = "circle", ("circle",)
+        def build_source(self, data_cfg, seed, conditional): ...
+    register_domain(Circle())
+
+This module imports no torch: the registry answers ``wgangp list`` and config checks cheaply.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from wgangp import config as _config
+from wgangp.errors import UserError
+
+# data.name -> domain name; domain name -> instance; built-in domains -> their module (imported on first use)
+_BY_DATA: dict[str, str] = {}
+_DOMAINS: dict[str, "Domain"] = {}
+_LAZY: dict[str, str] = {}
+EVAL_SEED = 12_345      # fixed noise / reference seed of evaluations and pictures: steps stay comparable
+
+
+class Domain:
+    """One kind of data. Subclasses set :attr:`name` and :attr:`data_names` and override what differs.
+
+    ``state`` below is the domain's own checkpoint entry (:meth:`state`: plain Python values,
+    stored under :attr:`state_key`), ``None`` for kinds that need none.
+    """
+    name: str = ""
+    data_names: tuple[str, ...] = ()
+    state_key: str = "domain_state"           # where checkpoints keep :meth:`state`
+    base_metrics: tuple[str, ...] = ()        # metrics every evaluation reports (wgangp list --metrics)
+
+    # ----- config and data ------------------------------------------------------------------
+    def validate(self, cfg) -> None:
+        """Checks of this kind's config keys (a missing ``data.path``, a value out of range); UserError."""
+
+    def build_source(self, data_cfg, seed: int, conditional: bool):
+        """The training source (a :class:`wgangp.data.base.PointSource` or one with its interface)."""
+        raise NotImplementedError
+
+    def state(self, source) -> dict | None:
+        """What a checkpoint must keep to decode samples without the data (plain Python values)."""
+        return None
+
+    def network_options(self, state: dict | None) -> dict:
+        """Extra keyword arguments of :func:`wgangp.nets.build_networks` (e.g. softmax blocks)."""
+        return {}
+
+    # ----- samples ----------------------------------------------------------------------------
+    def to_data_units(self, x, state: dict | None):
+        """Generated samples in the data's own units (e.g. a per-channel scale undone)."""
+        return x
+
+    def class_names(self, state: dict | None) -> list[str]:
+        """Names of the classes of a conditional run, where the data names them (``--class NAME``)."""
+        return []
+
+    def writers(self) -> dict[str, Callable]:
+        """``{suffix: write(run, n, path, seed, classes) -> message}``: sample files of this kind's own
+        formats; other suffixes are written by :func:`wgangp.export.save_samples`."""
+        return {}
+
+    def reference(self, run, n: int, seed: int):
+        """``n`` real samples, independent of the training batches, as the generator makes them."""
+        return run.reference_source().fresh(n, seed)
+
+    def eval_samples(self, run, n: int | None) -> int:
+        """How many samples an evaluation draws when the caller did not say."""
+        return n or run.config.train.eval_samples
+
+    # ----- pictures, augmentation, summaries ------------------------------------------------
+    def pictures(self, run, title: str) -> list[Path]:
+        """This kind's pictures of a finished run, written into ``run.run_dir``."""
+        return []
+
+    def snapshot(self, run, logger) -> None:
+        """Every ``train.sample_every`` iterations: a view of the samples (images: a grid)."""
+
+    def augment(self, run, out: Path, per_class: int | None, seed: int, filter_net, max_draws: int) -> dict:
+        """Write the run's data set topped up per class with generated samples, in its own format."""
+        raise UserError(f"augment writes images and tables; for {self.name} draw labelled samples with "
+                        "'wgangp sample RUN --class K -o FILE.npz' and add them to your data")
+
+    def summary(self, result: dict) -> list[str]:
+        """Phrases of the one-line summary ``wgangp train`` prints of an evaluation result."""
+        return []
+
+
+@dataclass
+class EvalContext:
+    """One evaluation of a run: what metric functions receive (registered in
+    :mod:`wgangp.metrics.registry`). Samples and reference are drawn once and shared; ``cache``
+    holds whatever else several metrics of one kind share."""
+    run: Any
+    n: int
+    seed: int
+    feature_net: Any = None
+    feature_weights: str | None = None
+    n_per_class: int | None = None
+    cache: dict = field(default_factory=dict)
+
+    def samples(self):
+        if "samples" not in self.cache:
+            self.cache["samples"] = self.run.sample(self.n, seed=self.seed)
+        return self.cache["samples"]
+
+    def reference(self):
+        if "reference" not in self.cache:
+            self.cache["reference"] = self.run.domain.reference(self.run, self.n, self.seed + 1)
+        return self.cache["reference"]
+
+    def per_class(self) -> int:
+        """Samples per class of the conditional metrics (default: ``n`` split over the classes)."""
+        return self.n_per_class or max(self.n // (self.run.n_classes or 1), 2)
+
+
+def register_domain(domain: Domain) -> Domain:
+    """Register ``domain`` under each of its ``data_names`` (a later registration of a name wins)."""
+    if not domain.name or not domain.data_names:
+        raise ValueError("a Domain needs a name and at least one data name")
+    _DOMAINS[domain.name] = domain
+    for data_name in domain.data_names:
+        _BY_DATA[data_name] = domain.name
+        _LAZY.pop(data_name, None)
+    _config.register_data_names(domain.data_names, lambda cfg: domain_for(cfg.data.name).validate(cfg))
+    return domain
+
+
+def register_lazy(module: str, data_names: tuple[str, ...]) -> None:
+    """A built-in domain: its ``data_names`` are valid at once; ``module`` is imported on first use."""
+    for data_name in data_names:
+        _LAZY[data_name] = module
+    _config.register_data_names(data_names, lambda cfg: domain_for(cfg.data.name).validate(cfg))
+
+
+def domain_for(data_name: str) -> Domain:
+    """The domain serving ``data.name = data_name``."""
+    if data_name in _LAZY:
+        importlib.import_module(_LAZY[data_name])      # registers itself
+    if data_name not in _BY_DATA:
+        raise UserError(f"no data kind is registered for data.name={data_name!r}; registered: "
+                        f"{', '.join(sorted(set(_BY_DATA) | set(_LAZY)))}")
+    return _DOMAINS[_BY_DATA[data_name]]
+
+
+def list_domains() -> dict[str, tuple[str, ...]]:
+    """``{domain name: its data names}`` of every registered domain (built-ins imported)."""
+    for module in sorted(set(_LAZY.values())):
+        importlib.import_module(module)
+    return {name: d.data_names for name, d in sorted(_DOMAINS.items())}
+
+
+def plan(counts: list[int], per_class: int | None = None) -> list[int]:
+    """Synthetic samples per class for augmentation: up to the largest class, or up to ``per_class``."""
+    if any(c == 0 for c in counts):
+        empty = [k for k, c in enumerate(counts) if c == 0]
+        raise UserError(f"class {empty[0]} has no real samples; a conditional model cannot have learned it")
+    target = max(counts) if per_class is None else per_class
+    return [max(0, target - c) for c in counts]

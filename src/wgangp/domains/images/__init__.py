@@ -1,0 +1,76 @@
+"""Images: MNIST / Fashion-MNIST / CIFAR-10 (torchvision), LSUN, image folders and arrays.
+
+Data: :mod:`wgangp.data.images`, :mod:`wgangp.data.folder`, :mod:`wgangp.data.lsun`. Metrics
+(:mod:`wgangp.domains.images.metrics`): sliced W1 by default; FID / KID / IS / coverage and the
+conditional ones on request. Pictures: ``samples.png`` and, every ``train.sample_every``
+iterations, a grid from fixed noise in ``samples/`` and TensorBoard. Augmentation:
+:mod:`wgangp.domains.images.augment`. Sample files: ``.png`` grids and folders of PNGs
+(:mod:`wgangp.export`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from wgangp.data.images import build_image_source
+from wgangp.domains import shared_metrics  # noqa: F401  (registers w1)
+from wgangp.domains.base import EVAL_SEED, Domain, register_domain
+from wgangp.domains.images import metrics as _metrics  # noqa: F401  (registers the image metrics)
+from wgangp.errors import UserError
+
+
+def grid_layout(n_classes: int, rows: int = 8) -> tuple[int, int]:
+    """``(n samples, per row)`` of a sample grid: ``rows`` x ``rows``, or for a conditional run with
+    up to 16 classes one column per class (samples cycle through the classes)."""
+    if n_classes and n_classes <= 16:
+        return rows * n_classes, n_classes
+    return rows * rows, rows
+
+
+class Images(Domain):
+    name = "images"
+    data_names = ("mnist", "fashion-mnist", "cifar10", "images", "lsun")
+    base_metrics = ("sliced_w1",)
+
+    def validate(self, cfg) -> None:
+        d = cfg.data
+        if d.name == "images" and not d.path:
+            raise UserError("data.name=images needs data: add --set data.path=DIR (an image folder), DIR.tar.gz, or FILE.npz/.npy")
+        if d.name == "lsun" and not d.path:
+            raise UserError("data.name=lsun needs the folder holding <category>_lmdb: add --set data.path=DIR")
+        for key in ("resolution", "max_images"):
+            if getattr(d, key) < 0:
+                raise UserError(f"config key 'data.{key}' must be >= 0, got {getattr(d, key)}")
+
+    def build_source(self, data_cfg, seed: int, conditional: bool):
+        return build_image_source(data_cfg, seed)
+
+    def pictures(self, run, title: str) -> list[Path]:
+        from wgangp.viz import save_grid
+
+        n, nrow = grid_layout(run.n_classes, rows=10)
+        return [save_grid(run.sample(n, seed=EVAL_SEED), run.run_dir / "samples.png", nrow=nrow)]
+
+    def snapshot(self, run, logger) -> None:
+        from wgangp.viz import image_grid, save_grid
+
+        n, nrow = grid_layout(run.n_classes)
+        images = run.sample(n, seed=EVAL_SEED)          # the same noise every time
+        (run.run_dir / "samples").mkdir(exist_ok=True)
+        save_grid(images, run.run_dir / "samples" / f"step-{run.step:07d}.png", nrow=nrow)
+        logger.image("samples", image_grid(images, nrow=nrow), run.step)
+
+    def augment(self, run, out: Path, per_class: int | None, seed: int, filter_net, max_draws: int) -> dict:
+        from wgangp.domains.images.augment import augment_images
+
+        return augment_images(run, out, per_class, seed, filter_net, max_draws)
+
+    def summary(self, m: dict) -> list[str]:
+        parts = [f"FID {m['fid']:.2f}"] if m.get("fid") is not None else []
+        if m.get("sliced_w1") is not None:
+            parts.append(f"sliced W1 {m['sliced_w1']:.4f}")
+        if m.get("w1") is not None:
+            parts.append(f"W1 {m['w1']:.4f}")
+        return parts
+
+
+register_domain(Images())

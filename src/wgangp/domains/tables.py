@@ -1,0 +1,174 @@
+"""Tables of records (any CSV, or the breast-cancer records bundled with scikit-learn).
+
+Data: :mod:`wgangp.data.tabular` (the record encoding, the fixed held-out split). A checkpoint keeps
+the encoding, so samples decode to the table's own columns without the data file. Metrics
+(:mod:`wgangp.metrics.tabular`): fidelity, train-on-synthetic utility and privacy against the
+training records and the held-out ones. Samples and augmentation write ``.csv`` records.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from wgangp.data.tabular import Table, TableEncoder, TableSource, label_codes, write_csv
+from wgangp.domains.base import Domain, plan, register_domain
+from wgangp.errors import UserError
+from wgangp.metrics import tabular as tm
+from wgangp.metrics.registry import register_metric
+from wgangp.metrics.toy import w1_distance
+
+
+def sample_records(run, n: int, seed: int = 0, classes: int | list[int] | None = None) -> Table:
+    """``n`` generated records as columns (the label column too, when the run has one).
+
+    Conditional runs: by default the classes follow the training records' proportions (a
+    stand-in for the real table); ``classes`` picks them instead (cycled, as :meth:`Run.sample`)."""
+    state = run.domain_state
+    if run.n_classes and classes is None:
+        counts = np.asarray(state["label_counts"], dtype=np.float64)
+        classes = np.random.default_rng(seed).choice(run.n_classes, size=n, p=counts / counts.sum()).tolist()
+    labels = run.class_labels(n, classes)
+    x = run.sample(n, seed=seed, classes=labels.tolist() if labels is not None else None)
+    records = TableEncoder.from_state(state).decode(x.numpy())
+    if labels is not None:
+        records[state["label"]] = np.array(state["label_categories"], dtype=str)[labels.numpy()]
+    return records
+
+
+def _write_csv(run, n: int, path, seed: int, classes) -> str:
+    records = sample_records(run, n, seed=seed, classes=classes)
+    written = write_csv(records, path, TableEncoder.from_state(run.domain_state))
+    return f"wrote {n} records of {len(records)} columns to {written}"
+
+
+class Tables(Domain):
+    name = "tables"
+    data_names = ("table", "breast-cancer")
+    state_key = "table"
+    base_metrics = ("fidelity", "utility", "privacy")
+
+    def validate(self, cfg) -> None:
+        if cfg.data.name == "table" and not cfg.data.path:
+            raise UserError("data.name=table needs a file: add --set data.path=FILE.csv (a header row, one record a row)")
+        if not 0.0 <= cfg.data.holdout <= 0.9:
+            raise UserError(f"config key 'data.holdout' must be in [0, 0.9], got {cfg.data.holdout}")
+
+    def build_source(self, data_cfg, seed: int, conditional: bool):
+        return TableSource(data_cfg, seed, conditional)
+
+    def state(self, source) -> dict:
+        return source.table_state()
+
+    def network_options(self, state: dict | None) -> dict:
+        return {"categorical_spans": TableEncoder.from_state(state).categorical_spans}
+
+    def class_names(self, state: dict | None) -> list[str]:
+        return list(state["label_categories"]) if state and state.get("conditional") else []
+
+    def writers(self) -> dict:
+        return {".csv": _write_csv}
+
+    def eval_samples(self, run, n: int | None) -> int:
+        return n or len(next(iter(run.reference_source().train.values())))
+
+    def augment(self, run, out: Path, per_class: int | None, seed: int, filter_net, max_draws: int) -> dict:
+        """The training records topped up per class (to the largest class or to ``per_class``), written
+        to the new ``.csv`` ``out`` with a last column ``synthetic`` (0 / 1); the held-out records stay out."""
+        if filter_net is not None:
+            raise UserError("--filter-net is for image runs; tables are written unfiltered")
+        if out.suffix != ".csv":
+            raise UserError(f"output '{out}': a table run writes a .csv file")
+        label, cats = run.domain_state["label"], run.domain_state["label_categories"]
+        train = run.reference_source().train
+        counts = [int(np.sum(train[label] == c)) for c in cats]
+        extra = plan(counts, per_class)
+        wanted = [k for k, m in enumerate(extra) for _ in range(m)]
+        if wanted:
+            fake = sample_records(run, len(wanted), seed=seed, classes=wanted)
+            records = {c: np.concatenate([train[c], fake[c]]) for c in train}
+        else:
+            records = dict(train)
+        records["synthetic"] = np.r_[np.zeros(len(train[label]), dtype=int), np.ones(len(wanted), dtype=int)].astype(str)
+        write_csv(records, out, TableEncoder.from_state(run.domain_state))
+        return {"real": counts, "synthetic": extra}
+
+    def summary(self, m: dict) -> list[str]:
+        parts = []
+        if m.get("marginal_mean") is not None:
+            parts.append(f"marginal distance {m['marginal_mean']:.3f}, correlation gap {m['correlation_gap']:.3f}")
+        if m.get("tstr_accuracy") is not None:
+            parts.append(f"TSTR accuracy {m['tstr_accuracy']:.3f} (real {m['trtr_accuracy']:.3f})")
+        if m.get("membership_auc") is not None:
+            parts.append(f"membership AUC {m['membership_auc']:.3f}")
+        if m.get("w1") is not None:
+            parts.append(f"W1 {m['w1']:.4f}")
+        return parts
+
+
+def _scaled(enc: TableEncoder, x: np.ndarray) -> np.ndarray:
+    """Encoded records with each one-hot block scaled by 1/sqrt(2): a category mismatch counts 1."""
+    x = x.copy()
+    for start, width in enc.categorical_spans:
+        x[:, start:start + width] /= np.sqrt(2.0)
+    return x
+
+
+def _sets(ctx) -> dict:
+    """The record sets every table metric compares (train, holdout, ``n`` generated), encoded with one
+    encoder fitted on the training records (label included); computed once per evaluation."""
+    if "tables" not in ctx.cache:
+        source = ctx.run.reference_source()
+        sets = {"train": source.train, "holdout": source.holdout,
+                "fake": sample_records(ctx.run, ctx.n, seed=ctx.seed)}
+        columns = list(source.train)
+        full = TableEncoder.fit(source.train)
+        enc = {k: full.encode({c: t[c] for c in columns}) for k, t in sets.items()}
+        ctx.cache["tables"] = {"sets": sets, "full": full, "enc": enc, "columns": columns}
+    return ctx.cache["tables"]
+
+
+@register_metric("fidelity", domains=("tables",),
+                 description="per-column KS / total-variation distances (mean, worst), correlation gap and W1 of the "
+                             "encoded records, with the held-out records' own scores as the sampling-noise floor")
+def _fidelity(ctx) -> dict:
+    t = _sets(ctx)
+    sets, enc = t["sets"], t["enc"]
+    train, holdout = sets["train"], sets["holdout"]
+    fid = tm.marginals(train, {c: sets["fake"][c] for c in t["columns"]})
+    out = {"n_synthetic": ctx.n, "n_train": len(next(iter(train.values()))),
+           "n_holdout": len(next(iter(holdout.values()))),
+           "w1": w1_distance(torch.from_numpy(enc["fake"]), torch.from_numpy(enc["train"])),
+           "marginal_mean": fid["marginal_mean"], "marginal_worst": fid["marginal_worst"],
+           "marginal_worst_column": fid["marginal_worst_column"],
+           "correlation_gap": tm.correlation_gap(enc["train"], enc["fake"])}
+    if out["n_holdout"] > 1:                   # the same two scores for real held-out records: the sampling-noise floor
+        out["holdout_marginal_mean"] = tm.marginals(train, holdout)["marginal_mean"]
+        out["holdout_correlation_gap"] = tm.correlation_gap(enc["train"], enc["holdout"])
+    return out
+
+
+@register_metric("utility", domains=("tables",), needs=("holdout",),
+                 description="train on synthetic, test on real: random-forest accuracy and ROC AUC on the held-out "
+                             "records (tstr_*) beside training on the real records (trtr_*); needs data.label")
+def _utility(ctx) -> dict:
+    label = ctx.run.domain_state["label"]
+    t = _sets(ctx)
+    if not label or not len(next(iter(t["sets"]["holdout"].values()))):
+        return {}
+    features = TableEncoder([c for c in t["full"].columns if c.name != label])
+    cats = ctx.run.domain_state["label_categories"]
+    xy = {k: (features.encode(s), label_codes(s[label], cats, label)) for k, s in t["sets"].items()}
+    return tm.utility(xy["fake"], xy["train"], xy["holdout"], seed=ctx.seed)
+
+
+@register_metric("privacy", domains=("tables",), needs=("holdout",),
+                 description="distance to the closest training record (DCR) of synthetic and of held-out records, "
+                             "share closer than the held-out 5% quantile, exact copies, membership-attack AUC")
+def _privacy(ctx) -> dict:
+    t = _sets(ctx)
+    return tm.privacy(*(_scaled(t["full"], t["enc"][k]) for k in ("fake", "train", "holdout")), seed=ctx.seed)
+
+
+register_domain(Tables())

@@ -1,0 +1,155 @@
+"""A run: its config, generator, critic and its data kind's state; built for training
+(:func:`build_trainer`) or loaded from a run directory (:func:`load_run`).
+
+Everything specific to the kind of data goes through the run's domain (:attr:`Run.domain`,
+:mod:`wgangp.domains`); this module never asks which kind it holds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from wgangp.config import Config
+from wgangp.domains import domain_for
+from wgangp.errors import UserError
+from wgangp.nets import build_networks
+from wgangp.train.checkpoint import NAME as CKPT_NAME
+from wgangp.train.checkpoint import load_checkpoint
+from wgangp.train.loop import Trainer
+from wgangp.train.rundir import read_run_config
+from wgangp.train.step import rank_seeds, resolve_device
+
+
+@dataclass
+class Run:
+    """A trained run: its config, directory, step, generator (EMA copy if any) and critic.
+
+    ``domain_state``: what its data kind keeps to decode samples (a checkpoint entry, see
+    :meth:`wgangp.domains.base.Domain.state`); ``source``: the training source when this process
+    holds the whole of it (reused as the reference data of evaluations), else built when needed.
+    """
+    config: Config
+    run_dir: Path | None
+    step: int
+    generator: torch.nn.Module
+    critic: torch.nn.Module
+    data_shape: tuple[int, ...]
+    completed: bool = True
+    n_classes: int = 0                              # > 0: a class-conditional run
+    domain_state: dict | None = None
+    source: Any = None
+
+    @property
+    def domain(self):
+        """The :class:`~wgangp.domains.base.Domain` of the run's ``data.name``."""
+        return domain_for(self.config.data.name)
+
+    def reference_source(self):
+        """The run's data source, for reference samples (built once, from the config, when not held)."""
+        if self.source is None:
+            self.source = self.domain.build_source(self.config.data, self.config.seed, self.config.model.conditional)
+        return self.source
+
+    def to_data_units(self, x: torch.Tensor) -> torch.Tensor:
+        """Samples in the data's own units (the domain's decoding; e.g. signals scaled back)."""
+        return self.domain.to_data_units(x, self.domain_state)
+
+    def class_labels(self, n: int, classes: int | list[int] | None = None) -> torch.Tensor | None:
+        """``n`` labels cycling over ``classes`` (default: every class, balanced); None if unconditional."""
+        if classes is not None and not self.n_classes:
+            raise UserError("this run is not class-conditional; --class needs a run trained with model.conditional=true")
+        if not self.n_classes:
+            return None
+        wanted = list(range(self.n_classes)) if classes is None else ([classes] if isinstance(classes, int) else list(classes))
+        bad = [c for c in wanted if not 0 <= c < self.n_classes]
+        if bad or not wanted:
+            raise UserError(f"class {bad[0] if bad else '(none)'} is out of range: this run has classes 0..{self.n_classes - 1}")
+        return torch.tensor(wanted, dtype=torch.int64).repeat(-(-n // len(wanted)))[:n]
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int = 0, batch_size: int = 65_536, classes: int | list[int] | None = None
+               ) -> torch.Tensor:
+        """``n`` generated samples ``(n, *data_shape)`` (float32, CPU), reproducible for a given ``seed``.
+
+        Conditional runs: ``classes`` (one class or a list, cycled; default all, balanced).
+        """
+        device = next(self.generator.parameters()).device
+        gen = torch.Generator(device).manual_seed(seed)
+        labels = self.class_labels(n, classes)
+        was_training = self.generator.training      # during training this is the live generator
+        self.generator.eval()
+        try:
+            out = []
+            for i in range(0, n, batch_size):
+                z = torch.randn(min(batch_size, n - i), self.config.model.noise_dim, generator=gen, device=device)
+                x = self.generator(z) if labels is None else self.generator(z, labels[i:i + len(z)].to(device))
+                out.append(x.float().cpu())
+        finally:
+            self.generator.train(was_training)
+        return torch.cat(out) if out else torch.empty(0, *self.data_shape)
+
+
+def _classes(cfg: Config, source) -> int:
+    """The number of classes a conditional run trains on (0 if unconditional), checked against the labels."""
+    n_classes = source.n_classes if cfg.model.conditional else 0
+    if cfg.model.conditional and n_classes < 2:
+        raise UserError(f"model.conditional=true needs class labels in the data (data.name={cfg.data.name} has "
+                        "none): an .npz with y_train, class sub-folders, torchvision sets, or Gaussian mixtures")
+    labels = getattr(source, "labels", None)
+    if n_classes and labels is not None:
+        empty = (torch.bincount(labels, minlength=n_classes) == 0).nonzero().flatten().tolist()
+        if empty:
+            raise UserError(f"class {empty[0]} has no samples in the data (labels run 0..{n_classes - 1}); "
+                            "a conditional model needs examples of every class")
+    return n_classes
+
+
+def build_trainer(cfg: Config, run_dir: Path | None = None, dist=None, *, graph_capture: bool = True) -> Trainer:
+    """The :class:`~wgangp.train.loop.Trainer` of ``cfg``: its domain's source (this rank's shard
+    under torchrun) and the registered networks, initialised from ``cfg.seed`` (the same weights on
+    every rank)."""
+    domain = domain_for(cfg.data.name)
+    torch.manual_seed(cfg.seed)
+    source = domain.build_source(cfg.data, rank_seeds(cfg.seed, dist.rank if dist is not None else 0)[0],
+                                 cfg.model.conditional)
+    if dist is not None and hasattr(source, "shard"):
+        source.shard(dist.rank, dist.world)
+    n_classes = _classes(cfg, source)
+    state = domain.state(source)
+    G, D = build_networks(cfg.model, source.shape, n_classes, **domain.network_options(state))
+    extra = {"domain": domain.name, **({domain.state_key: state} if state is not None else {})}
+    return Trainer(cfg, source, G, D, n_classes, run_dir, dist, extra_state=extra, graph_capture=graph_capture)
+
+
+def run_of(tr: Trainer, run_dir: Path | None, completed: bool) -> Run:
+    """The :class:`Run` a trainer holds (its EMA generator when EMA is on)."""
+    domain = domain_for(tr.cfg.data.name)
+    return Run(tr.cfg, run_dir, tr.step, tr.sample_generator(), tr.D, tuple(tr.source.shape), completed, tr.n_classes,
+               tr.extra_state.get(domain.state_key), tr.source if tr.dist is None else None)
+
+
+def load_run(run_dir: str | Path, device: str = "cpu") -> Run:
+    """Load a run directory's latest checkpoint (EMA generator when the run used EMA)."""
+    run_dir = Path(run_dir)
+    cfg = read_run_config(run_dir)
+    state = load_checkpoint(run_dir / CKPT_NAME, map_location="cpu")
+    domain = domain_for(cfg.data.name)
+    if state.get("domain", domain.name) != domain.name:
+        raise UserError(f"the checkpoint in '{run_dir}' is of a {state['domain']} run but its config.json is of "
+                        f"{domain.name} data; restore the run's own checkpoint.pt")
+    try:
+        data_shape = tuple(int(s) for s in state["data_shape"])
+        n_classes, step = int(state.get("n_classes", 0)), int(state["step"])
+        domain_state = state.get(domain.state_key)
+        g, d = build_networks(cfg.model, data_shape, n_classes, **domain.network_options(domain_state))
+        g.load_state_dict(state["ema"] if state.get("ema") is not None else state["generator"])
+        d.load_state_dict(state["critic"])
+    except (RuntimeError, KeyError, TypeError, ValueError) as e:
+        raise UserError(f"checkpoint in '{run_dir}' does not match its config.json "
+                        f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+    dev = resolve_device(device)
+    return Run(cfg, run_dir, step, g.to(dev).eval(), d.to(dev).eval(), data_shape, step >= cfg.train.iterations,
+               n_classes, domain_state)
