@@ -151,3 +151,16 @@ def test_cuda_requested_without_a_gpu(tmp_path, capsys):
 def test_sample_count_must_be_positive(run_dir, tmp_path, capsys):
     _one_line_error(capsys, main(["sample", str(run_dir), "-n", "0", "-o", str(tmp_path / "s.npy")]), "-n must be")
     _one_line_error(capsys, main(["sample", str(run_dir), "-n", "3", "-o", str(tmp_path / "s.txt")]), "use a .npy, .npz, .csv")
+
+
+def test_help_list_and_argument_errors_import_no_torch():
+    """The fast start-up (issue #12): the command line answers these without torch, matplotlib or TensorBoard."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom wgangp.cli import main\nfor argv in (['--help'], ['list'], ['train'], ['nope']):\n"
+            "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+            "heavy = [m for m in ('torch', 'matplotlib', 'tensorboard', 'numpy') if m in sys.modules]\n"
+            "print('HEAVY', heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    assert "HEAVY []" in out, out

@@ -31,6 +31,15 @@ def _parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="list the presets (or, with --metrics, the metrics)")
     ls.add_argument("--metrics", action="store_true", help="the registered metrics: the data kinds each applies to "
                     "and what it needs")
+    _train_args(sub)
+    _sample_args(sub)
+    _augment_args(sub)
+    _eval_args(sub)
+    _classifier_args(sub)
+    return p
+
+
+def _train_args(sub) -> None:
     t = sub.add_parser("train", help="train a preset or config file")
     t.add_argument("preset", nargs="?", help="preset name (wgangp list) or .toml/.json config; optional with --resume")
     t.add_argument("--out", required=True, help="run directory")
@@ -39,13 +48,20 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     t.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _sample_args(sub) -> None:
     s = sub.add_parser("sample", help="write samples of a trained run")
     s.add_argument("run_dir")
     s.add_argument("-n", type=int, required=True, help="number of samples")
-    s.add_argument("-o", "--output", required=True, help="output .npy/.npz/.csv (points; for tables .csv holds decoded records); .txt (text runs); .npy, .npz (uint8 x_train), .png grid or folder/ of PNGs (images)")
+    s.add_argument("-o", "--output", required=True, help="output .npy/.npz/.csv (points, signals; for tables .csv holds decoded records); .txt (text runs); "
+                   ".npy, .npz (uint8 x_train), .png grid or folder/ of PNGs (images)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--class", dest="classes", default=None, metavar="K[,K...]|all",
                    help="conditional runs: the class(es) to generate, cycled (default all, balanced; tables: also label values)")
+
+
+def _augment_args(sub) -> None:
     a = sub.add_parser("augment", help="top up every class of the run's data set with generated samples")
     a.add_argument("run_dir", help="a class-conditional run")
     g = a.add_mutually_exclusive_group(required=True)
@@ -58,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
                    "puts in their own class, drawing more until the counts are met")
     a.add_argument("--max-draws", type=int, default=20,
                    help="with --filter: give up on a class after drawing this many times its count")
+
+
+def _eval_args(sub) -> None:
     e = sub.add_parser("eval", help="print a run's metrics, or those of a set of generated images (--real)")
     e.add_argument("run_dir", help="a run directory, or generated images (.npz/.npy, folder, .tar.gz) with --real")
     e.add_argument("--real", default=None, help="real images (.npz/.npy, folder, .tar.gz) to compare a sample set with")
@@ -70,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--feature-weights", default=None, help="local copy of the standard Inception weights (torch-fidelity)")
     e.add_argument("--n-per-class", type=int, default=1000,
                    help="conditional metrics (class_accuracy, intra_fid, tstr): samples per class")
+
+
+def _classifier_args(sub) -> None:
     c = sub.add_parser("classifier", help="train the small domain classifier used as a feature net")
     c.add_argument("data", help=".npz with x_train, y_train (x_test, y_test for the accuracy), or an image "
                    "folder / .tar.gz with one sub-folder per class (train/ and test/ splits optional)")
@@ -77,7 +99,6 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--out", required=True, help="output TorchScript file, usable as --feature-net")
     c.add_argument("--epochs", type=int, default=2)
     c.add_argument("--seed", type=int, default=0)
-    return p
 
 
 def _cmd_classifier(args) -> int:
@@ -95,15 +116,17 @@ def _cmd_classifier(args) -> int:
 
 def _cmd_list(args) -> int:
     if args.metrics:
-        from wgangp.domains import list_domains
+        from wgangp.domains import domain_for, list_domains
         from wgangp.metrics.registry import list_metrics
 
-        list_domains()                                # every built-in kind registers its metrics
+        base = {name: domain_for(names[0]).base_metrics for name, names in list_domains().items()}
         metrics = list_metrics()
         width = max(len(m.name) for m in metrics)
+        print(f"{'metric':<{width}}  [data kinds (* reported by default); what it needs] what it is")
         for m in metrics:
+            kinds = ", ".join(d + ("*" if m.name in base.get(d, ()) else "") for d in m.domains)
             needs = f"; needs {', '.join(m.needs)}" if m.needs else ""
-            print(f"{m.name:<{width}}  [{', '.join(m.domains)}{needs}] {m.description}")
+            print(f"{m.name:<{width}}  [{kinds}{needs}] {m.description}")
         return 0
     from wgangp.config import list_presets
 
@@ -172,7 +195,8 @@ def _cmd_sample(args) -> int:
         raise UserError(f"-n must be a positive number of samples, got {args.n}")
     run = api.load_run(args.run_dir)
     classes = _classes(run, args.classes)
-    writer = run.domain.writers().get(Path(args.output).suffix)
+    out = str(args.output)
+    writer = run.domain.writers().get("/" if out.endswith(("/", os.sep)) or not Path(out).suffix else Path(out).suffix)
     if writer is not None:                            # a format of the data kind's own (text lines, table records)
         print(writer(run, args.n, args.output, args.seed, classes))
         return 0

@@ -20,7 +20,7 @@ from wgangp.errors import UserError
 
 @dataclass
 class DataConfig:
-    name: str = "8gaussians"      # a registered kind (wgangp.domains): 8gaussians | 25gaussians | swissroll | points | mnist
+    name: str = ""                # a registered kind (wgangp.domains; required): 8gaussians | 25gaussians | swissroll | points | mnist
                                   # | fashion-mnist | cifar10 | images | lsun | table | breast-cancer | text | python-docs
                                   # | billion-word | signals | sines
     # The keys below are read by the domain of data.name (which also checks them); they live here so
@@ -251,7 +251,9 @@ def validate(cfg: Config) -> None:
     if cfg.optim.lr <= 0:
         raise UserError(f"config key 'optim.lr' must be > 0, got {cfg.optim.lr}")
     if cfg.data.name not in DATA_KINDS:
-        raise UserError(f"config key 'data.name' must be one of {', '.join(DATA_KINDS)}; got {cfg.data.name!r}")
+        raise UserError(f"config key 'data.name' must be one of {', '.join(DATA_KINDS)}; "
+                        + (f"got {cfg.data.name!r}" if cfg.data.name else "it is not set (add [data] name = ... or "
+                           "--set data.name=...)"))
     bad = [m for m in cfg.train.eval_metrics.split(",") if m.strip() and not m.strip().replace("_", "").isalnum()]
     if bad:
         raise UserError(f"config key 'train.eval_metrics' takes a comma list of metric names (wgangp list --metrics); "

@@ -69,7 +69,7 @@ class Domain:
 
     def writers(self) -> dict[str, Callable]:
         """``{suffix: write(run, n, path, seed, classes) -> message}``: sample files of this kind's own
-        formats; other suffixes are written by :func:`wgangp.export.save_samples`."""
+        formats (``"/"``: a folder); other suffixes are written by :func:`wgangp.export.save_samples`."""
         return {}
 
     def reference(self, run, n: int, seed: int):

@@ -20,7 +20,7 @@ from typing import Callable
 
 from wgangp.errors import UserError
 
-NEEDS = ("feature_net", "classifier", "conditional", "labelled_data", "holdout", "modes")
+NEEDS = ("feature_net", "classifier", "conditional", "labelled_data", "holdout")
 
 
 @dataclass(frozen=True)

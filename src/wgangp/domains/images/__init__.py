@@ -4,8 +4,8 @@ Data: :mod:`wgangp.data.images`, :mod:`wgangp.data.folder`, :mod:`wgangp.data.ls
 (:mod:`wgangp.domains.images.metrics`): sliced W1 by default; FID / KID / IS / coverage and the
 conditional ones on request. Pictures: ``samples.png`` and, every ``train.sample_every``
 iterations, a grid from fixed noise in ``samples/`` and TensorBoard. Augmentation:
-:mod:`wgangp.domains.images.augment`. Sample files: ``.png`` grids and folders of PNGs
-(:mod:`wgangp.export`).
+:mod:`wgangp.domains.images.augment`. Sample files: ``.png`` grids, folders of PNGs and uint8
+``.npz`` (:mod:`wgangp.domains.images.export`).
 """
 from __future__ import annotations
 
@@ -43,6 +43,11 @@ class Images(Domain):
 
     def build_source(self, data_cfg, seed: int, conditional: bool):
         return build_image_source(data_cfg, seed)
+
+    def writers(self) -> dict:
+        from wgangp.domains.images.export import write_images
+
+        return {suffix: write_images for suffix in (".png", ".npz", ".npy", "/")}
 
     def pictures(self, run, title: str) -> list[Path]:
         from wgangp.viz import save_grid

@@ -24,7 +24,7 @@ import torch
 
 from wgangp.domains.base import plan
 from wgangp.errors import UserError
-from wgangp.export import to_uint8_nhwc
+from wgangp.domains.images.export import to_uint8_nhwc
 
 
 def augment_images(run, out: Path, per_class: int | None, seed: int, filter_net, max_draws: int) -> dict:

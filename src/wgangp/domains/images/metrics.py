@@ -168,7 +168,7 @@ def _intra_fid(ctx) -> dict:
                  description="accuracy on the real test split of the in-project classifier trained on synthetic "
                              "(tstr), real (trtr) and real + synthetic (trrs) images")
 def _tstr(ctx) -> dict:
-    from wgangp.export import to_uint8_nhwc
+    from wgangp.domains.images.export import to_uint8_nhwc
     from wgangp.metrics import conditional as cm
 
     x, labels = _conditional_samples(ctx)
