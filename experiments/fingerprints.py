@@ -28,7 +28,7 @@ COMMON = {"device": "cpu", "train.eval_every": 0, "train.log_every": 2, "train.c
           "train.eval_samples": 64}
 
 
-def _families(tmp: Path) -> dict[str, tuple[str, dict]]:
+def families(tmp: Path) -> dict[str, tuple[str, dict]]:
     rng = np.random.default_rng(0)
     cifar = tmp / "cifar-like.npz"          # real CIFAR is 60k JPEGs to decode: random images suffice here
     np.savez(cifar, x_train=rng.integers(0, 256, (64, 32, 32, 3), dtype=np.uint8),
@@ -108,7 +108,7 @@ def main() -> int:
     results = []
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        for name, (preset, overrides) in _families(tmp).items():
+        for name, (preset, overrides) in families(tmp).items():
             if args.only and not any(name.startswith(o) for o in args.only.split(",")):
                 continue
             r = fingerprint(name, preset, overrides, tmp)
