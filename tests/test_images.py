@@ -199,7 +199,9 @@ def test_fid_is_logged_during_training(tmp_path, monkeypatch):
                                                  "train.eval_metrics": "fid", "train.feature_net": str(tmp_path / "feat.pt"),
                                                  "device": "cpu"}, progress=False)
     evals = [r for r in read_metrics(tmp_path / "r") if r["kind"] == "eval"]
-    assert [r["step"] for r in evals] == [2, 4] and all(r["fid"] > 0 for r in evals)
+    assert [r["step"] for r in evals] == [2, 4] and evals[0]["fid"] != evals[1]["fid"]   # logged as training moves
+    final = wgangp.evaluate(wgangp.load_run(tmp_path / "r"))
+    assert final["fid"] == pytest.approx(evals[1]["fid"], rel=1e-9)                 # the step-4 row is the run's FID
 
 
 def test_evaluation_during_training_leaves_a_batchnorm_generator_in_train_mode(tmp_path):

@@ -1,33 +1,74 @@
-"""Every registered network, tiny: builds, trains one WGAN-GP step with finite gradients everywhere."""
+"""Every registered network, tiny, unconditional and class-conditional: builds, and one WGAN-GP
+critic loss + generator loss reach every parameter with a finite, non-zero gradient."""
 import pytest
 import torch
 
 from wgangp.config import ModelConfig
-from wgangp.nets import _IMAGE_NETS, build_networks, list_networks
+from wgangp.errors import UserError
+from wgangp.nets import build_networks, list_networks
 from wgangp.objectives import critic_loss, generator_loss
 
-_SHAPES = {"mlp": (2,), "resnet-text": (10, 8), "dcgan-1d": (2, 32), **{name: entry[-1] for name, entry in _IMAGE_NETS.items()}}
+# the sample shape each network is tested on: the test's own table, not the registry's
+SHAPES = {
+    "mlp": (2,),
+    "resnet-text": (10, 8),                 # one-hot (vocab, seq_len)
+    "dcgan-1d": (2, 32),                    # (channels, length)
+    "dcgan-mnist": (1, 28, 28),
+    "dcgan-cifar": (3, 32, 32),
+    "resnet-cifar": (3, 32, 32),
+    "resnet-64": (3, 64, 64),
+    "dcgan-64": (3, 64, 64),
+    "resnet101-64": (3, 64, 64),
+}
+NO_CONDITIONAL = {"resnet-text"}
+K = 3                                        # classes of the conditional variants
 
 
 def test_every_registered_network_has_a_test_shape():
-    assert set(list_networks()) == set(_SHAPES)
+    assert set(list_networks()) == set(SHAPES)
 
 
-@pytest.mark.parametrize("arch", sorted(_SHAPES))
-def test_network_wgan_gp_step_reaches_every_parameter_with_finite_gradients(arch):
-    torch.manual_seed(0)
-    cfg = ModelConfig(arch=arch, noise_dim=8, hidden=16, depth=2, dim=4 if "64" in arch else 8)
-    g, d = build_networks(cfg, _SHAPES[arch])
-    n = 2
-    real = torch.rand(n, *_SHAPES[arch]) * 2 - 1
-    fake = g(torch.randn(n, cfg.noise_dim))
+def _cfg(arch):
+    return ModelConfig(arch=arch, noise_dim=8, hidden=16, depth=2, dim=8)
+
+
+def test_networks_without_a_conditional_variant_say_so():
+    for arch in NO_CONDITIONAL:
+        with pytest.raises(UserError, match="no class-conditional variant"):
+            build_networks(_cfg(arch), SHAPES[arch], K)
+
+
+@pytest.mark.parametrize("arch, n_classes", [(a, 0) for a in sorted(SHAPES)] +
+                         [(a, K) for a in sorted(SHAPES) if a not in NO_CONDITIONAL])
+def test_network_wgan_gp_step_reaches_every_parameter_with_finite_gradients(arch, n_classes):
+    shape, cfg = SHAPES[arch], _cfg(arch)
+    # seed 1: at this width resnet101-64's bottlenecks are 2 channels wide, and seed 0 draws one whose
+    # 1x1 conv weights (reading ReLU outputs, zero bias) are all negative -- a unit dead at init,
+    # it and its two convs get no gradient whatever the wiring
+    torch.manual_seed(1)
+    g, d = build_networks(cfg, shape, n_classes)
+    n = 3
+    y = torch.arange(n) % K if n_classes else None         # every class present: each class's gamma/beta is used
+
+    def generate(z):
+        return g(z, y) if n_classes else g(z)
+
+    real = torch.rand(n, *shape) * 2 - 1
+    fake = generate(torch.randn(n, cfg.noise_dim))
     assert fake.shape == real.shape and torch.isfinite(fake).all()
-    alpha = torch.rand(n, *([1] * len(_SHAPES[arch])))
-    loss, _, penalty = critic_loss(d, real, fake, alpha, "wgan-gp", 10.0)
+    out = d(real)
+    assert out.shape == (n, 1 + n_classes)
+    alpha = torch.rand(n, *([1] * len(shape)))
+    # the AC term (ac_weight=1) is what gives the class-logit weights their gradients
+    loss, _, penalty = critic_loss(d, real, fake, alpha, "wgan-gp", 10.0, labels=y, ac_weight=1.0)
+    assert torch.isfinite(loss) and penalty > 0
     loss.backward()
-    assert penalty > 0
-    for name, p in d.named_parameters():
-        assert p.grad is not None and torch.isfinite(p.grad).all(), f"critic {name}"
-    generator_loss(d, g(torch.randn(n, cfg.noise_dim)), "wgan-gp").backward()
-    for name, p in g.named_parameters():
-        assert p.grad is not None and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0, f"generator {name}"
+    # the critic loss is blind to a constant added to the critic's output (its final bias, in
+    # resnet-text also the last residual conv's): those get their gradient from the generator loss,
+    # which goes to the critic here too (training freezes it there)
+    generator_loss(d, generate(torch.randn(n, cfg.noise_dim)), "wgan-gp", labels=y, ac_weight=0.1).backward()
+    for net, module in (("critic", d), ("generator", g)):
+        for name, p in module.named_parameters():
+            assert p.grad is not None, f"{net} {name}: no gradient"
+            assert torch.isfinite(p.grad).all(), f"{net} {name}: non-finite gradient"
+            assert p.grad.abs().sum() > 0, f"{net} {name}: zero gradient"

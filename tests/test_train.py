@@ -58,22 +58,60 @@ def test_ema_follows_the_formula(tiny):
 
 
 def test_linear_lr_decay_reaches_zero(tiny):
-    tr = _trainer(tiny, **{"optim.lr_decay": "linear", "train.iterations": 4, "optim.lr": 1e-3})
-    lrs = []
-    for _ in range(4):
+    """Each update runs at base * (1 - step / iterations), ``step`` the iterations done before it, for
+    both optimisers (each from its own base): the run's last update at base / iterations, and 0 from
+    step == iterations on -- not negative, and an update there moves no weight."""
+    T, lr_d, lr_g = 4, 1e-3, 4e-4
+    tr = _trainer(tiny, **{"optim.lr_decay": "linear", "train.iterations": T, "optim.lr": lr_d, "optim.lr_g": lr_g})
+
+    def weights():
+        return [p.detach().clone() for p in (*tr.G.parameters(), *tr.D.parameters())]
+
+    for i in range(T + 2):                           # the run's T updates, then two past its end
+        assert tr.step == i
+        before = weights()
         tr.iteration()
-        lrs.append(tr.opt_d.param_groups[0]["lr"])
-    assert lrs == pytest.approx([1e-3, 7.5e-4, 5e-4, 2.5e-4])
+        frac = max(0.0, 1.0 - i / T)                 # 1, 3/4, 1/2, 1/4, then 0, 0
+        for opt, base in ((tr.opt_d, lr_d), (tr.opt_g, lr_g)):
+            assert [g["lr"] for g in opt.param_groups] == pytest.approx([base * frac], rel=1e-12, abs=1e-15), i
+        moved = any(not torch.equal(a, b) for a, b in zip(before, weights()))
+        assert moved == (i < T), f"step {i}: lr {tr.opt_d.param_groups[0]['lr']}"
+    assert tr.opt_d.param_groups[0]["lr"] == tr.opt_g.param_groups[0]["lr"] == 0.0
 
 
-def _assert_same_checkpoint(a, b):
+# what a checkpoint holds that a bitwise resume must reproduce: all of it but the wall-clock
+# seconds, the version string and the config (a resume may change e.g. train.iterations)
+_NOT_STATE = ("train_seconds", "version", "config")
+
+
+def _assert_same_state(a, b, where):
+    """``a`` and ``b`` equal all the way down: every tensor bitwise (dtype and shape too), every number exactly."""
+    if isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor) and a.dtype == b.dtype and a.shape == b.shape, f"{where} differs in kind"
+        assert torch.equal(a, b), f"{where} differs"
+    elif isinstance(a, dict):
+        assert isinstance(b, dict) and set(a) == set(b), f"{where}: keys {sorted(map(str, a))} vs {sorted(map(str, b))}"
+        for k in a:
+            _assert_same_state(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, (list, tuple)):
+        assert isinstance(b, (list, tuple)) and len(a) == len(b), f"{where} differs in length"
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_same_state(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, f"{where}: {a!r} vs {b!r}"
+
+
+def _assert_same_checkpoint(a, b, *, ema=False, scalers=False):
+    """The checkpoints in run dirs ``a`` and ``b`` hold the same training state: generator, critic,
+    EMA, both optimisers (moments, step counts, param_groups with their lr), GradScalers, RNG
+    states (torch, noise generator, data source) and step. ``ema`` / ``scalers``: the run has them
+    (so a comparison of two Nones cannot pass for one of them)."""
     sa, sb = load_checkpoint(a / "checkpoint.pt"), load_checkpoint(b / "checkpoint.pt")
-    assert sa["step"] == sb["step"]
-    for key in ("generator", "critic"):
-        for k in sa[key]:
-            assert torch.equal(sa[key][k], sb[key][k]), f"{key}.{k} differs"
-    for group_a, group_b in zip(sa["opt_d"]["state"].values(), sb["opt_d"]["state"].values()):
-        assert torch.equal(group_a["exp_avg"], group_b["exp_avg"])
+    assert {"generator", "critic", "ema", "opt_g", "opt_d", "scalers", "rng", "step"} <= set(sa)
+    assert (sa["ema"] is not None) == ema and (sa["scalers"] is not None) == scalers
+    assert all(sa[k]["state"] for k in ("opt_g", "opt_d")), "no optimiser state to compare"
+    _assert_same_state({k: v for k, v in sa.items() if k not in _NOT_STATE},
+                       {k: v for k, v in sb.items() if k not in _NOT_STATE}, "checkpoint")
 
 
 def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, tiny):
@@ -83,7 +121,7 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, tiny):
     assert not part.completed and part.step == 6
     done = wgangp.train(None, tmp_path / "b", resume=True, progress=False)
     assert done.completed and done.step == tiny["train.iterations"]
-    _assert_same_checkpoint(tmp_path / "a", tmp_path / "b")
+    _assert_same_checkpoint(tmp_path / "a", tmp_path / "b", ema=True)
     steps = [r["step"] for r in wgangp.api.read_metrics(tmp_path / "b") if r["kind"] == "train"]
     assert steps == sorted(set(steps))                 # no duplicated log rows after the resume
 
@@ -151,9 +189,7 @@ def test_mixed_precision_runs_finite_and_resumes_bitwise(tmp_path, tiny, precisi
     wgangp.train("toy-8gaussians", tmp_path / "a", over, progress=False)
     wgangp.train("toy-8gaussians", tmp_path / "b", over, progress=False, stop_after=3)
     wgangp.train(None, tmp_path / "b", resume=True, progress=False)
-    _assert_same_checkpoint(tmp_path / "a", tmp_path / "b")
-    state = load_checkpoint(tmp_path / "a" / "checkpoint.pt")
-    assert (state["scalers"] is not None) == (precision == "fp16")
+    _assert_same_checkpoint(tmp_path / "a", tmp_path / "b", scalers=precision == "fp16")
     from wgangp.train.logging import read_metrics
 
     train_rows = [r for r in read_metrics(tmp_path / "a") if r["kind"] == "train"]
