@@ -1,7 +1,7 @@
 """Run directories written by wgangp 0.1.0 (before the data kinds had one owner each) still load:
 samples byte for byte as 0.1.0 wrote them, the same evaluation, and a resume that continues.
 
-The fixtures under tests/data/legacy-0.1.0 were written by the 0.1.0 code (commit d8744ef^):
+The fixtures under tests/fixtures/legacy-0.1.0 were written by the 0.1.0 code (commit d8744ef^):
 ``wgangp train`` of tiny runs, then ``wgangp sample`` / ``wgangp eval --json`` into ``expected-*``.
 """
 import csv
@@ -15,7 +15,7 @@ import pytest
 import wgangp
 from wgangp.cli import main
 
-LEGACY = Path(__file__).parent / "data" / "legacy-0.1.0"
+LEGACY = Path(__file__).parent / "fixtures" / "legacy-0.1.0"
 SAMPLES = {"toy-cond": (["-n", "20", "--class", "1,3"], "expected-samples.csv"),
            "table": (["-n", "10"], "expected-samples.csv"),
            "text": (["-n", "10"], "expected-samples.txt"),

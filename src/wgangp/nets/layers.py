@@ -11,7 +11,7 @@ its input an *undefined* gradient (the input-gradient does not depend on the inp
 the forward graph below (a full convolution backward on zeros per layer, ~7% of an mnist-dcgan
 iteration). These functions do not materialise it and pass nothing on. Forward values and every
 gradient are unchanged
-(tests/test_layers.py checks first and second order against ``torch.relu``).
+(tests/nets/test_layers.py checks first and second order against ``torch.relu``).
 """
 from __future__ import annotations
 

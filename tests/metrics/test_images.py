@@ -16,7 +16,7 @@ from wgangp.metrics.images import compute_image_metrics
 from wgangp.metrics.inception_score import inception_score
 from wgangp.metrics.kid import kid, polynomial_mmd2
 
-SHARED_NET = Path(__file__).resolve().parents[2] / "shared" / "data" / "inception-fid-pool3.torchscript.pt"
+SHARED_NET = Path(__file__).resolve().parents[3] / "shared" / "data" / "inception-fid-pool3.torchscript.pt"
 
 
 def _correlated(n, d, seed, shift=0.0):
