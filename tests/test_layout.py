@@ -66,3 +66,33 @@ if __name__ == "__main__":
     sites = [s for f in core_files(root) for s in branch_sites(f.read_text(), str(f.relative_to(root)))]
     print("\n".join(sites))
     print(f"{len(sites)} branch sites on the kind of data in the core ({len(core_files(root))} files)")
+
+
+# the arrows that must never exist (the intended layout): part -> packages it must not import
+NEVER = {"train": ("wgangp.domains", "wgangp.api", "wgangp.run", "wgangp.cli"),
+         "metrics": ("wgangp.train", "wgangp.api", "wgangp.run", "wgangp.cli"),
+         "data": ("wgangp.domains", "wgangp.api", "wgangp.run", "wgangp.cli", "wgangp.train"),
+         "nets": ("wgangp.data", "wgangp.domains", "wgangp.train", "wgangp.api"),
+         "config.py": ("wgangp.domains", "wgangp.train", "wgangp.api", "wgangp.data", "wgangp.metrics")}
+
+
+def _imports(source: str) -> list[tuple[int, str]]:
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out += [(node.lineno, node.module)] + [(node.lineno, f"{node.module}.{a.name}") for a in node.names]
+    return out
+
+
+def test_no_import_runs_against_the_layout():
+    pkg = Path(__file__).resolve().parents[1] / "src" / "wgangp"
+    bad = []
+    for part, banned in NEVER.items():
+        files = [pkg / part] if part.endswith(".py") else sorted((pkg / part).rglob("*.py"))
+        for f in files:
+            for line, name in _imports(f.read_text()):
+                if name.startswith(banned):
+                    bad.append(f"{f.relative_to(pkg)}:{line} imports {name}")
+    assert bad == [], "\n".join(bad)

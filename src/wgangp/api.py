@@ -26,6 +26,7 @@ from wgangp.errors import UserError
 from wgangp.export import save_samples  # noqa: F401  (part of the public API)
 from wgangp.metrics import registry
 from wgangp.run import Run, build_trainer, load_run, run_of
+from wgangp.train import distributed
 from wgangp.train.checkpoint import NAME as CKPT_NAME
 from wgangp.train.checkpoint import load_checkpoint
 from wgangp.train.logging import RunLogger, read_metrics, truncate_metrics
@@ -101,8 +102,6 @@ def train(preset_or_config: str | Path | Config | None, out: str | Path, overrid
         cfg = load_config(preset_or_config, overrides)
     else:
         cfg = None
-    from wgangp.train import distributed
-
     dev_name = cfg.device if cfg is not None else (read_run_config(run_dir).device if resume else "auto")
     info = distributed.from_env(dev_name)           # None unless started by torchrun with WORLD_SIZE > 1
     try:
@@ -145,6 +144,7 @@ def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | N
         tr.load_state_dict(load_checkpoint(run_dir / CKPT_NAME, map_location=tr.device))
     if not main:                                     # other ranks: train only; rank 0 logs and evaluates
         completed = tr.fit(None, stop_after=stop_after)
+        distributed.barrier()                        # leave the process group together with rank 0
         return run_of(tr, run_dir, completed)
     truncate_metrics(run_dir, tr.step)
     logger = RunLogger(run_dir, cfg.train.iterations, tr.step, progress=progress)
@@ -176,6 +176,8 @@ def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | N
             write_pictures(run)
     finally:
         logger.close()
+        if info is not None:                         # the other ranks wait here: a rank that leaves the
+            distributed.barrier()                    # group while rank 0 still evaluates can abort at exit
     return run
 
 

@@ -79,3 +79,16 @@ def test_an_evaluation_builds_the_data_source_once(tmp_path, monkeypatch):
     assert {"w1", "spectrum_distance", "class_agreement"} <= set(m) and len(built) == 1
     wgangp.evaluate(run)                            # the trained run keeps its training source: none built
     assert len(built) == 1
+
+
+def test_reference_key_changes_when_an_image_under_the_folder_changes(tmp_path):
+    import os
+
+    (tmp_path / "imgs" / "cat").mkdir(parents=True)
+    img = tmp_path / "imgs" / "cat" / "a.png"
+    img.write_bytes(b"x")
+    cfg = DataConfig(name="images", path=str(tmp_path / "imgs"))
+    before = reference_key(cfg, 10, 0, (3, 8, 8))
+    img.write_bytes(b"xy")                                      # same folder mtimes, another image
+    os.utime(img, ns=(img.stat().st_atime_ns, img.stat().st_mtime_ns + 10**9))
+    assert reference_key(cfg, 10, 0, (3, 8, 8)) != before

@@ -17,6 +17,8 @@ from wgangp.train.checkpoint import load_checkpoint
 from wgangp.run import build_trainer
 from wgangp.train.step import rank_seeds
 
+from tests.checks import assert_same_state
+
 pytestmark = pytest.mark.dist
 
 WORLD, PER_RANK_BATCH, ITERS = 2, 8, 3
@@ -122,23 +124,6 @@ def test_ddp_with_compile_trains_like_eager_ddp_and_keeps_ranks_identical(tmp_pa
             torch.testing.assert_close(compiled[0][net][k], v, rtol=0, atol=1e-5, msg=f"{net}.{k}: compiled vs eager")
 
 
-def _assert_same_state(a, b, where):
-    """``a`` and ``b`` equal all the way down: every tensor bitwise (dtype and shape too), every number exactly."""
-    if isinstance(a, torch.Tensor):
-        assert isinstance(b, torch.Tensor) and a.dtype == b.dtype and a.shape == b.shape, f"{where} differs in kind"
-        assert torch.equal(a, b), f"{where} differs"
-    elif isinstance(a, dict):
-        assert isinstance(b, dict) and set(a) == set(b), f"{where}: keys {sorted(map(str, a))} vs {sorted(map(str, b))}"
-        for k in a:
-            _assert_same_state(a[k], b[k], f"{where}.{k}")
-    elif isinstance(a, (list, tuple)):
-        assert isinstance(b, (list, tuple)) and len(a) == len(b), f"{where} differs in length"
-        for i, (x, y) in enumerate(zip(a, b)):
-            _assert_same_state(x, y, f"{where}[{i}]")
-    else:
-        assert a == b, f"{where}: {a!r} vs {b!r}"
-
-
 def _torchrun(out, *extra, iterations=4):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={WORLD}",
@@ -164,7 +149,7 @@ def test_torchrun_job_writes_once_from_rank_0_and_resumes_bitwise(tmp_path):
     assert all(sa[k]["state"] for k in ("opt_g", "opt_d"))
     # the whole training state, every rank's RNG streams included; not the wall-clock seconds,
     # the version or the config (the resume changed train.iterations)
-    _assert_same_state({k: v for k, v in sa.items() if k not in ("train_seconds", "version", "config")},
+    assert_same_state({k: v for k, v in sa.items() if k not in ("train_seconds", "version", "config")},
                        {k: v for k, v in sb.items() if k not in ("train_seconds", "version", "config")},
                        "checkpoint after the DDP resume")
 

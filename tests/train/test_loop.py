@@ -14,6 +14,8 @@ from wgangp.config import load_config
 from wgangp.train.checkpoint import load_checkpoint
 from wgangp.run import build_trainer
 
+from tests.checks import assert_same_state
+
 
 def _trainer(tiny, **extra):
     return build_trainer(load_config("toy-8gaussians", {**tiny, **extra}))
@@ -84,23 +86,6 @@ def test_linear_lr_decay_reaches_zero(tiny):
 _NOT_STATE = ("train_seconds", "version", "config")
 
 
-def _assert_same_state(a, b, where):
-    """``a`` and ``b`` equal all the way down: every tensor bitwise (dtype and shape too), every number exactly."""
-    if isinstance(a, torch.Tensor):
-        assert isinstance(b, torch.Tensor) and a.dtype == b.dtype and a.shape == b.shape, f"{where} differs in kind"
-        assert torch.equal(a, b), f"{where} differs"
-    elif isinstance(a, dict):
-        assert isinstance(b, dict) and set(a) == set(b), f"{where}: keys {sorted(map(str, a))} vs {sorted(map(str, b))}"
-        for k in a:
-            _assert_same_state(a[k], b[k], f"{where}.{k}")
-    elif isinstance(a, (list, tuple)):
-        assert isinstance(b, (list, tuple)) and len(a) == len(b), f"{where} differs in length"
-        for i, (x, y) in enumerate(zip(a, b)):
-            _assert_same_state(x, y, f"{where}[{i}]")
-    else:
-        assert a == b, f"{where}: {a!r} vs {b!r}"
-
-
 def _assert_same_checkpoint(a, b, *, ema=False, scalers=False):
     """The checkpoints in run dirs ``a`` and ``b`` hold the same training state: generator, critic,
     EMA, both optimisers (moments, step counts, param_groups with their lr), GradScalers, RNG
@@ -110,7 +95,7 @@ def _assert_same_checkpoint(a, b, *, ema=False, scalers=False):
     assert {"generator", "critic", "ema", "opt_g", "opt_d", "scalers", "rng", "step"} <= set(sa)
     assert (sa["ema"] is not None) == ema and (sa["scalers"] is not None) == scalers
     assert all(sa[k]["state"] for k in ("opt_g", "opt_d")), "no optimiser state to compare"
-    _assert_same_state({k: v for k, v in sa.items() if k not in _NOT_STATE},
+    assert_same_state({k: v for k, v in sa.items() if k not in _NOT_STATE},
                        {k: v for k, v in sb.items() if k not in _NOT_STATE}, "checkpoint")
 
 

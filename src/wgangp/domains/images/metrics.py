@@ -26,9 +26,15 @@ _NOT_REFERENCE = ("batch_size", "download", "dequantize", "seq_len", "max_lines"
 
 
 def _file_identity(path: str) -> list:
+    """A file's resolved path, size and modification time; for a folder (an image folder, the
+    folder of LSUN's lmdb databases, a torchvision root) the count, total size and newest
+    modification time of every file under it, so that an edited image changes the key."""
     p = Path(path)
     if not path or not p.exists():
         return [path]
+    if p.is_dir():
+        stats = [f.stat() for f in p.rglob("*") if f.is_file()]
+        return [str(p.resolve()), len(stats), sum(st.st_size for st in stats), max((st.st_mtime_ns for st in stats), default=0)]
     st = p.stat()
     return [str(p.resolve()), st.st_size, st.st_mtime_ns]
 
