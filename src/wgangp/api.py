@@ -108,9 +108,12 @@ def train(preset_or_config: str | Path | Config | None, out: str | Path, overrid
         return _train(cfg, run_dir, resume, progress, stop_after, info)
     finally:
         if info is not None:
+            import gc
+
             import torch.distributed as tdist
 
-            tdist.destroy_process_group()
+            gc.collect()     # free the trainer's DDP wrappers (reference cycles) while the group still exists:
+            tdist.destroy_process_group()    # Gloo work they hold, freed at interpreter exit, aborts the process
 
 
 def _open_shared(run_dir: Path, cfg: Config | None, resume: bool, info) -> tuple[Config, bool]:
