@@ -61,11 +61,6 @@ def test_the_check_finds_the_branches_it_is_for():
     assert len(branch_sites(code, "x.py")) == 4       # two names, one attribute, one probe; not the docstring
 
 
-if __name__ == "__main__":
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1]
-    sites = [s for f in core_files(root) for s in branch_sites(f.read_text(), str(f.relative_to(root)))]
-    print("\n".join(sites))
-    print(f"{len(sites)} branch sites on the kind of data in the core ({len(core_files(root))} files)")
 
 
 # the arrows that must never exist (the intended layout): part -> packages it must not import
@@ -96,3 +91,34 @@ def test_no_import_runs_against_the_layout():
                 if name.startswith(banned):
                     bad.append(f"{f.relative_to(pkg)}:{line} imports {name}")
     assert bad == [], "\n".join(bad)
+
+
+MAX_FUNCTION_LINES, MAX_FILE_LINES = 50, 400
+
+
+def sizes(root: Path) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """``(functions, files)`` of the package as ``(lines, name)``, longest first."""
+    functions, files = [], []
+    for f in sorted((root / "src" / "wgangp").rglob("*.py")):
+        text = f.read_text()
+        files.append((len(text.splitlines()), str(f.relative_to(root))))
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                functions.append((node.end_lineno - node.lineno + 1, f"{f.relative_to(root)}:{node.name}"))
+    return sorted(functions, reverse=True), sorted(files, reverse=True)
+
+
+def test_small_pieces():
+    functions, files = sizes(Path(__file__).resolve().parents[1])
+    assert [f for f in functions if f[0] > MAX_FUNCTION_LINES] == []
+    assert [f for f in files if f[0] > MAX_FILE_LINES] == []
+
+
+if __name__ == "__main__":
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1]
+    sites = [s for f in core_files(root) for s in branch_sites(f.read_text(), str(f.relative_to(root)))]
+    print("\n".join(sites))
+    print(f"{len(sites)} branch sites on the kind of data in the core ({len(core_files(root))} files)")
+    functions, files = sizes(root)
+    print("longest functions: " + ", ".join(f"{name} {n}" for n, name in functions[:4]))
+    print("longest files: " + ", ".join(f"{name} {n}" for n, name in files[:4]))
