@@ -8,9 +8,14 @@ resumed run sees the same batches.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from wgangp.errors import UserError
+
+if TYPE_CHECKING:
+    from wgangp.data.toy import ToyDistribution
 
 
 class PointSource:
