@@ -141,10 +141,10 @@ def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | N
     cfg, has_ckpt = _open_shared(run_dir, cfg, resume, info)
     check_metrics(cfg)
     tr = build_trainer(cfg, run_dir if main else None, dist=info)   # bad input fails before anything is written
-    if main and not resume:
-        write_run_config(cfg, run_dir)
     if has_ckpt:
         tr.load_state_dict(load_checkpoint(run_dir / CKPT_NAME, map_location=tr.device))
+    if main:                                         # a resume's changed keys only once its checkpoint loaded
+        write_run_config(cfg, run_dir)
     if not main:                                     # other ranks: train only; rank 0 logs and evaluates
         completed = tr.fit(None, stop_after=stop_after)
         distributed.barrier()                        # leave the process group together with rank 0

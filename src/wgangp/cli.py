@@ -57,6 +57,7 @@ def _sample_args(sub) -> None:
     s.add_argument("-o", "--output", required=True, help="output .npy/.npz/.csv (points, signals; for tables .csv holds decoded records); .txt (text runs); "
                    ".npy, .npz (uint8 x_train), .png grid or folder/ of PNGs (images)")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--force", action="store_true", help="replace an existing output file")
     s.add_argument("--class", dest="classes", default=None, metavar="K[,K...]|all",
                    help="conditional runs: the class(es) to generate, cycled (default all, balanced; tables: also label values)")
 
@@ -193,9 +194,11 @@ def _cmd_sample(args) -> int:
 
     if args.n <= 0:
         raise UserError(f"-n must be a positive number of samples, got {args.n}")
+    out = str(args.output)
+    if Path(out).is_file() and not args.force:
+        raise UserError(f"output '{out}' exists; choose a new name or add --force to replace it")
     run = api.load_run(args.run_dir)
     classes = _classes(run, args.classes)
-    out = str(args.output)
     writer = run.domain.writers().get("/" if out.endswith(("/", os.sep)) or not Path(out).suffix else Path(out).suffix)
     if writer is not None:                            # a format of the data kind's own (text lines, table records)
         print(writer(run, args.n, args.output, args.seed, classes))

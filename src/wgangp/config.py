@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import tomllib
 import types
 import typing
@@ -149,6 +150,8 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
     """Convert ``value`` (a string from the CLI, or a TOML/JSON value) to the field type ``tp``."""
     origin = typing.get_origin(tp)
     if origin is tuple:
+        if not isinstance(value, (str, list, tuple)):
+            raise UserError(f"config key '{key}' expects {len(typing.get_args(tp))} comma-separated values, got {value!r}")
         parts = value.split(",") if isinstance(value, str) else list(value)
         args = typing.get_args(tp)
         if len(parts) != len(args):
@@ -178,12 +181,15 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
         if tp is float:
             if isinstance(value, bool):
                 raise ValueError
-            return float(value)
+            f = float(value)
+            if not math.isfinite(f):
+                raise UserError(f"config key '{key}' must be a finite number, got {value!r}")
+            return f
         if tp is str:
             if not isinstance(value, (str, int, float)) or isinstance(value, bool):
                 raise ValueError
             return str(value)
-    except ValueError:
+    except (ValueError, TypeError, OverflowError):        # None, a list, a date, "abc", 1e400 as an int
         raise UserError(f"config key '{key}' expects {tp.__name__}, got {value!r}") from None
     raise TypeError(f"unsupported config type {tp}")
 
@@ -291,6 +297,8 @@ def load_config(preset_or_path: str | Path, overrides: list[str] | dict[str, Any
             d = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
         except (OSError, ValueError) as e:
             raise UserError(f"cannot read config file '{name}': {e}") from None
+        if not isinstance(d, dict):
+            raise UserError(f"config file '{name}' must hold a table of settings at its top level, got {type(d).__name__}")
         d.setdefault("name", path.stem)
     else:
         presets = list_presets()

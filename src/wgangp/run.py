@@ -14,7 +14,7 @@ import torch
 
 from wgangp.config import Config
 from wgangp.domains import domain_for
-from wgangp.errors import UserError
+from wgangp.errors import Diverged, UserError
 from wgangp.nets import build_networks
 from wgangp.train.checkpoint import NAME as CKPT_NAME
 from wgangp.train.checkpoint import load_checkpoint
@@ -87,6 +87,9 @@ class Run:
                 z = torch.randn(min(batch_size, n - i), self.config.model.noise_dim, generator=gen, device=device)
                 x = self.generator(z) if labels is None else self.generator(z, labels[i:i + len(z)].to(device))
                 out.append(x.float().cpu())
+                if not torch.isfinite(out[-1]).all():
+                    raise Diverged(f"the generator of this run (iteration {self.step}) makes non-finite samples "
+                                   "(NaN or inf): it has diverged; train it again with a lower optim.lr")
         finally:
             self.generator.train(was_training)
         return torch.cat(out) if out else torch.empty(0, *self.data_shape)

@@ -8,6 +8,7 @@ checkpoint untouched (the data kind's own entry: what decoding samples needs).
 """
 from __future__ import annotations
 
+import math
 import signal
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Callable
 import torch
 
 from wgangp.config import Config
+from wgangp.errors import Diverged
 from wgangp.train import distributed
 from wgangp.train.checkpoint import NAME as CKPT_NAME
 from wgangp.train.checkpoint import save_checkpoint
@@ -38,6 +40,7 @@ class Trainer(TrainingStep):
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.extra_state = dict(extra_state or {})
         self.train_seconds = 0.0
+        self.saved_step: int | None = None          # the iteration the checkpoint on disk holds
         self._stop_signal: int | None = None
 
     def diagnose(self) -> dict[str, float]:
@@ -94,6 +97,7 @@ class Trainer(TrainingStep):
             self.scaler_d.load_state_dict(state["scalers"][0])
             self.scaler_g.load_state_dict(state["scalers"][1])
         self.step = int(state["step"])
+        self.saved_step = self.step
         self.train_seconds = float(state["train_seconds"])
         rng = state["rng"]
         if self.dist is not None:
@@ -124,6 +128,25 @@ class Trainer(TrainingStep):
             tdist.all_gather_object(rank_rngs, self.rng_state())
         if self.run_dir is not None:
             save_checkpoint(self.state_dict(rank_rngs), self.run_dir / CKPT_NAME)
+        self.saved_step = self.step
+
+    def check_finite(self, stats: dict | None = None) -> None:
+        """Raise :class:`Diverged` if a logged statistic, or (``stats=None``) a weight of the networks
+        or the EMA, is not finite: one reduction on the device and one host sync, at the logging
+        and checkpoint cadence only."""
+        if stats is not None:
+            bad = {k: v for k, v in stats.items() if not math.isfinite(v)}
+        else:
+            tensors = [p for m in (self.G, self.D, self.ema.model if self.ema else None) if m is not None
+                       for p in m.parameters()]
+            finite = torch.stack([torch.isfinite(p).all() for p in tensors]).all()
+            bad = {} if bool(finite) else {"a network weight": float("nan")}
+        if bad:
+            what = ", ".join(f"{k} = {v}" for k, v in bad.items())
+            kept = (f"{CKPT_NAME} still holds iteration {self.saved_step} (finite)" if self.saved_step is not None
+                    else f"no {CKPT_NAME} was written")
+            raise Diverged(f"training diverged by iteration {self.step}: {what}; {kept}. Start a new run with a "
+                           f"lower optim.lr (this one: {self.cfg.optim.lr:g}) or other loss settings")
 
     # ----- the loop -----------------------------------------------------------------------
     def fit(self, logger=None, on_eval: Callable[["Trainer"], dict] | None = None,
@@ -148,6 +171,8 @@ class Trainer(TrainingStep):
                         logger.log({"kind": "train", "step": self.step, **stats,
                                     "lr": float(self.opt_d.param_groups[0]["lr"]),
                                     "train_seconds": round(self.train_seconds, 3)})
+                if stats is not None:
+                    self.check_finite(stats)
                 if on_eval is not None and t.eval_every and self.step % t.eval_every == 0 and self.step < t.iterations:
                     on_eval(self)
                 if on_sample is not None and t.sample_every and self.step % t.sample_every == 0:
@@ -159,6 +184,7 @@ class Trainer(TrainingStep):
                     stopping = distributed.any_true(stopping, self.device)
                 if (self.run_dir is not None or self.dist is not None) and (
                         self.step % t.ckpt_every == 0 or self.step == t.iterations or stopping):
+                    self.check_finite()                  # never a non-finite checkpoint
                     self.save()
                 if stopping:
                     return False

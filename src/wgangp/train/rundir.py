@@ -10,6 +10,9 @@ from wgangp.errors import UserError
 from wgangp.train.checkpoint import NAME as CKPT_NAME
 
 CONFIG_NAME = "config.json"
+# what a run writes beside its config: a folder holding any of these is not a fresh --out
+RESULTS = {"metrics.jsonl", "eval.json", "tb", "samples", "samples.png", "samples.txt", "critic_surface.png",
+           "training_curves.png", "critic_weights.png", "critic_gradients.png"}
 # Keys that may change on --resume without changing what the run computes so far (train.ema only
 # changes which generator is sampled; switched on at a resume, the average starts at the loaded
 # weights; train.compile and train.cuda_graphs change how the same maths is executed).
@@ -50,12 +53,19 @@ def open_run_dir(run_dir: Path, cfg: Config | None, resume: bool) -> tuple[Confi
     if not resume:
         if has_run:
             raise UserError(f"'{run_dir}' already holds a run; add --resume to continue it, or choose another --out")
+        results = sorted(p.name for p in run_dir.glob("*") if p.name in RESULTS) if run_dir.is_dir() else []
+        if results:
+            raise UserError(f"'{run_dir}' holds results of a run ({', '.join(results)}) but no {CONFIG_NAME}; "
+                            "choose another --out (nothing is overwritten)")
         if cfg is None:
             raise UserError("a preset or config file is needed to start a new run")
         _check_writable(run_dir)
         return cfg, False      # config.json is written by write_run_config once the run is built
     if not has_run:
         raise UserError(f"nothing to resume in '{run_dir}' (no {CONFIG_NAME} or checkpoint); drop --resume to start a new run")
+    if not (run_dir / CKPT_NAME).exists():
+        raise UserError(f"'{run_dir}' has no {CKPT_NAME} to resume from (the run stopped before its first checkpoint, "
+                        "or the file was removed); start the run again in another --out")
     _check_writable(run_dir)
     saved = read_run_config(run_dir)
     if cfg is not None:
@@ -67,13 +77,17 @@ def open_run_dir(run_dir: Path, cfg: Config | None, resume: bool) -> tuple[Confi
             raise UserError(f"--resume with a different config ({diffs}); only {', '.join(sorted(RESUMABLE_CHANGES))} "
                             "may change; start a new run with another --out instead")
         if changed:
-            saved = cfg
-            write_run_config(saved, run_dir)
-    return saved, (run_dir / CKPT_NAME).exists()
+            saved = cfg                  # written by the caller once the checkpoint has loaded
+    return saved, True
 
 
 def write_run_config(cfg: Config, run_dir: Path) -> None:
-    """Write the resolved config beside the run (atomically)."""
+    """Write the resolved config beside the run (atomically; a failed write leaves nothing behind)."""
     tmp = Path(run_dir) / (CONFIG_NAME + ".tmp")
-    save_config(cfg, tmp)
-    os.replace(tmp, Path(run_dir) / CONFIG_NAME)
+    try:
+        save_config(cfg, tmp)
+        os.replace(tmp, Path(run_dir) / CONFIG_NAME)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"cannot write '{Path(run_dir) / CONFIG_NAME}' ({e.strerror or e}); free some space or "
+                        "choose another --out") from None

@@ -1,0 +1,146 @@
+"""Faults and bad input that must end in one clear line and lose nothing (issue #13, the first part):
+non-finite config values and values of the wrong type, a diverging run, samples of a diverged
+generator, a resume that fails or has nothing to resume, result folders and sample files that
+would be overwritten, a full disk while the config is written. 0.1.0 got each of them wrong as
+the issue describes (a traceback, a NaN checkpoint, a silent restart or an overwritten file)."""
+import errno
+import json
+
+import pytest
+import torch
+
+import wgangp
+from wgangp.cli import main
+from wgangp.errors import Diverged, UserError
+
+TINY = ["--quiet", "--set", "model.hidden=16", "--set", "model.depth=1", "--set", "data.batch_size=32",
+        "--set", "train.log_every=1", "--set", "train.ckpt_every=2", "--set", "train.eval_samples=64",
+        "--set", "device=cpu"]
+
+
+def _one_line(capsys, code, fragment):
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and err.startswith("wgangp: error: "), err
+    assert fragment in err, err
+
+
+@pytest.mark.parametrize("override", ["optim.lr=nan", "optim.lr=inf", "loss.gp_weight=nan", "train.ema=-inf",
+                                      "optim.betas=0.5,nan"])
+def test_non_finite_config_values_are_refused(tmp_path, capsys, override):
+    _one_line(capsys, main(["train", "toy-8gaussians", "--out", str(tmp_path / "r"), "--dry-run", "--set", override]),
+              "must be a finite number")
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ('{"train": {"iterations": null}}', "'train.iterations' expects int, got None"),
+    ('{"train": {"iterations": [1, 2]}}', "'train.iterations' expects int"),
+    ('{"optim": {"betas": 5}}', "'optim.betas' expects 2 comma-separated values"),
+    ('{"optim": {"lr": 1e999}}', "must be a finite number"),
+    ("null", "must hold a table of settings"),
+    ("[1, 2]", "must hold a table of settings"),
+])
+def test_config_values_of_the_wrong_type_are_one_line_errors(tmp_path, capsys, text, fragment):
+    (tmp_path / "c.json").write_text(text)
+    _one_line(capsys, main(["train", str(tmp_path / "c.json"), "--out", str(tmp_path / "r"), "--dry-run"]), fragment)
+
+
+def test_a_toml_date_is_a_one_line_error(tmp_path, capsys):
+    (tmp_path / "c.toml").write_text('[data]\nname = "8gaussians"\n[train]\niterations = 1979-05-27\n')
+    _one_line(capsys, main(["train", str(tmp_path / "c.toml"), "--out", str(tmp_path / "r"), "--dry-run"]),
+              "'train.iterations' expects int")
+
+
+def test_a_diverging_run_stops_with_the_iteration_and_writes_no_checkpoint(tmp_path, capsys):
+    out = tmp_path / "r"
+    code = main(["train", "toy-8gaussians-fast", "--out", str(out), "--quiet", "--set", "train.iterations=20",
+                 "--set", "train.log_every=1", "--set", "train.ckpt_every=5", "--set", "optim.lr=1e6",
+                 "--set", "device=cpu"])
+    _one_line(capsys, code, "training diverged by iteration 1: w_estimate = nan")
+    assert not (out / "checkpoint.pt").exists() and not (out / "eval.json").exists()
+
+
+def test_divergence_after_a_checkpoint_keeps_the_last_finite_one(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "r"
+    wgangp.train("toy-8gaussians", out, {"model.hidden": 16, "data.batch_size": 32, "train.iterations": 2,
+                                         "train.ckpt_every": 2, "train.log_every": 1, "train.eval_samples": 64,
+                                         "device": "cpu"}, progress=False)
+    before = (out / "eval.json").read_text()
+    from wgangp import objectives
+
+    real = objectives.critic_loss
+    monkeypatch.setattr(objectives, "critic_loss", lambda *a, **k: tuple(t * float("nan") for t in real(*a, **k)))
+    code = main(["train", "--out", str(out), "--resume", "--quiet", "--set", "train.iterations=6"])
+    err = capsys.readouterr().err
+    assert code == 2 and "training diverged by iteration 3" in err and "still holds iteration 2 (finite)" in err
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 2 and all(torch.isfinite(v).all() for v in state["generator"].values())
+    assert (out / "eval.json").read_text() == before
+
+
+def test_samples_of_a_diverged_generator_are_refused(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["train", "toy-8gaussians", "--out", str(out), *TINY, "--set", "train.iterations=2"]) == 0
+    run = wgangp.load_run(out)
+    with torch.no_grad():
+        next(run.generator.parameters()).fill_(float("nan"))
+    with pytest.raises(Diverged, match="non-finite samples"):
+        wgangp.evaluate(run)
+
+
+def test_a_failed_resume_does_not_rewrite_the_config(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["train", "toy-8gaussians", "--out", str(out), *TINY, "--set", "train.iterations=2"]) == 0
+    (out / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    saved = (out / "config.json").read_text()
+    capsys.readouterr()
+    _one_line(capsys, main(["train", "--out", str(out), "--resume", "--quiet", "--set", "train.iterations=30"]),
+              "is corrupt")
+    assert (out / "config.json").read_text() == saved
+
+
+def test_resume_without_a_checkpoint_is_refused_and_keeps_the_results(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["train", "toy-8gaussians", "--out", str(out), *TINY, "--set", "train.iterations=2"]) == 0
+    (out / "checkpoint.pt").unlink()
+    metrics = (out / "metrics.jsonl").read_text()
+    capsys.readouterr()
+    _one_line(capsys, main(["train", "--out", str(out), "--resume", "--quiet"]), "has no checkpoint.pt to resume from")
+    assert (out / "metrics.jsonl").read_text() == metrics and (out / "eval.json").is_file()
+
+
+def test_a_folder_with_results_but_no_config_is_not_overwritten(tmp_path, capsys):
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "eval.json").write_text('{"w1": 0.1}')
+    _one_line(capsys, main(["train", "toy-8gaussians", "--out", str(out), *TINY, "--set", "train.iterations=2"]),
+              "holds results of a run (eval.json)")
+    assert json.loads((out / "eval.json").read_text()) == {"w1": 0.1}
+
+
+def test_sample_does_not_overwrite_a_file_unless_forced(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["train", "toy-8gaussians", "--out", str(out), *TINY, "--set", "train.iterations=2"]) == 0
+    (tmp_path / "s.csv").write_text("mine\n")
+    capsys.readouterr()
+    _one_line(capsys, main(["sample", str(out), "-n", "4", "-o", str(tmp_path / "s.csv")]), "add --force")
+    assert (tmp_path / "s.csv").read_text() == "mine\n"
+    assert main(["sample", str(out), "-n", "4", "-o", str(tmp_path / "s.csv"), "--force"]) == 0
+    assert len((tmp_path / "s.csv").read_text().splitlines()) == 4
+
+
+def test_a_full_disk_while_writing_the_config_leaves_no_temporary_file(tmp_path, capsys, monkeypatch):
+    from wgangp.train import rundir
+
+    def full(cfg, path):
+        path.write_text("{")                                  # a partial write, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(rundir, "save_config", full)
+    out = tmp_path / "r"
+    _one_line(capsys, main(["train", "toy-8gaussians", "--out", str(out), *TINY, "--set", "train.iterations=2"]),
+              "No space left on device")
+    assert not (out / "config.json").exists() and not (out / "config.json.tmp").exists()
+
+
+def test_diverged_is_a_user_error():
+    assert issubclass(Diverged, UserError)
