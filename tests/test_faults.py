@@ -144,3 +144,59 @@ def test_a_full_disk_while_writing_the_config_leaves_no_temporary_file(tmp_path,
 
 def test_diverged_is_a_user_error():
     assert issubclass(Diverged, UserError)
+
+
+def test_eval_with_fewer_than_two_samples_is_refused(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["train", "toy-8gaussians", "--out", str(out), *TINY, "--set", "train.iterations=2"]) == 0
+    capsys.readouterr()
+    _one_line(capsys, main(["eval", str(out), "-n", "0"]), "at least 2 samples, got 0")
+
+
+@pytest.mark.parametrize("damage, fragment", [
+    (lambda s: s.pop("opt_g"), "does not fit this run (KeyError"),
+    (lambda s: s.update(step="abc"), "does not fit this run (ValueError"),
+    (lambda s: s.update(domain="tables"), "is of a tables run"),
+])
+def test_a_checkpoint_with_the_wrong_contents_is_refused_at_resume(tmp_path, capsys, damage, fragment):
+    from wgangp.train.checkpoint import load_checkpoint, save_checkpoint
+
+    out = tmp_path / "r"
+    assert main(["train", "toy-8gaussians", "--out", str(out), *TINY, "--set", "train.iterations=2"]) == 0
+    state = load_checkpoint(out / "checkpoint.pt")
+    state.pop("format")
+    damage(state)
+    save_checkpoint(state, out / "checkpoint.pt")
+    saved = (out / "config.json").read_text()
+    capsys.readouterr()
+    _one_line(capsys, main(["train", "--out", str(out), "--resume", "--quiet", "--set", "train.iterations=4"]), fragment)
+    assert (out / "config.json").read_text() == saved
+
+
+def test_a_stale_checkpoint_temporary_file_is_removed_at_resume(tmp_path):
+    out = tmp_path / "r"
+    assert main(["train", "toy-8gaussians", "--out", str(out), *TINY, "--set", "train.iterations=2"]) == 0
+    stale = out / ".checkpoint.pt.abc123.tmp"                      # what a SIGKILL during a write leaves
+    stale.write_bytes(b"half a checkpoint")
+    assert main(["train", "--out", str(out), "--resume", "--quiet", "--set", "train.iterations=4"]) == 0
+    assert not stale.exists() and wgangp.load_run(out).step == 4
+
+
+def test_a_category_found_only_in_the_held_out_records_is_refused_before_training(tmp_path, capsys):
+    rows = ["dose,site,outcome"] + [f"{i % 7},{'north' if i % 2 else 'south'},{'ill' if i % 3 else 'well'}"
+                                    for i in range(200)]
+    rows[1] = "3,east,ill"                                          # one record of a site; let it land in holdout
+    from wgangp.data.tabular import SPLIT_SEED
+    import numpy as np
+
+    order = np.random.default_rng(SPLIT_SEED).permutation(200)
+    held = set(order[:int(round(0.2 * 200))].tolist())
+    row = min(held)                                                # a record index that the split holds out
+    rows[1], rows[row + 1] = rows[row + 1], rows[1]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "r"
+    _one_line(capsys, main(["train", "table-breast-cancer", "--out", str(out), "--quiet", "--set", "data.name=table",
+                            "--set", f"data.path={tmp_path / 't.csv'}", "--set", "data.label=outcome",
+                            "--set", "data.batch_size=32", "--set", "device=cpu"]),
+              "the held-out records (data.holdout=0.2) hold a category the training records do not")
+    assert not (out / "config.json").exists()

@@ -62,6 +62,8 @@ def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED, metrics: str
     needs internet or ``feature_weights``); ``n_per_class``: samples per class of the conditional
     metrics (default ``n`` split over the classes)."""
     names = metric_names(run, metrics)
+    if n is not None and n < 2:
+        raise UserError(f"evaluation needs at least 2 samples, got {n}")
     n = run.domain.eval_samples(run, n)
     if n < 2:
         raise UserError(f"evaluation needs at least 2 samples, got {n}")
@@ -136,13 +138,29 @@ def _open_shared(run_dir: Path, cfg: Config | None, resume: bool, info) -> tuple
     return from_dict(payload, source="rank 0's run config"), has_ckpt
 
 
+def _resume(tr: Trainer, run_dir: Path) -> None:
+    """Load the run's checkpoint into ``tr``; one that belongs to another kind of run, or lacks or
+    mistypes an entry, is a one-line error (and nothing has been written yet)."""
+    state = load_checkpoint(run_dir / CKPT_NAME, map_location=tr.device)
+    mine = tr.extra_state.get("domain")
+    if state.get("domain", mine) != mine:
+        raise UserError(f"the checkpoint in '{run_dir}' is of a {state['domain']} run, this run's config is of {mine} "
+                        "data; restore the run's own checkpoint.pt")
+    try:
+        tr.load_state_dict(state)
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as e:
+        raise UserError(f"checkpoint '{run_dir / CKPT_NAME}' does not fit this run ({type(e).__name__}: "
+                        f"{str(e).splitlines()[0][:200] if str(e) else ''}); restore it from a backup or start a new "
+                        "run with another --out") from None
+
+
 def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | None, info) -> Run:
     main = info is None or info.is_main
     cfg, has_ckpt = _open_shared(run_dir, cfg, resume, info)
     check_metrics(cfg)
     tr = build_trainer(cfg, run_dir if main else None, dist=info)   # bad input fails before anything is written
     if has_ckpt:
-        tr.load_state_dict(load_checkpoint(run_dir / CKPT_NAME, map_location=tr.device))
+        _resume(tr, run_dir)
     if main:                                         # a resume's changed keys only once its checkpoint loaded
         write_run_config(cfg, run_dir)
     if not main:                                     # other ranks: train only; rank 0 logs and evaluates

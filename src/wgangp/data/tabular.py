@@ -235,6 +235,7 @@ class TableSource(PointSource):
         if not generated:
             raise UserError("the table has no column besides data.label to generate")
         self.encoder = TableEncoder.fit(generated)
+        self._check_holdout(data_cfg.holdout)
         self.label_categories, self.label_counts, labels = [], [], None
         if self.label:
             values, counts = np.unique(self.train[self.label], return_counts=True)
@@ -244,6 +245,18 @@ class TableSource(PointSource):
             labels = torch.from_numpy(label_codes(self.train[self.label], self.label_categories, self.label))
         super().__init__(data_cfg.batch_size, seed, points=torch.from_numpy(self.encoder.encode(generated)),
                          labels=labels)
+
+    def _check_holdout(self, holdout: float) -> None:
+        """Held-out records are scored in the training records' encoding: a category (or label) found
+        only among them is refused now, not after training."""
+        if not len(next(iter(self.holdout.values()))):
+            return
+        try:
+            TableEncoder.fit(self.train).encode(self.holdout)
+        except UserError as e:
+            raise UserError(f"the held-out records (data.holdout={holdout:g}) hold a category the training records "
+                            f"do not: {e}; such a run could never be evaluated. Merge rare categories, change "
+                            "data.holdout, or set data.holdout=0") from None
 
     @property
     def categorical_spans(self) -> list[tuple[int, int]]:

@@ -67,6 +67,8 @@ def open_run_dir(run_dir: Path, cfg: Config | None, resume: bool) -> tuple[Confi
         raise UserError(f"'{run_dir}' has no {CKPT_NAME} to resume from (the run stopped before its first checkpoint, "
                         "or the file was removed); start the run again in another --out")
     _check_writable(run_dir)
+    for stale in run_dir.glob(f".{CKPT_NAME}.*.tmp"):    # a checkpoint write that a kill interrupted
+        stale.unlink(missing_ok=True)
     saved = read_run_config(run_dir)
     if cfg is not None:
         new, old = cfg.flat(), saved.flat()
