@@ -200,3 +200,33 @@ def test_a_category_found_only_in_the_held_out_records_is_refused_before_trainin
                             "--set", "data.batch_size=32", "--set", "device=cpu"]),
               "the held-out records (data.holdout=0.2) hold a category the training records do not")
     assert not (out / "config.json").exists()
+
+
+def test_two_train_processes_on_one_folder_are_refused_and_a_stale_lock_is_taken_over(tmp_path, capsys):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "r"
+    first = subprocess.Popen([sys.executable, "-m", "wgangp", "train", "toy-8gaussians", "--out", str(out), *TINY,
+                              "--set", "train.iterations=1000000"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        deadline = time.time() + 60
+        while not ((out / ".lock").exists() and (out / "checkpoint.pt").exists()) and time.time() < deadline:
+            time.sleep(0.1)
+        assert (out / ".lock").read_text().split()[0] == str(first.pid)
+        _one_line(capsys, main(["train", "--out", str(out), "--resume", "--quiet"]),
+                  f"another wgangp process (PID {first.pid}) is training in")
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=60) == 130
+    assert not (out / ".lock").exists()                              # released on the way out
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (out / ".lock").write_text(f"{dead.pid} {os.uname().nodename}")  # what a SIGKILL leaves: a gone process
+    step = wgangp.load_run(out).step
+    assert main(["train", "--out", str(out), "--resume", "--quiet", "--set", f"train.iterations={step + 2}"]) == 0
+    assert wgangp.load_run(out).step == step + 2 and not (out / ".lock").exists()

@@ -31,7 +31,7 @@ from wgangp.train.checkpoint import NAME as CKPT_NAME
 from wgangp.train.checkpoint import load_checkpoint
 from wgangp.train.logging import RunLogger, read_metrics, truncate_metrics
 from wgangp.train.loop import Trainer
-from wgangp.train.rundir import open_run_dir, read_run_config, write_run_config
+from wgangp.train.rundir import acquire_lock, open_run_dir, read_run_config, release_lock, write_run_config
 from wgangp.viz import critic_weights, gradient_norms, training_curves
 
 
@@ -109,6 +109,7 @@ def train(preset_or_config: str | Path | Config | None, out: str | Path, overrid
     try:
         return _train(cfg, run_dir, resume, progress, stop_after, info)
     finally:
+        release_lock(run_dir)                        # only if this process took it
         if info is not None:
             import gc
 
@@ -121,13 +122,16 @@ def train(preset_or_config: str | Path | Config | None, out: str | Path, overrid
 def _open_shared(run_dir: Path, cfg: Config | None, resume: bool, info) -> tuple[Config, bool]:
     """``open_run_dir`` on rank 0 only; its verdict (or its error) reaches every rank."""
     if info is None:
-        return open_run_dir(run_dir, cfg, resume)
+        opened, has_ckpt = open_run_dir(run_dir, cfg, resume)
+        acquire_lock(run_dir)
+        return opened, has_ckpt
     import torch.distributed as tdist
 
     verdict: list = [None]
     if info.is_main:
         try:
             opened, has_ckpt = open_run_dir(run_dir, cfg, resume)
+            acquire_lock(run_dir)
             verdict = [("ok", opened.to_dict(), has_ckpt)]
         except UserError as e:
             verdict = [("error", str(e), False)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 
 from wgangp.config import Config, from_dict, save_config
@@ -93,3 +94,53 @@ def write_run_config(cfg: Config, run_dir: Path) -> None:
         tmp.unlink(missing_ok=True)
         raise UserError(f"cannot write '{Path(run_dir) / CONFIG_NAME}' ({e.strerror or e}); free some space or "
                         "choose another --out") from None
+
+
+LOCK_NAME = ".lock"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:                     # alive, another user's
+        return True
+    return True
+
+
+def acquire_lock(run_dir: Path) -> None:
+    """Take ``run_dir/.lock`` (this process's PID and host) so that two ``train`` processes never
+    write one run; a lock whose process is gone (a kill) is stale and taken over."""
+    path, me = Path(run_dir) / LOCK_NAME, f"{os.getpid()} {socket.gethostname()}"
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid_text, _, host = path.read_text().partition(" ")
+                pid = int(pid_text)
+            except (OSError, ValueError):
+                pid, host = -1, socket.gethostname()          # unreadable: treat as stale
+            if host != socket.gethostname():
+                raise UserError(f"'{run_dir}' is locked by process {pid} on {host}; if nothing trains there any "
+                                f"more, delete {path}") from None
+            if pid != os.getpid() and pid > 0 and _alive(pid):
+                raise UserError(f"another wgangp process (PID {pid}) is training in '{run_dir}'; wait for it or "
+                                "stop it (Ctrl-C saves a checkpoint), then --resume") from None
+            path.unlink(missing_ok=True)                     # stale: its process is gone
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(me)
+        return
+    raise UserError(f"cannot take the lock {path}; remove it if no wgangp process uses '{run_dir}'")
+
+
+def release_lock(run_dir: Path) -> None:
+    """Remove ``run_dir/.lock`` if this process holds it."""
+    path = Path(run_dir) / LOCK_NAME
+    try:
+        if path.read_text() == f"{os.getpid()} {socket.gethostname()}":
+            path.unlink()
+    except OSError:
+        pass
