@@ -47,9 +47,11 @@ def metric_names(run_or_cfg, metrics: str | list[str] | None = None) -> list[str
     return list(dict.fromkeys(base + extra))
 
 
-def check_metrics(cfg: Config) -> None:
-    """``train.eval_metrics`` are registered metrics of the run's kind (checked before training)."""
-    metric_names(cfg)
+def check_metrics(cfg: Config) -> str:
+    """``train.eval_metrics`` are registered metrics of the run's kind and ``train.best_metric`` one
+    of their results (checked before training); returns the direction of the latter (min / max)."""
+    names = metric_names(cfg)
+    return registry.best_direction(cfg.train.best_metric, names) if cfg.train.best_metric else "min"
 
 
 def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED, metrics: str | list[str] | None = None,
@@ -156,13 +158,24 @@ def _resume(tr: Trainer, run_dir: Path) -> None:
         raise UserError(f"checkpoint '{run_dir / CKPT_NAME}' does not fit this run ({type(e).__name__}: "
                         f"{str(e).splitlines()[0][:200] if str(e) else ''}); restore it from a backup or start a new "
                         "run with another --out") from None
+    best = run_dir / "best.json"              # written after the checkpoint on disk, possibly: it is the truth
+    if best.is_file():
+        try:
+            tr.best = json.loads(best.read_text())
+        except (OSError, ValueError):
+            pass
+    if tr.resume_note and (tr.dist is None or tr.dist.is_main):
+        import sys
+
+        print(f"wgangp: note: {tr.resume_note}", file=sys.stderr)
 
 
 def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | None, info) -> Run:
     main = info is None or info.is_main
     cfg, has_ckpt = _open_shared(run_dir, cfg, resume, info)
-    check_metrics(cfg)
+    direction = check_metrics(cfg)
     tr = build_trainer(cfg, run_dir if main else None, dist=info)   # bad input fails before anything is written
+    tr.ckpt_path, tr.best_direction = run_dir / CKPT_NAME, direction  # every rank reads it at a rollback
     if has_ckpt:
         _resume(tr, run_dir)
     if main:                                         # a resume's changed keys only once its checkpoint loaded
@@ -180,7 +193,9 @@ def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | N
         return run
 
     def on_eval(t: Trainer) -> None:
-        logger.log({"kind": "eval", **evaluate(current(t)), "train_seconds": round(t.train_seconds, 3)})
+        result = evaluate(current(t))
+        logger.log({"kind": "eval", **result, "train_seconds": round(t.train_seconds, 3)})
+        t.consider_best(result)
 
     def on_sample(t: Trainer) -> None:
         run.domain.snapshot(current(t), logger)
@@ -197,13 +212,14 @@ def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | N
         if completed:
             result = {**evaluate(run), "train_seconds": round(tr.train_seconds, 3)}
             logger.log({"kind": "eval", **result})
+            tr.consider_best(result)
             _write_json(run_dir / "eval.json", result)
             write_pictures(run)
     finally:
         logger.close()
-        if info is not None:                         # the other ranks wait here: a rank that leaves the
-            distributed.barrier()                    # group while rank 0 still evaluates can abort at exit
-    return run
+    if info is not None:                             # the other ranks wait here (not after a failure: they have
+        distributed.barrier()                        # been told, or torchrun stops them): a rank that leaves the
+    return run                                       # group while rank 0 still evaluates can abort at exit
 
 
 def sample(run: Run | str | Path, n: int, seed: int = 0, classes: int | list[int] | None = None) -> torch.Tensor:

@@ -94,6 +94,13 @@ class TrainConfig:
                                   # generator and the critic's generator-step forward; the penalty stays eager
     cuda_graphs: bool = False     # CUDA: capture a whole generator iteration (critic steps with their penalty's
                                   # double backward, generator step, optimiser steps) as one CUDA graph and replay it
+    keep_last: int = 1            # checkpoints kept: checkpoint.pt, and with K > 1 the K latest in checkpoints/
+    best_metric: str = ""         # an evaluation result (e.g. w1, fid, high_quality): best.pt holds the run at its best
+                                  # evaluation (direction from the metric registry); "" = off
+    on_nonfinite: str = "stop"    # stop | rollback: on a NaN/inf loss or weight, stop, or reload the last finite
+                                  # checkpoint and go on with fresh noise (and rollback_lr_scale x the learning rates)
+    rollback_lr_scale: float = 1.0   # learning rates multiplied by this at each rollback (in (0, 1])
+    max_rollbacks: int = 3        # rollbacks before the run stops as diverged
 
 
 @dataclass
@@ -124,6 +131,7 @@ CHOICES = {
     "optim.lr_decay": ("none", "linear"),
     "train.precision": ("fp32", "bf16", "fp16"),
     "train.compile": ("none", "default", "reduce-overhead", "max-autotune"),
+    "train.on_nonfinite": ("stop", "rollback"),
 }
 
 
@@ -236,7 +244,10 @@ def from_dict(d: dict[str, Any], source: str = "config", check: bool = True) -> 
         except UserError as e:
             raise UserError(f"{source}: {e}") from None
     if check:
-        validate(cfg)
+        try:
+            validate(cfg)
+        except UserError as e:
+            raise UserError(f"{source}: {e}") from None
     return cfg
 
 
@@ -244,16 +255,19 @@ def validate(cfg: Config) -> None:
     """Cross-field checks, with advice."""
     positive = ["data.batch_size", "model.noise_dim", "model.hidden", "model.depth", "model.dim",
                 "train.iterations", "train.n_critic", "train.log_every", "train.ckpt_every",
-                "train.eval_samples"]
+                "train.eval_samples", "train.keep_last"]
     flat = cfg.flat()
     for key in positive:
         if flat[key] <= 0:
             raise UserError(f"config key '{key}' must be > 0, got {flat[key]}")
-    for key in ("train.gen_batch_size", "train.eval_every", "train.sample_every", "train.diag_every", "optim.lr_g", "loss.gp_weight"):
+    for key in ("train.gen_batch_size", "train.eval_every", "train.sample_every", "train.diag_every", "optim.lr_g", "loss.gp_weight",
+                "train.max_rollbacks"):
         if flat[key] < 0:
             raise UserError(f"config key '{key}' must be >= 0, got {flat[key]}")
     if not 0.0 <= cfg.train.ema < 1.0:
         raise UserError(f"config key 'train.ema' must be in [0, 1), got {cfg.train.ema}")
+    if not 0.0 < cfg.train.rollback_lr_scale <= 1.0:
+        raise UserError(f"config key 'train.rollback_lr_scale' must be in (0, 1], got {cfg.train.rollback_lr_scale}")
     if cfg.optim.lr <= 0:
         raise UserError(f"config key 'optim.lr' must be > 0, got {cfg.optim.lr}")
     if cfg.data.name not in DATA_KINDS:
@@ -289,6 +303,10 @@ def load_config(preset_or_path: str | Path, overrides: list[str] | dict[str, Any
     """Resolve a preset name or a config file (.toml / .json) plus ``key=value`` overrides."""
     name = str(preset_or_path)
     path = Path(name)
+    if path.is_dir():
+        hint = (f"; to continue the run in it: wgangp train --resume --out {name}" if (path / "config.json").is_file()
+                else "")
+        raise UserError(f"'{name}' is a directory; pass a preset name (wgangp list) or a .toml/.json config file{hint}")
     if path.suffix in (".toml", ".json") or path.is_file():
         if not path.is_file():
             raise UserError(f"config file '{name}' not found")

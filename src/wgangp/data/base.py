@@ -92,7 +92,18 @@ class PointSource:
         return state
 
     def load_state_dict(self, state: dict) -> None:
+        if self.points is not None and len(state["order"]) != len(self.points):
+            raise ValueError(f"the saved data order covers {len(state['order'])} samples, this data has "
+                             f"{len(self.points)} (the data changed since the checkpoint)")
         self.gen.set_state(state["gen"])
         self.cursor = int(state["cursor"])
         if self.points is not None:
             self.order = state["order"]
+
+    def reseed(self, seed: int) -> None:
+        """Fresh streams from ``seed`` (the same data, a new order): after a rollback, or a resume
+        with another number of processes."""
+        self.gen.manual_seed(seed)
+        self.cursor = 0
+        if self.points is not None:
+            self.order = torch.randperm(len(self.points), generator=self.gen)

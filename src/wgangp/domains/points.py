@@ -45,7 +45,7 @@ class Points(Domain):
         return parts
 
 
-@register_metric("modes", domains=("points",),
+@register_metric("modes", domains=("points",), best={"high_quality": "max", "modes_captured": "max"},
                  description="Gaussian mixtures: modes captured (>= 20 samples within 3 sigma) and the high-quality "
                              "fraction; null for data without known modes")
 def _modes(ctx) -> dict:

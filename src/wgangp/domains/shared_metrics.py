@@ -4,7 +4,7 @@ from __future__ import annotations
 from wgangp.metrics.registry import register_metric
 
 
-@register_metric("w1", domains=("points", "images", "signals"),
+@register_metric("w1", domains=("points", "images", "signals"), best={"w1": "min"},
                  description="exact Wasserstein-1 (earth mover's) distance between the flattened samples and as many "
                              "fresh real ones (POT; memory grows as n^2)")
 def exact_w1(ctx) -> dict:

@@ -47,13 +47,13 @@ class Signals(Domain):
         return parts
 
 
-@register_metric("spectrum", domains=("signals",),
+@register_metric("spectrum", domains=("signals",), best={"spectrum_distance": "min"},
                  description="mean |log10| difference (decades) of the generated and real mean power spectra")
 def _spectrum(ctx) -> dict:
     return {"spectrum_distance": spectrum_distance(ctx.reference(), ctx.samples())}
 
 
-@register_metric("class_agreement", domains=("signals",),
+@register_metric("class_agreement", domains=("signals",), best={"class_agreement": "max"},
                  description="conditional runs: share of class-balanced samples a random forest trained on the real "
                              "signals' spectra puts in their requested class (skipped for unconditional runs)")
 def _class_agreement(ctx) -> dict:

@@ -129,7 +129,7 @@ def _sets(ctx) -> dict:
     return ctx.cache["tables"]
 
 
-@register_metric("fidelity", domains=("tables",),
+@register_metric("fidelity", domains=("tables",), best={"w1": "min", "marginal_mean": "min"},
                  description="per-column KS / total-variation distances (mean, worst), correlation gap and W1 of the "
                              "encoded records, with the held-out records' own scores as the sampling-noise floor")
 def _fidelity(ctx) -> dict:
@@ -149,7 +149,7 @@ def _fidelity(ctx) -> dict:
     return out
 
 
-@register_metric("utility", domains=("tables",), needs=("holdout",),
+@register_metric("utility", domains=("tables",), needs=("holdout",), best={"tstr_accuracy": "max", "tstr_auc": "max"},
                  description="train on synthetic, test on real: random-forest accuracy and ROC AUC on the held-out "
                              "records (tstr_*) beside training on the real records (trtr_*); needs data.label")
 def _utility(ctx) -> dict:

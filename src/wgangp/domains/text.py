@@ -57,7 +57,7 @@ class Text(Domain):
         return [f"n-gram JS divergence js1 {m['js1']:.3f} .. js4 {m['js4']:.3f}, copied lines {m['copied']:.1%}"]
 
 
-@register_metric("ngram_js", domains=("text",),
+@register_metric("ngram_js", domains=("text",), best={f"js{n}": "min" for n in range(1, 5)},
                  description="JS divergences (bits) of the character 1- to 4-gram distributions of generated and "
                              "corpus lines, the share of distinct samples and of samples copied from the corpus")
 def _ngram_js(ctx) -> dict:

@@ -11,7 +11,9 @@ domain module registers it::
 ``needs`` names what it requires: ``feature_net`` (an image feature net: ``--feature-net`` or the
 standard Inception), ``classifier`` (a feature net with class logits, ``wgangp classifier``),
 ``conditional`` (a class-conditional run), ``labelled_data`` (the run's labelled ``data.path``),
-``holdout`` (records held out of training, ``data.holdout > 0``). This module imports no torch.
+``holdout`` (records held out of training, ``data.holdout > 0``). ``best`` names the result keys
+that rank runs and which way (``{"fid": "min"}``): what ``train.best_metric`` may be. This module
+imports no torch.
 """
 from __future__ import annotations
 
@@ -30,21 +32,36 @@ class Metric:
     domains: tuple[str, ...]
     needs: tuple[str, ...]
     description: str
+    best: tuple[tuple[str, str], ...] = ()        # (result key, "min" | "max")
 
 
 _METRICS: dict[str, Metric] = {}
 
 
-def register_metric(name: str, domains: tuple[str, ...], needs: tuple[str, ...] = (), description: str = ""):
-    """Decorator: register ``fn(ctx) -> dict`` as metric ``name`` for the domains named ``domains``."""
+def register_metric(name: str, domains: tuple[str, ...], needs: tuple[str, ...] = (), description: str = "",
+                    best: dict[str, str] | None = None):
+    """Decorator: register ``fn(ctx) -> dict`` as metric ``name`` for the domains named ``domains``;
+    ``best``: its result keys that can rank checkpoints, each ``"min"`` or ``"max"`` (better)."""
     unknown = set(needs) - set(NEEDS)
     if unknown:
         raise ValueError(f"metric {name}: unknown needs {sorted(unknown)}; known: {NEEDS}")
+    if any(v not in ("min", "max") for v in (best or {}).values()):
+        raise ValueError(f"metric {name}: best directions must be 'min' or 'max', got {best}")
 
     def deco(fn):
-        _METRICS[name] = Metric(name, fn, tuple(domains), tuple(needs), description)
+        _METRICS[name] = Metric(name, fn, tuple(domains), tuple(needs), description, tuple((best or {}).items()))
         return fn
     return deco
+
+
+def best_direction(key: str, names: list[str]) -> str:
+    """``"min"`` or ``"max"``: which way result ``key`` of the metrics ``names`` improves; a key that
+    none of them reports is an error listing those that can rank a run."""
+    ranked = {k: d for n in names for k, d in _METRICS[n].best}
+    if key not in ranked:
+        raise UserError(f"train.best_metric: {key!r} is not a result of this run's evaluation ({', '.join(names)}); "
+                        f"choose one of {', '.join(ranked) or '(none)'}, or add its metric to train.eval_metrics")
+    return ranked[key]
 
 
 def get_metric(name: str) -> Metric:

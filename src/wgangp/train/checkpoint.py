@@ -16,6 +16,8 @@ from wgangp.errors import UserError
 
 FORMAT = "wgangp-checkpoint-1"
 NAME = "checkpoint.pt"
+HISTORY = "checkpoints"        # train.keep_last > 1: the latest checkpoints, step-00001000.pt ...
+BEST = "best.pt"               # train.best_metric: the run at its best evaluation (best.json says which)
 
 
 def save_checkpoint(state: dict, path: Path) -> None:
@@ -48,3 +50,63 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise UserError(f"'{path}' is not a wgangp checkpoint (format {state.get('format') if isinstance(state, dict) else '?'!r})")
     return state
+
+
+def keep_history(run_dir: Path, step: int, keep_last: int) -> None:
+    """``keep_last > 1``: ``checkpoints/step-NNNNNNNN.pt`` is the checkpoint just written (a hard
+    link of ``checkpoint.pt``, so no second copy on disk; a copy where links are not possible), and
+    only the ``keep_last`` latest are kept."""
+    if keep_last <= 1:
+        return
+    folder = Path(run_dir) / HISTORY
+    folder.mkdir(exist_ok=True)
+    target = folder / f"step-{step:08d}.pt"
+    tmp = folder / f".{target.name}.tmp"
+    tmp.unlink(missing_ok=True)
+    try:
+        try:
+            os.link(Path(run_dir) / NAME, tmp)
+        except OSError:
+            import shutil
+
+            shutil.copyfile(Path(run_dir) / NAME, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    for old in sorted(folder.glob("step-*.pt"))[:-keep_last]:
+        old.unlink(missing_ok=True)
+
+
+def save_best(state: dict, run_dir: Path, best: dict) -> None:
+    """Write ``best.pt`` and then ``best.json`` (the metric, its value and the step), each atomically."""
+    import json
+
+    save_checkpoint({**state, "best": best}, Path(run_dir) / BEST)
+    tmp = Path(run_dir) / ".best.json.tmp"
+    try:
+        tmp.write_text(json.dumps(best, indent=2) + "\n")
+        os.replace(tmp, Path(run_dir) / "best.json")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def checkpoint_path(run_dir: Path, which: str = "latest") -> Path:
+    """The file of checkpoint ``which``: ``latest`` (checkpoint.pt), ``best`` (best.pt) or a step
+    kept in ``checkpoints/`` (``1000``)."""
+    run_dir = Path(run_dir)
+    if which in ("latest", "", NAME):
+        return run_dir / NAME
+    if which in ("best", BEST):
+        if not (run_dir / BEST).is_file():
+            raise UserError(f"'{run_dir}' has no {BEST}: train with --set train.best_metric=KEY (e.g. w1, fid) to keep one")
+        return run_dir / BEST
+    if which.isdigit():
+        path = run_dir / HISTORY / f"step-{int(which):08d}.pt"
+        if not path.is_file():
+            kept = sorted(int(p.stem[5:]) for p in (run_dir / HISTORY).glob("step-*.pt")) if (run_dir / HISTORY).is_dir() else []
+            raise UserError(f"'{run_dir}' keeps no checkpoint of step {int(which)}; kept: "
+                            f"{', '.join(map(str, kept)) or 'none (train.keep_last=1)'}")
+        return path
+    raise UserError(f"--checkpoint takes latest, best or a kept step number; got {which!r}")

@@ -67,11 +67,11 @@ def mean_(t: torch.Tensor) -> torch.Tensor:
     return t.div_(dist.get_world_size())
 
 
-def any_true(flag: bool, device: torch.device) -> bool:
-    """True on every rank if ``flag`` is true on any (e.g. a stop signal seen by one process)."""
-    t = torch.tensor([1.0 if flag else 0.0], device=device)
+def any_of(flags: tuple[bool, ...], device: torch.device) -> tuple[bool, ...]:
+    """For each flag: true on every rank if it is true on any (a stop signal, a failure); one all-reduce."""
+    t = torch.tensor([1.0 if f else 0.0 for f in flags], device=device)
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return bool(t.item())
+    return tuple(bool(v) for v in t.tolist())
 
 
 def parameters_agree(*modules: torch.nn.Module) -> bool:

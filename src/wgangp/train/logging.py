@@ -40,6 +40,20 @@ class RunLogger:
         for name, p in module.named_parameters():
             self.tb.add_histogram(f"{tag}/{name}", p.detach().float().cpu(), step)
 
+    def rewind(self, step: int, event: dict) -> None:
+        """Back to ``step`` (a rollback): rows logged after it are dropped, ``event`` is logged, and
+        TensorBoard and the bar restart there."""
+        self.tb.close()
+        truncate_metrics(self.path.parent, step)
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.tb = SummaryWriter(str(self.path.parent / "tb"), purge_step=step)
+        self.bar.n = step
+        self.bar.refresh()
+        self.log(event)
+        self.bar.write(f"rollback {event.get('rollback')}: iteration {event.get('from_step')} diverged; back to "
+                       f"{step} (learning rates x{event.get('lr_scale'):g})")
+
     def advance(self, n: int = 1) -> None:
         self.bar.update(n)
 

@@ -19,13 +19,15 @@ import torch
 from wgangp.config import Config
 from wgangp.errors import Diverged
 from wgangp.train import distributed
+from wgangp.errors import UserError
 from wgangp.train.checkpoint import NAME as CKPT_NAME
-from wgangp.train.checkpoint import save_checkpoint
-from wgangp.train.optim import load_state, portable_state
+from wgangp.train.checkpoint import keep_history, load_checkpoint, save_best, save_checkpoint
+from wgangp.train.optim import load_state, portable_state, set_lr
 from wgangp.train.step import TrainingStep, rank_seeds, resolve_device  # noqa: F401  (resolve_device: public here too)
 from wgangp.version import __version__
 
 DIAG_SEED = 24_680      # the fixed noise of the diagnostics' generated batch
+ROLLBACK_SEED = 104_729  # a rollback's fresh streams: seeds offset by this times the rollback count
 
 
 class Trainer(TrainingStep):
@@ -41,6 +43,11 @@ class Trainer(TrainingStep):
         self.extra_state = dict(extra_state or {})
         self.train_seconds = 0.0
         self.saved_step: int | None = None          # the iteration the checkpoint on disk holds
+        self.ckpt_path = self.run_dir / CKPT_NAME if self.run_dir is not None else None  # read by rollbacks (every rank)
+        self.rollbacks, self.lr_scale = 0, 1.0      # train.on_nonfinite=rollback: how many, and the lr factor now
+        self.best: dict | None = None               # train.best_metric: {"key", "value", "step"} of best.pt
+        self.best_direction = "min"                  # which way train.best_metric improves (set from the registry)
+        self.resume_note = ""                        # what a resume could not restore bit for bit
         self._stop_signal: int | None = None
 
     def diagnose(self) -> dict[str, float]:
@@ -73,7 +80,8 @@ class Trainer(TrainingStep):
         extra = {"rng_ranks": rank_rngs} if rank_rngs is not None else {}
         return {**extra,
             "version": __version__, "step": self.step, "data_shape": list(self.source.shape), "train_seconds": self.train_seconds,
-            "n_classes": self.n_classes, **self.extra_state,
+            "n_classes": self.n_classes, **self.extra_state, "world": self.dist.world if self.dist is not None else 1,
+            "rollbacks": self.rollbacks, "lr_scale": self.lr_scale, "best": self.best,
             "config": self.cfg.to_dict(), "generator": self.G.state_dict(), "critic": self.D.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "opt_g": portable_state(self.opt_g.state_dict()), "opt_d": portable_state(self.opt_d.state_dict()), "rng": rng,
@@ -87,6 +95,9 @@ class Trainer(TrainingStep):
         return rng
 
     def load_state_dict(self, state: dict) -> None:
+        """Continue from ``state``: bit for bit on the same number of processes and device type.
+        Another world size (DDP 2 -> 1, 1 -> 2) or a noise generator of another device (CPU <-> CUDA)
+        continues with fresh streams seeded from the step instead (said in :attr:`resume_note`)."""
         self.G.load_state_dict(state["generator"])
         self.D.load_state_dict(state["critic"])
         if self.ema is not None:     # EMA switched on at a resume: the average starts at the loaded weights
@@ -96,24 +107,42 @@ class Trainer(TrainingStep):
         if self.scaler_d is not None and state.get("scalers"):
             self.scaler_d.load_state_dict(state["scalers"][0])
             self.scaler_g.load_state_dict(state["scalers"][1])
+        self._prime_scalers()
         self.step = int(state["step"])
         self.saved_step = self.step
         self.train_seconds = float(state["train_seconds"])
-        rng = state["rng"]
-        if self.dist is not None:
-            ranks = state.get("rng_ranks")
-            if ranks is not None and len(ranks) == self.dist.world:
-                rng = ranks[self.dist.rank]
-            elif self.dist.rank > 0:     # another world size: fresh per-rank streams (not bitwise)
-                data_seed, noise_seed = rank_seeds(self.cfg.seed + self.step, self.dist.rank)
-                self.gen.manual_seed(noise_seed)
-                self.source.gen.manual_seed(data_seed)
-                return
+        self.rollbacks, self.lr_scale = int(state.get("rollbacks", 0)), float(state.get("lr_scale", 1.0))
+        self.base_lrs = tuple(lr * self.lr_scale for lr in self.cfg_lrs)
+        self.best = state.get("best")
+        self._load_rng(state)
+
+    def _load_rng(self, state: dict) -> None:
+        rng, ranks = state["rng"], state.get("rng_ranks")
+        world, rank = (self.dist.world, self.dist.rank) if self.dist is not None else (1, 0)
+        saved_world = int(state.get("world", len(ranks) if ranks else 1))
+        if saved_world != world:
+            self.reseed(self.cfg.seed + self.step)
+            self.resume_note = (f"resumed on {world} process(es), saved on {saved_world}: each rank's data order and "
+                                "noise start fresh streams (the run goes on, not bit for bit)")
+            return
+        if ranks is not None:
+            rng = ranks[rank]
         torch.set_rng_state(rng["torch"])
-        self.gen.set_state(rng["gen"])
         self.source.load_state_dict(rng["data"])
-        if "cuda" in rng and torch.cuda.is_available():
+        if rng["gen"].numel() == self.gen.get_state().numel():
+            self.gen.set_state(rng["gen"])
+        else:                               # a CPU generator's state into a CUDA one, or back
+            self.gen.manual_seed(rank_seeds(self.cfg.seed + self.step, rank)[1])
+            self.resume_note = (f"resumed on {self.device.type}, saved on another device type: the noise starts a "
+                                "fresh stream (the run goes on, not bit for bit)")
+        if "cuda" in rng and torch.cuda.is_available() and len(rng["cuda"]) == torch.cuda.device_count():
             torch.cuda.set_rng_state_all(rng["cuda"])
+
+    def reseed(self, seed: int) -> None:
+        """Fresh data-order and noise streams of this rank from ``seed``."""
+        data_seed, noise_seed = rank_seeds(seed, self.dist.rank if self.dist is not None else 0)
+        self.gen.manual_seed(noise_seed)
+        self.source.reseed(data_seed)
 
     def save(self) -> None:
         """Write the checkpoint (rank 0). Distributed: a collective -- every rank checks that the
@@ -128,7 +157,25 @@ class Trainer(TrainingStep):
             tdist.all_gather_object(rank_rngs, self.rng_state())
         if self.run_dir is not None:
             save_checkpoint(self.state_dict(rank_rngs), self.run_dir / CKPT_NAME)
+            keep_history(self.run_dir, self.step, self.cfg.train.keep_last)
         self.saved_step = self.step
+
+    def consider_best(self, result: dict) -> bool:
+        """``train.best_metric``: write ``best.pt`` (and ``best.json``) when ``result`` beats the best
+        evaluation so far (rank 0; the direction comes from the metric registry). True if written."""
+        key = self.cfg.train.best_metric
+        if not key or self.run_dir is None:
+            return False
+        value = result.get(key)
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            return False
+        if self.best is not None:
+            old = float(self.best["value"])
+            if (value >= old) if self.best_direction == "min" else (value <= old):
+                return False
+        self.best = {"key": key, "value": float(value), "step": self.step, "direction": self.best_direction}
+        save_best(self.state_dict(), self.run_dir, self.best)
+        return True
 
     def check_finite(self, stats: dict | None = None) -> None:
         """Raise :class:`Diverged` if a logged statistic, or (``stats=None``) a weight of the networks
@@ -137,16 +184,54 @@ class Trainer(TrainingStep):
         if stats is not None:
             bad = {k: v for k, v in stats.items() if not math.isfinite(v)}
         else:
-            tensors = [p for m in (self.G, self.D, self.ema.model if self.ema else None) if m is not None
-                       for p in m.parameters()]
-            finite = torch.stack([torch.isfinite(p).all() for p in tensors]).all()
-            bad = {} if bool(finite) else {"a network weight": float("nan")}
+            named = [(f"{tag}.{n}", p) for tag, m in (("generator", self.G), ("critic", self.D),
+                                                      ("ema", self.ema.model if self.ema else None))
+                     if m is not None for n, p in m.named_parameters()]
+            finite = torch.stack([torch.isfinite(p).all() for _, p in named]).all()
+            bad = {} if bool(finite) else {next(f"weight {n}" for n, p in named if not torch.isfinite(p).all()):
+                                           float("nan")}
         if bad:
             what = ", ".join(f"{k} = {v}" for k, v in bad.items())
             kept = (f"{CKPT_NAME} still holds iteration {self.saved_step} (finite)" if self.saved_step is not None
                     else f"no {CKPT_NAME} was written")
-            raise Diverged(f"training diverged by iteration {self.step}: {what}; {kept}. Start a new run with a "
-                           f"lower optim.lr (this one: {self.cfg.optim.lr:g}) or other loss settings")
+            tried = f" after {self.rollbacks} rollback(s)" if self.rollbacks else ""
+            raise Diverged(f"training diverged by iteration {self.step}{tried}: {what}; {kept}. Resume it with "
+                           f"--set train.on_nonfinite=rollback --set train.rollback_lr_scale=0.5, or start a new run "
+                           f"with a lower optim.lr (this one: {self.cfg.optim.lr * self.lr_scale:g})")
+
+    def rollback(self, why: Diverged, logger=None) -> bool:
+        """``train.on_nonfinite=rollback``: reload the last (finite) checkpoint, scale the learning
+        rates by ``train.rollback_lr_scale`` and go on with fresh noise and data order (a replay of the
+        same streams would diverge again). False when not asked for, impossible or used up."""
+        t = self.cfg.train
+        if t.on_nonfinite != "rollback" or self.saved_step is None or self.ckpt_path is None \
+                or self.rollbacks >= t.max_rollbacks:
+            return False
+        diverged_at, count, seconds = self.step, self.rollbacks + 1, self.train_seconds
+        self.load_state_dict(load_checkpoint(self.ckpt_path, map_location=self.device))
+        self.rollbacks, self.train_seconds = count, seconds
+        self.lr_scale *= t.rollback_lr_scale
+        self.base_lrs = tuple(lr * self.lr_scale for lr in self.cfg_lrs)
+        for opt in (self.opt_g, self.opt_d):
+            set_lr(opt, float(opt.param_groups[0]["lr"]) * t.rollback_lr_scale)
+        self.reseed(self.cfg.seed + ROLLBACK_SEED * count + self.step)
+        self._stats.zero_()
+        self._stats_n = 0
+        self.recapture()
+        if logger is not None:
+            logger.rewind(self.step, {"kind": "event", "event": "rollback", "step": self.step, "from_step": diverged_at,
+                                      "rollback": count, "lr_scale": self.lr_scale, "reason": str(why).split(";")[0]})
+        return True
+
+    def _guard(self, stats: dict | None, logger) -> bool:
+        """:meth:`check_finite`; on divergence roll back (True) or raise."""
+        try:
+            self.check_finite(stats)
+        except Diverged as e:
+            if self.rollback(e, logger):
+                return True
+            raise
+        return False
 
     # ----- the loop -----------------------------------------------------------------------
     def fit(self, logger=None, on_eval: Callable[["Trainer"], dict] | None = None,
@@ -155,7 +240,10 @@ class Trainer(TrainingStep):
         """Train to ``train.iterations``. Returns False if stopped early by SIGINT/SIGTERM or
         ``stop_after`` (the state at the last finished iteration is checkpointed first).
         ``on_eval`` / ``on_sample`` / ``on_diag`` run every ``train.eval_every`` / ``sample_every`` /
-        ``diag_every`` iterations."""
+        ``diag_every`` iterations.
+
+        Under DDP the ranks agree on stopping (a signal seen by one, an error in rank 0's callbacks)
+        with one small all-reduce at the iterations that log, evaluate or checkpoint, not every step."""
         t = self.cfg.train
         handlers = self._install_signal_handlers()
         try:
@@ -165,26 +253,17 @@ class Trainer(TrainingStep):
                 due = self.step % t.log_every == 0 or self.step == t.iterations
                 stats = self.drain_stats() if due else None   # the one host sync: timed with the work it waits for
                 self.train_seconds += time.perf_counter() - t0
-                if logger is not None:
-                    logger.advance()
-                    if stats is not None:
-                        logger.log({"kind": "train", "step": self.step, **stats,
-                                    "lr": float(self.opt_d.param_groups[0]["lr"]),
-                                    "train_seconds": round(self.train_seconds, 3)})
-                if stats is not None:
-                    self.check_finite(stats)
-                if on_eval is not None and t.eval_every and self.step % t.eval_every == 0 and self.step < t.iterations:
-                    on_eval(self)
-                if on_sample is not None and t.sample_every and self.step % t.sample_every == 0:
-                    on_sample(self)
-                if on_diag is not None and t.diag_every and self.step % t.diag_every == 0:
-                    on_diag(self)
+                self._log(logger, stats)
+                if stats is not None and self._guard(stats, logger):
+                    continue
+                failed = self._callbacks(on_eval, on_sample, on_diag)
                 stopping = self._stop_signal is not None or (stop_after is not None and self.step >= stop_after)
-                if self.dist is not None:                 # one rank signalled: all stop at this iteration
-                    stopping = distributed.any_true(stopping, self.device)
+                if self.dist is not None:                 # a signal waits for the next iteration the ranks compare at
+                    stopping = self._agree(stopping, failed) if due or self._sync_due(stop_after) else False
                 if (self.run_dir is not None or self.dist is not None) and (
                         self.step % t.ckpt_every == 0 or self.step == t.iterations or stopping):
-                    self.check_finite()                  # never a non-finite checkpoint
+                    if self._guard(None, logger):         # never a non-finite checkpoint
+                        continue
                     self.save()
                 if stopping:
                     return False
@@ -192,6 +271,46 @@ class Trainer(TrainingStep):
         finally:
             for sig, old in handlers.items():
                 signal.signal(sig, old)
+
+    def _log(self, logger, stats: dict | None) -> None:
+        if logger is None:
+            return
+        logger.advance()
+        if stats is not None:
+            logger.log({"kind": "train", "step": self.step, **stats, "lr": float(self.opt_d.param_groups[0]["lr"]),
+                        "train_seconds": round(self.train_seconds, 3)})
+
+    def _callbacks(self, on_eval, on_sample, on_diag) -> Exception | None:
+        """Run the callbacks due at this step. Under DDP an exception is returned (every rank is told
+        at :meth:`_agree`, then it is raised) rather than leaving the other ranks waiting."""
+        t = self.cfg.train
+        try:
+            if on_eval is not None and t.eval_every and self.step % t.eval_every == 0 and self.step < t.iterations:
+                on_eval(self)
+            if on_sample is not None and t.sample_every and self.step % t.sample_every == 0:
+                on_sample(self)
+            if on_diag is not None and t.diag_every and self.step % t.diag_every == 0:
+                on_diag(self)
+        except Exception as e:
+            if self.dist is None:
+                raise
+            return e
+        return None
+
+    def _sync_due(self, stop_after: int | None) -> bool:
+        """The iterations at which DDP ranks compare notes (the same on every rank)."""
+        t, s = self.cfg.train, self.step
+        return (s % t.ckpt_every == 0 or s == t.iterations or (stop_after is not None and s >= stop_after)
+                or any(every and s % every == 0 for every in (t.eval_every, t.sample_every, t.diag_every)))
+
+    def _agree(self, stopping: bool, failed: Exception | None) -> bool:
+        """One all-reduce: whether any rank stops, and whether any rank failed (then every rank raises)."""
+        stop, fail = distributed.any_of((stopping, failed is not None), self.device)
+        if failed is not None:
+            raise failed
+        if fail:
+            raise UserError(f"another rank failed at iteration {self.step} (its message is above); every rank stops")
+        return stop
 
     def _install_signal_handlers(self) -> dict:
         import threading

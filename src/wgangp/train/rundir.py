@@ -12,13 +12,16 @@ from wgangp.train.checkpoint import NAME as CKPT_NAME
 
 CONFIG_NAME = "config.json"
 # what a run writes beside its config: a folder holding any of these is not a fresh --out
-RESULTS = {"metrics.jsonl", "eval.json", "tb", "samples", "samples.png", "samples.txt", "critic_surface.png",
+RESULTS = {"metrics.jsonl", "eval.json", "tb", "samples", "samples.png", "samples.txt", "critic_surface.png", "best.pt",
+           "checkpoints",
            "training_curves.png", "critic_weights.png", "critic_gradients.png"}
 # Keys that may change on --resume without changing what the run computes so far (train.ema only
 # changes which generator is sampled; switched on at a resume, the average starts at the loaded
 # weights; train.compile and train.cuda_graphs change how the same maths is executed).
 RESUMABLE_CHANGES = {"train.iterations", "train.log_every", "train.ckpt_every", "train.eval_every", "device",
-                     "train.ema", "train.compile", "train.cuda_graphs", "train.sample_every", "train.diag_every"}
+                     "train.ema", "train.compile", "train.cuda_graphs", "train.sample_every", "train.diag_every",
+                     "train.keep_last", "train.best_metric", "train.on_nonfinite", "train.rollback_lr_scale",
+                     "train.max_rollbacks"}
 
 
 def _check_writable(run_dir: Path) -> None:

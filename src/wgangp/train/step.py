@@ -61,11 +61,27 @@ class TrainingStep:
         lr_g = cfg.optim.lr_g or cfg.optim.lr
         self.opt_g = make_optimizer(cfg.optim, self.G.parameters(), lr_g, self.device, self.static)
         self.opt_d = make_optimizer(cfg.optim, self.D.parameters(), cfg.optim.lr, self.device, self.static)
-        self.base_lrs = (lr_g, cfg.optim.lr)
+        self.cfg_lrs = (lr_g, cfg.optim.lr)                # the config's learning rates
+        self.base_lrs = self.cfg_lrs                         # what the schedule starts from (rollbacks lower it)
         self._setup_buffers(rank_seeds(cfg.seed, dist.rank if dist is not None else 0)[1])
         self.step = 0
-        self.captured = (CapturedIteration(self._static_iteration, capture=graph_capture, generators=(self.gen,),
-                                           witness=self.z_g) if self.static else None)
+        self.graph_capture = graph_capture
+        self.captured = None
+        self.recapture()
+        self._prime_scalers()
+
+    def recapture(self) -> None:
+        """``train.cuda_graphs``: a new captured iteration (after the optimiser state was replaced)."""
+        if self.static:
+            self.captured = CapturedIteration(self._static_iteration, capture=self.graph_capture,
+                                              generators=(self.gen,), witness=self.z_g)
+
+    def _prime_scalers(self) -> None:
+        """fp16: make each GradScaler's scale tensor now. It is otherwise made by the first ``scale()``,
+        so the first penalty after a start or resume would be taken of an unscaled output."""
+        for scaler in (self.scaler_d, self.scaler_g):
+            if scaler is not None:
+                scaler.scale(torch.zeros((), device=self.device))
 
     def _place_networks(self) -> None:
         cfg = self.cfg

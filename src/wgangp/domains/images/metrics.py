@@ -73,14 +73,14 @@ def _logits(net, x: torch.Tensor) -> torch.Tensor:
         return torch.cat([net.logits(x[i:i + 500]) for i in range(0, len(x), 500)])
 
 
-@register_metric("sliced_w1", domains=("images",),
+@register_metric("sliced_w1", domains=("images",), best={"sliced_w1": "min"},
                  description="sliced Wasserstein-1 of the flattened pixels over 256 random directions (the default; "
                              "exact w1 is opt-in)")
 def _sliced(ctx) -> dict:
     return {"n_samples": ctx.n, "sliced_w1": sliced_w1(ctx.samples(), ctx.reference(), seed=ctx.seed)}
 
 
-@register_metric("fid", domains=("images",), needs=("feature_net",),
+@register_metric("fid", domains=("images",), needs=("feature_net",), best={"fid": "min"},
                  description="Frechet distance of feature-net features (default: the standard FID Inception); real "
                              "statistics cached")
 def _fid(ctx) -> dict:
@@ -93,7 +93,7 @@ def _fid(ctx) -> dict:
     return {"fid": fid_from_stats(*feature_stats(_features(ctx, "fake")), *real)}
 
 
-@register_metric("kid", domains=("images",), needs=("feature_net",),
+@register_metric("kid", domains=("images",), needs=("feature_net",), best={"kid_mean": "min"},
                  description="kernel inception distance (unbiased polynomial MMD^2 over 100 subsets): kid_mean, kid_std")
 def _kid(ctx) -> dict:
     from wgangp.metrics.kid import kid
@@ -101,7 +101,7 @@ def _kid(ctx) -> dict:
     return kid(_features(ctx, "fake"), _features(ctx, "real"), num_subsets=100, subset_size=1000)
 
 
-@register_metric("is", domains=("images",), needs=("feature_net",),
+@register_metric("is", domains=("images",), needs=("feature_net",), best={"is_mean": "max"},
                  description="Inception Score of the standard Inception's logits (needs its weights: internet or "
                              "--feature-weights)")
 def _is(ctx) -> dict:
@@ -114,7 +114,7 @@ def _is(ctx) -> dict:
     return out
 
 
-@register_metric("coverage", domains=("images",), needs=("classifier",),
+@register_metric("coverage", domains=("images",), needs=("classifier",), best={"classes_covered": "max"},
                  description="share of samples a classifier puts in each class; classes covered (>= 5%)")
 def _coverage(ctx) -> dict:
     from wgangp.metrics.classifier import class_coverage
@@ -143,6 +143,7 @@ def _labelled(ctx):
 
 
 @register_metric("class_accuracy", domains=("images",), needs=("conditional", "classifier"),
+                 best={"class_accuracy": "max"},
                  description="share of samples generated for class k that a classifier labels k, per class and mean")
 def _class_accuracy(ctx) -> dict:
     from wgangp.metrics import conditional as cm
@@ -155,6 +156,7 @@ def _class_accuracy(ctx) -> dict:
 
 
 @register_metric("intra_fid", domains=("images",), needs=("conditional", "feature_net", "labelled_data"),
+                 best={"intra_fid": "min"},
                  description="FID between the samples and the real images of each class, per class and mean")
 def _intra_fid(ctx) -> dict:
     from wgangp.metrics import conditional as cm
@@ -170,7 +172,7 @@ def _intra_fid(ctx) -> dict:
                                  yr, ctx.run.n_classes)}
 
 
-@register_metric("tstr", domains=("images",), needs=("conditional", "labelled_data"),
+@register_metric("tstr", domains=("images",), needs=("conditional", "labelled_data"), best={"tstr_accuracy": "max"},
                  description="accuracy on the real test split of the in-project classifier trained on synthetic "
                              "(tstr), real (trtr) and real + synthetic (trrs) images")
 def _tstr(ctx) -> dict:
