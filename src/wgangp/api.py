@@ -11,6 +11,7 @@ metrics exist is asked of the registry (:mod:`wgangp.metrics.registry`).
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -22,10 +23,10 @@ from wgangp.domains import EvalContext, domain_for
 from wgangp.domains.base import EVAL_SEED
 from wgangp.domains.images.classifier import labelled_data, train_classifier  # noqa: F401  (public API)
 from wgangp.domains.images.metrics import evaluate_images, load_images  # noqa: F401  (public API)
-from wgangp.errors import UserError
-from wgangp.export import save_samples  # noqa: F401  (part of the public API)
+from wgangp.errors import UserError, out_of_memory
+from wgangp.export import save_samples, stream_samples  # noqa: F401  (part of the public API)
 from wgangp.metrics import registry
-from wgangp.run import Run, build_trainer, load_run, run_of
+from wgangp.run import Run, build_trainer, check_config, load_run, run_of
 from wgangp.train import distributed
 from wgangp.train.checkpoint import NAME as CKPT_NAME
 from wgangp.train.checkpoint import load_checkpoint
@@ -72,7 +73,21 @@ def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED, metrics: str
     if n_per_class is not None and n_per_class <= 0:
         raise UserError(f"--n-per-class must be positive, got {n_per_class}")
     ctx = EvalContext(run, n, seed, feature_net=feature_net, feature_weights=feature_weights, n_per_class=n_per_class)
-    return {"step": run.step, **registry.compute(names, ctx)}
+    with out_of_memory(f"the evaluation of {n} samples", f"evaluate fewer (-n, train.eval_samples: now {n})"):
+        return {"step": run.step, **registry.compute(names, ctx)}
+
+
+def check_eval_memory(run: Run) -> None:
+    """An evaluation's samples and as many real ones fit in this machine's memory (checked before
+    training: not a failure after hours)."""
+    from wgangp.memory import gib, physical_memory
+
+    n = run.domain.eval_samples(run, None)
+    need = 2 * n * math.prod(run.data_shape) * 4
+    if need > physical_memory():
+        raise UserError(f"train.eval_samples={n} samples of shape {run.data_shape} and as many real ones need about "
+                        f"{gib(need)} for each evaluation, this machine has {gib(physical_memory())}; lower "
+                        "train.eval_samples")
 
 
 def write_pictures(run: Run) -> list[Path]:
@@ -105,7 +120,7 @@ def train(preset_or_config: str | Path | Config | None, out: str | Path, overrid
     elif preset_or_config is not None:
         cfg = load_config(preset_or_config, overrides)
     else:
-        cfg = None
+        cfg = resume_config(run_dir, overrides) if resume and overrides else None
     dev_name = cfg.device if cfg is not None else (read_run_config(run_dir).device if resume else "auto")
     info = distributed.from_env(dev_name)           # None unless started by torchrun with WORLD_SIZE > 1
     try:
@@ -119,6 +134,16 @@ def train(preset_or_config: str | Path | Config | None, out: str | Path, overrid
 
             gc.collect()     # free the trainer's DDP wrappers (reference cycles) while the group still exists:
             tdist.destroy_process_group()    # Gloo work they hold, freed at interpreter exit, aborts the process
+
+
+def resume_config(run_dir: str | Path, overrides: list[str] | dict) -> Config:
+    """The saved config of the run in ``run_dir`` with ``overrides`` (``--resume --set train.iterations=N``)."""
+    from wgangp.train.rundir import CONFIG_NAME
+
+    saved = Path(run_dir) / CONFIG_NAME
+    if not saved.is_file():
+        raise UserError(f"nothing to resume in '{run_dir}' (no {CONFIG_NAME}); drop --resume to start a new run")
+    return load_config(str(saved), overrides)
 
 
 def _open_shared(run_dir: Path, cfg: Config | None, resume: bool, info) -> tuple[Config, bool]:
@@ -148,6 +173,7 @@ def _resume(tr: Trainer, run_dir: Path) -> None:
     """Load the run's checkpoint into ``tr``; one that belongs to another kind of run, or lacks or
     mistypes an entry, is a one-line error (and nothing has been written yet)."""
     state = load_checkpoint(run_dir / CKPT_NAME, map_location=tr.device)
+    check_config(tr.cfg, state, run_dir)
     mine = tr.extra_state.get("domain")
     if state.get("domain", mine) != mine:
         raise UserError(f"the checkpoint in '{run_dir}' is of a {state['domain']} run, this run's config is of {mine} "
@@ -178,15 +204,18 @@ def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | N
     tr.ckpt_path, tr.best_direction = run_dir / CKPT_NAME, direction  # every rank reads it at a rollback
     if has_ckpt:
         _resume(tr, run_dir)
-    if main:                                         # a resume's changed keys only once its checkpoint loaded
-        write_run_config(cfg, run_dir)
+    advice = (f"lower data.batch_size (now {cfg.data.batch_size}) or train.gen_batch_size (now "
+              f"{cfg.train.gen_batch_size or cfg.data.batch_size}), or use a smaller model")
     if not main:                                     # other ranks: train only; rank 0 logs and evaluates
-        completed = tr.fit(None, stop_after=stop_after)
+        with out_of_memory("training", advice):
+            completed = tr.fit(None, stop_after=stop_after)
         distributed.barrier()                        # leave the process group together with rank 0
         return run_of(tr, run_dir, completed)
+    run = run_of(tr, run_dir, False)                 # one Run through training: its reference data is kept
+    check_eval_memory(run)
+    write_run_config(cfg, run_dir)                   # a resume's changed keys only once its checkpoint loaded
     truncate_metrics(run_dir, tr.step)
     logger = RunLogger(run_dir, cfg.train.iterations, tr.step, progress=progress)
-    run = run_of(tr, run_dir, False)                 # one Run through training: its reference data is kept
 
     def current(t: Trainer) -> Run:
         run.step = t.step
@@ -206,7 +235,8 @@ def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | N
         logger.histograms("weights/generator", t.G, t.step)
 
     try:
-        completed = tr.fit(logger, on_eval=on_eval, stop_after=stop_after, on_sample=on_sample, on_diag=on_diag)
+        with out_of_memory("training", advice):
+            completed = tr.fit(logger, on_eval=on_eval, stop_after=stop_after, on_sample=on_sample, on_diag=on_diag)
         logger.bar.close()
         run.step, run.completed = tr.step, completed
         if completed:

@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
 
-from wgangp.errors import UserError
+from wgangp.errors import UserError, out_of_memory
+from wgangp.memory import physical_memory
+
+
+IN_MEMORY_LIMIT = physical_memory() // 2    # more samples than this are not held in memory at once
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,6 +63,9 @@ def _sample_args(sub) -> None:
                    ".npy, .npz (uint8 x_train), .png grid or folder/ of PNGs (images)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--force", action="store_true", help="replace an existing output file")
+    s.add_argument("--checkpoint", default="latest", help="latest (checkpoint.pt), best (best.pt, train.best_metric) "
+                   "or a step kept by train.keep_last")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.add_argument("--class", dest="classes", default=None, metavar="K[,K...]|all",
                    help="conditional runs: the class(es) to generate, cycled (default all, balanced; tables: also label values)")
 
@@ -83,6 +91,7 @@ def _eval_args(sub) -> None:
     e.add_argument("--real", default=None, help="real images (.npz/.npy, folder, .tar.gz) to compare a sample set with")
     e.add_argument("-n", type=int, default=None, help="samples to evaluate (default: train.eval_samples)")
     e.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    e.add_argument("--checkpoint", default="latest", help="latest, best or a step kept by train.keep_last")
     e.add_argument("--metrics", default=None, help="comma list of metrics besides the kind's own (wgangp list --metrics), "
                    "e.g. fid,kid,is,coverage,w1 for images; conditional runs also class_accuracy,intra_fid,tstr "
                    "(default: train.eval_metrics)")
@@ -145,12 +154,7 @@ def _cmd_train(args) -> int:
     if args.preset is None and not args.resume:
         raise UserError("train needs a preset or config file (see 'wgangp list'), or --resume")
     if args.preset is None and args.overrides:       # --resume --set train.iterations=N: the saved config, changed
-        from wgangp.train.rundir import CONFIG_NAME
-
-        saved = Path(args.out) / CONFIG_NAME
-        if not saved.is_file():
-            raise UserError(f"nothing to resume in '{args.out}' (no {CONFIG_NAME}); drop --resume to start a new run")
-        cfg = load_config(str(saved), args.overrides)
+        cfg = api.resume_config(args.out, args.overrides)
     else:
         cfg = load_config(args.preset, args.overrides) if args.preset is not None else None
     if args.dry_run:
@@ -197,16 +201,25 @@ def _cmd_sample(args) -> int:
     out = str(args.output)
     if Path(out).is_file() and not args.force:
         raise UserError(f"output '{out}' exists; choose a new name or add --force to replace it")
-    run = api.load_run(args.run_dir)
+    run = api.load_run(args.run_dir, checkpoint=args.checkpoint)
     classes = _classes(run, args.classes)
+    nbytes = args.n * math.prod(run.data_shape) * 4
     writer = run.domain.writers().get("/" if out.endswith(("/", os.sep)) or not Path(out).suffix else Path(out).suffix)
     if writer is not None:                            # a format of the data kind's own (text lines, table records)
-        print(writer(run, args.n, args.output, args.seed, classes))
+        if nbytes > IN_MEMORY_LIMIT:
+            raise UserError(f"-n {args.n} samples would take about {nbytes / 2**30:.1f} GiB in memory before "
+                            f"{Path(out).suffix or 'a folder'} is written; write at most "
+                            f"{IN_MEMORY_LIMIT // (nbytes // args.n):,} at a time (--seed for more), or to .npy, "
+                            "which streams to disk")
+        with out_of_memory("sampling", f"write fewer samples (-n {args.n // 2})"):
+            print(writer(run, args.n, args.output, args.seed, classes))
         return 0
     labels = run.class_labels(args.n, classes) if (run.n_classes or classes) else None
-    x = run.to_data_units(run.sample(args.n, seed=args.seed, classes=classes))
-    path = api.save_samples(x, args.output, labels=labels)
-    print(f"wrote {args.n} samples of shape {tuple(x.shape[1:])} to {path}")
+    batches = (run.to_data_units(x) for x in run.iter_samples(args.n, seed=args.seed, classes=classes))
+    with out_of_memory("sampling", "the generator's batch does not fit; free memory or use a smaller model"):
+        path = api.stream_samples(batches, args.n, run.data_shape, args.output, labels=labels,
+                                  progress=nbytes > 64 * 2**20 and not args.quiet)
+    print(f"wrote {args.n} samples of shape {tuple(run.data_shape)} to {path}")
     return 0
 
 
@@ -229,7 +242,7 @@ def _cmd_eval(args) -> int:
         result = api.evaluate_images(args.run_dir, args.real, metrics=args.metrics or "fid", n=args.n,
                                      feature_net=args.feature_net, feature_weights=args.feature_weights)
     else:
-        result = api.evaluate(api.load_run(args.run_dir), n=args.n, metrics=args.metrics, feature_net=args.feature_net,
+        result = api.evaluate(api.load_run(args.run_dir, checkpoint=args.checkpoint), n=args.n, metrics=args.metrics, feature_net=args.feature_net,
                               feature_weights=args.feature_weights, n_per_class=args.n_per_class)
     if args.json:
         print(json.dumps(result))

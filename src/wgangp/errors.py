@@ -12,3 +12,33 @@ class UserError(Exception):
 
 class Diverged(UserError):
     """Training produced a non-finite loss or weight; nothing non-finite was written."""
+
+
+def is_out_of_memory(e: BaseException) -> bool:
+    """An allocation failure: Python's MemoryError, torch's (CUDA) OutOfMemoryError, or the CPU
+    allocator's RuntimeError."""
+    if isinstance(e, MemoryError) or type(e).__name__ == "OutOfMemoryError":
+        return True
+    text = str(e)
+    return isinstance(e, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text.lower())
+
+
+class out_of_memory:
+    """``with out_of_memory("training", "lower data.batch_size"):`` turns an allocation failure into a
+    one-line :class:`UserError` naming what ran out and what to change (the failed allocation's size
+    when torch says it)."""
+
+    def __init__(self, what: str, advice: str):
+        self.what, self.advice = what, advice
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, tp, e, tb):
+        if e is None or not is_out_of_memory(e):
+            return False
+        import re
+
+        size = re.search(r"(allocate|Tried to allocate) ([0-9.]+ ?[KMGT]i?B|[0-9]+ bytes)", str(e))
+        detail = f" (an allocation of {size.group(2)} failed)" if size else ""
+        raise UserError(f"out of memory during {self.what}{detail}; {self.advice}") from None

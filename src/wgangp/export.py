@@ -52,3 +52,70 @@ def save_samples(x: torch.Tensor, path: str | Path, labels: torch.Tensor | None 
         else:
             np.savetxt(f, x.numpy(), delimiter=",", fmt="%.7g")
     return atomic_write(path, write)
+
+
+def _npy_header(shape: tuple[int, ...], dtype: np.dtype) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_2_0(buf, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                                                "fortran_order": False, "shape": tuple(shape)})
+    return buf.getvalue()
+
+
+def check_free_space(path: Path, nbytes: int) -> None:
+    """A write of about ``nbytes`` into ``path``'s folder fits on its disk (else a UserError, before
+    anything is written)."""
+    import shutil
+
+    free = shutil.disk_usage(Path(path).parent if str(Path(path).parent) else ".").free
+    if nbytes > free:
+        raise UserError(f"'{path}' would need about {nbytes / 2**30:.2f} GiB, and its disk has {free / 2**30:.2f} GiB "
+                        "free; write fewer samples (-n) or to another disk")
+
+
+def stream_samples(batches, n: int, sample_shape: tuple[int, ...], path: str | Path,
+                   labels: torch.Tensor | None = None, progress: bool = False) -> Path:
+    """Write ``n`` samples arriving as ``batches`` (tensors ``(b, *sample_shape)``) to ``.npy``,
+    ``.npz`` (``x_train``, ``y_train``) or ``.csv`` without holding them all: the file is the same as
+    :func:`save_samples` of their concatenation. The disk's free space is checked first; a tqdm bar
+    shows progress (``progress``); the file appears only once complete."""
+    import zipfile
+
+    from tqdm import tqdm
+
+    path = Path(path)
+    if path.suffix not in FORMATS:
+        raise UserError(f"output '{path}': use a .npy, .npz or .csv file name")
+    if path.suffix == ".csv" and len(sample_shape) != 1:
+        raise UserError(f"output '{path}': .csv holds one (D,) sample a row; these samples have shape "
+                        f"{tuple(sample_shape)} (use .npy or .npz)")
+    numel = int(np.prod(sample_shape))
+    check_free_space(path, n * numel * (4 if path.suffix != ".csv" else 14) + (n * 8 if labels is not None else 0))
+    bar = tqdm(total=n, disable=not progress, unit="sample", unit_scale=True, desc="sample", mininterval=0.5)
+
+    def chunks(f):
+        for x in batches:
+            f.write(np.ascontiguousarray(x.numpy(), dtype=np.float32).tobytes()) if path.suffix != ".csv" else \
+                np.savetxt(f, x.numpy(), delimiter=",", fmt="%.7g")
+            bar.update(len(x))
+
+    def write(f):
+        if path.suffix == ".npy":
+            f.write(_npy_header((n, *sample_shape), np.float32))
+            chunks(f)
+        elif path.suffix == ".csv":
+            chunks(f)
+        else:
+            with zipfile.ZipFile(f, "w", allowZip64=True) as z:
+                with z.open("x_train.npy", "w", force_zip64=True) as entry:
+                    entry.write(_npy_header((n, *sample_shape), np.float32))
+                    chunks(entry)
+                if labels is not None:
+                    with z.open("y_train.npy", "w", force_zip64=True) as entry:
+                        entry.write(_npy_header((n,), np.int64))
+                        entry.write(labels.numpy().astype(np.int64).tobytes())
+    try:
+        return atomic_write(path, write)
+    finally:
+        bar.close()

@@ -16,8 +16,7 @@ from wgangp.config import Config
 from wgangp.domains import domain_for
 from wgangp.errors import Diverged, UserError
 from wgangp.nets import build_networks
-from wgangp.train.checkpoint import NAME as CKPT_NAME
-from wgangp.train.checkpoint import load_checkpoint
+from wgangp.train.checkpoint import checkpoint_path, load_checkpoint
 from wgangp.train.loop import Trainer
 from wgangp.train.rundir import read_run_config
 from wgangp.train.step import rank_seeds, resolve_device
@@ -76,23 +75,28 @@ class Run:
 
         Conditional runs: ``classes`` (one class or a list, cycled; default all, balanced).
         """
+        out = list(self.iter_samples(n, seed, batch_size, classes))
+        return torch.cat(out) if out else torch.empty(0, *self.data_shape)
+
+    @torch.no_grad()
+    def iter_samples(self, n: int, seed: int = 0, batch_size: int = 65_536, classes: int | list[int] | None = None):
+        """The samples of :meth:`sample` as batches of ``batch_size`` (the same numbers, never all in
+        memory at once: what ``wgangp sample`` streams to disk)."""
         device = next(self.generator.parameters()).device
         gen = torch.Generator(device).manual_seed(seed)
         labels = self.class_labels(n, classes)
         was_training = self.generator.training      # during training this is the live generator
         self.generator.eval()
         try:
-            out = []
             for i in range(0, n, batch_size):
                 z = torch.randn(min(batch_size, n - i), self.config.model.noise_dim, generator=gen, device=device)
-                x = self.generator(z) if labels is None else self.generator(z, labels[i:i + len(z)].to(device))
-                out.append(x.float().cpu())
-                if not torch.isfinite(out[-1]).all():
+                x = (self.generator(z) if labels is None else self.generator(z, labels[i:i + len(z)].to(device))).float().cpu()
+                if not torch.isfinite(x).all():
                     raise Diverged(f"the generator of this run (iteration {self.step}) makes non-finite samples "
                                    "(NaN or inf): it has diverged; train it again with a lower optim.lr")
+                yield x
         finally:
             self.generator.train(was_training)
-        return torch.cat(out) if out else torch.empty(0, *self.data_shape)
 
 
 def _classes(cfg: Config, source) -> int:
@@ -134,11 +138,37 @@ def run_of(tr: Trainer, run_dir: Path | None, completed: bool) -> Run:
                tr.extra_state.get(domain.state_key), tr.source if tr.dist is None else None)
 
 
-def load_run(run_dir: str | Path, device: str = "cpu") -> Run:
-    """Load a run directory's latest checkpoint (EMA generator when the run used EMA)."""
+# config keys that decide what a checkpoint holds: config.json must agree with the checkpoint on them
+_FIXED_SECTIONS = ("data.", "model.", "loss.")
+
+
+def check_config(cfg: Config, state: dict, run_dir: Path) -> None:
+    """config.json and the checkpoint's own config agree on the data, the model and the loss (an
+    edited config.json must not silently decode samples with another data set's settings)."""
+    saved = state.get("config")
+    if not isinstance(saved, dict):
+        return
+    from wgangp.config import _flatten
+
+    def plain(v):
+        return list(v) if isinstance(v, tuple) else v
+
+    mine = {k: plain(v) for k, v in cfg.flat().items()}
+    theirs = {k: plain(v) for k, v in _flatten(saved)}
+    diff = sorted(k for k in mine if k.startswith(_FIXED_SECTIONS) and k in theirs and theirs[k] != mine[k])
+    if diff:
+        shown = ", ".join(f"{k}: {theirs[k]!r} in the checkpoint, {mine[k]!r} in config.json" for k in diff[:3])
+        raise UserError(f"'{run_dir / 'config.json'}' was edited: {shown}; restore it (the checkpoint's config is "
+                        "what the run was trained with)")
+
+
+def load_run(run_dir: str | Path, device: str = "cpu", checkpoint: str = "latest") -> Run:
+    """Load a run directory's checkpoint (EMA generator when the run used EMA): ``latest``
+    (checkpoint.pt), ``best`` (best.pt, ``train.best_metric``) or a step kept by ``train.keep_last``."""
     run_dir = Path(run_dir)
     cfg = read_run_config(run_dir)
-    state = load_checkpoint(run_dir / CKPT_NAME, map_location="cpu")
+    state = load_checkpoint(checkpoint_path(run_dir, str(checkpoint)), map_location="cpu")
+    check_config(cfg, state, run_dir)
     domain = domain_for(cfg.data.name)
     if state.get("domain", domain.name) != domain.name:
         raise UserError(f"the checkpoint in '{run_dir}' is of a {state['domain']} run but its config.json is of "

@@ -162,5 +162,71 @@ def test_torchrun_with_a_bad_run_dir_fails_on_every_rank_with_one_message(tmp_pa
     assert "wgangp: error: " in out.stderr and "already holds a run" in out.stderr
 
 
+def _failing_worker(rank: int, port: int, out: str, report: str) -> None:
+    """One rank of a job whose rank-0 evaluation raises: each rank writes how it ended."""
+    import time
+
+    torch.set_num_threads(1)
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(WORLD),
+                      LOCAL_RANK=str(rank))
+    from wgangp import api
+
+    if rank == 0:
+        def boom(*a, **k):
+            raise RuntimeError("evaluation exploded")
+        api.evaluate = boom
+    t0 = time.time()
+    try:
+        api.train("toy-8gaussians", out, {**OVERRIDES, "train.iterations": 50, "train.eval_every": 2,
+                                          "train.log_every": 10}, progress=False)
+        end = "completed"
+    except Exception as e:           # noqa: BLE001 (the test reads what each rank saw)
+        end = f"{type(e).__name__}: {e}"
+    with open(os.path.join(report, f"rank{rank}.txt"), "w") as f:
+        f.write(f"{time.time() - t0:.1f} {end}")
+
+
+def test_an_error_in_rank_0s_evaluation_stops_every_rank_promptly(tmp_path):
+    ctx = mp.get_context("spawn")
+    port = _free_port()
+    procs = [ctx.Process(target=_failing_worker, args=(r, port, str(tmp_path / "run"), str(tmp_path)))
+             for r in range(WORLD)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    alive = [p.is_alive() for p in procs]
+    for p in procs:
+        if p.is_alive():
+            p.kill()
+    assert not any(alive), "a rank still waits for the failed one"
+    ends = [(tmp_path / f"rank{r}.txt").read_text().split(" ", 1) for r in range(WORLD)]
+    assert ends[0][1] == "RuntimeError: evaluation exploded"
+    assert ends[1][1].startswith("UserError: another rank failed at iteration 2")
+    assert not (tmp_path / "run" / "eval.json").exists()
+
+
+@pytest.mark.parametrize("first, then", [(1, WORLD), (WORLD, 1)])
+def test_a_resume_on_another_number_of_processes_goes_on_with_fresh_streams(tmp_path, first, then):
+    preset = ["toy-8gaussians", "--set", "model.hidden=16", "--set", "data.batch_size=8", "--set", "device=cpu",
+              "--set", "train.ckpt_every=2", "--set", "train.eval_samples=100", "--set", "train.iterations=2"]
+    out = tmp_path / "r"
+
+    def job(nproc, *args):
+        if nproc == 1:
+            return subprocess.run([sys.executable, "-m", "wgangp", "train", "--out", str(out), "--quiet", *args],
+                                  env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
+                                  timeout=300)
+        return _torchrun(out, *args)
+
+    assert job(first, *preset).returncode == 0
+    more = job(then, "--resume", "--set", "train.iterations=4")
+    assert more.returncode == 0, more.stderr[-2000:]
+    assert f"resumed on {then} process(es), saved on {first}" in more.stderr
+    state = load_checkpoint(out / "checkpoint.pt")
+    assert state["step"] == 4 and state["world"] == then
+    assert all(torch.isfinite(v).all() for v in state["generator"].values())
+
+
 if __name__ == "__main__":
     pytest.main([__file__])

@@ -225,3 +225,21 @@ def test_compiled_steps_train_as_the_eager_ones(tmp_path):
     z = torch.randn(16, eager.cfg.model.noise_dim, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():                 # train-mode BN: the output does not depend on the pre-BN biases,
         torch.testing.assert_close(compiled.G(z), eager.G(z), rtol=0, atol=1e-5)  # whose Adam steps are noise
+
+
+def test_fp16_scalers_hold_their_scale_before_the_first_step_and_after_a_resume(tmp_path):
+    """The penalty's input-gradient is taken of the scaled critic output: without a scale tensor
+    before the first ``scale()`` (a new run, or a resume) the first penalty was unscaled."""
+    from wgangp.config import load_config
+    from wgangp.run import build_trainer
+
+    cfg = load_config("toy-8gaussians", {"model.hidden": 16, "data.batch_size": 16, "device": "cpu",
+                                         "train.precision": "fp16"})
+    tr = build_trainer(cfg)
+    assert tr.scaler_d._get_scale_async() is not None and float(tr.scaler_d._get_scale_async()) == 1024.0
+    tr.iteration()
+    state = tr.state_dict()
+    state["scalers"][0]["scale"] = 256.0
+    fresh = build_trainer(cfg)
+    fresh.load_state_dict(state)
+    assert float(fresh.scaler_d._get_scale_async()) == 256.0

@@ -47,7 +47,7 @@ class Images(Domain):
     def writers(self) -> dict:
         from wgangp.domains.images.export import write_images
 
-        return {suffix: write_images for suffix in (".png", ".npz", ".npy", "/")}
+        return {suffix: write_images for suffix in (".png", ".npz", "/")}     # .npy: the generic, streamed writer
 
     def pictures(self, run, title: str) -> list[Path]:
         from wgangp.viz import save_grid

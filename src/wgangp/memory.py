@@ -1,0 +1,16 @@
+"""How much memory this machine has, for checks made before work starts (no torch import)."""
+from __future__ import annotations
+
+import os
+
+
+def physical_memory() -> int:
+    """Bytes of RAM (8 GiB where the system does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+def gib(nbytes: float) -> str:
+    return f"{nbytes / 2**30:.1f} GiB"
