@@ -260,8 +260,13 @@ def sample(run: Run | str | Path, n: int, seed: int = 0, classes: int | list[int
 
 def _write_json(path: Path, obj: dict) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2) + "\n")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(obj, indent=2) + "\n")
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"cannot write '{path}' ({e.strerror or e}); the checkpoint is kept: free some space, then "
+                        f"wgangp eval {path.parent}") from None
 
 
 __all__ = ["Run", "build_trainer", "evaluate", "evaluate_images", "load_images", "load_run", "sample",

@@ -252,7 +252,20 @@ def _cmd_eval(args) -> int:
     return 0
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM outside training (while data load, say): unwinds like Ctrl-C, so temporary files go."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():   # the trainer installs its own while it trains
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         args = _parser().parse_args(argv)
         commands = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "eval": _cmd_eval,
@@ -261,9 +274,16 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"wgangp: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("wgangp: interrupted", file=sys.stderr)
-        return 130
+    except OSError as e:                    # a file the library did not expect to fail (a full disk, a lost mount)
+        where = f" '{e.filename}'" if e.filename else ""
+        print(f"wgangp: error: {e.strerror or e}{where}; files half-written were removed, checkpoints already "
+              "written are kept", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as e:
+        term = isinstance(e, Terminated)
+        print(f"wgangp: {'stopped by SIGTERM' if term else 'interrupted (Ctrl-C)'}; files half-written were removed, "
+              "checkpoints and results already written are kept", file=sys.stderr)
+        return 143 if term else 130
 
 
 if __name__ == "__main__":

@@ -85,8 +85,9 @@ def stream_samples(batches, n: int, sample_shape: tuple[int, ...], path: str | P
     from tqdm import tqdm
 
     path = Path(path)
-    if path.suffix not in FORMATS:
-        raise UserError(f"output '{path}': use a .npy, .npz or .csv file name")
+    if path.suffix not in FORMATS or str(path).endswith(("/", os.sep)):
+        raise UserError(f"output '{path}': use a .npy, .npz, .csv file name (this kind of data writes no "
+                        f"{path.suffix or 'folder'} samples)")
     if path.suffix == ".csv" and len(sample_shape) != 1:
         raise UserError(f"output '{path}': .csv holds one (D,) sample a row; these samples have shape "
                         f"{tuple(sample_shape)} (use .npy or .npz)")

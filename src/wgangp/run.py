@@ -102,6 +102,10 @@ class Run:
 def _classes(cfg: Config, source) -> int:
     """The number of classes a conditional run trains on (0 if unconditional), checked against the labels."""
     n_classes = source.n_classes if cfg.model.conditional else 0
+    if cfg.model.conditional and n_classes == 1:
+        raise UserError(f"model.conditional=true needs at least 2 classes; the labels of data.name={cfg.data.name} "
+                        f"{'(' + cfg.data.path + ') ' if cfg.data.path else ''}hold one class only: train it "
+                        "unconditionally (model.conditional=false) or give labels of several classes")
     if cfg.model.conditional and n_classes < 2:
         raise UserError(f"model.conditional=true needs class labels in the data (data.name={cfg.data.name} has "
                         "none): an .npz with y_train, class sub-folders, torchvision sets, or Gaussian mixtures")

@@ -18,6 +18,25 @@ if TYPE_CHECKING:
     from wgangp.data.toy import ToyDistribution
 
 
+def require_file(path, what: str, hint: str) -> None:
+    """A clear error unless ``path`` is a readable file: ``what`` names it, ``hint`` says what to pass."""
+    from pathlib import Path
+
+    p = Path(path)
+    if p.is_dir():
+        raise UserError(f"{what} '{path}' is a directory, not a file; {hint}")
+    if not p.exists():                     # a file, or a pipe (<(...)): read as a stream
+        raise UserError(f"{what} '{path}' not found; {hint}")
+
+
+def refuse_complex(arr, where: str, advice: str) -> None:
+    """Complex arrays would lose their imaginary part in a float cast: refused, with ``advice``."""
+    import numpy as np
+
+    if np.iscomplexobj(arr):
+        raise UserError(f"{where} holds complex numbers ({arr.dtype}); {advice}")
+
+
 class PointSource:
     """Batches of points, from a distribution (fresh draws) or a fixed array (cycled)."""
 

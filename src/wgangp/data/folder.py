@@ -36,13 +36,34 @@ def file_key(path: Path, *extra) -> str:
     return hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{extra}".encode()).hexdigest()[:16]
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_stale_unpacks(folder: Path) -> None:
+    """Remove ``.unpack-PID-*`` folders whose process is gone (an unpack killed half-way)."""
+    for stale in folder.glob(".unpack-*"):
+        pid = stale.name.split("-")[1] if stale.name.count("-") >= 2 else ""
+        if not pid.isdigit() or not _pid_alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
 def unpack_tar(path: Path) -> Path:
-    """Unpack ``path`` (.tar.gz / .tgz / .tar) once into the cache; return the folder."""
+    """Unpack ``path`` (.tar.gz / .tgz / .tar) once into the cache; return the folder. The unpack goes
+    into ``.unpack-PID-*`` first, removed on any failure or interruption (and, after a kill, by the
+    next unpack in that cache)."""
     dest = cache_root() / "extracted" / f"{path.name.split('.')[0]}-{file_key(path)}"
     if dest.is_dir():
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".unpack-", dir=dest.parent))
+    remove_stale_unpacks(dest.parent)
+    tmp = Path(tempfile.mkdtemp(prefix=f".unpack-{os.getpid()}-", dir=dest.parent))
     try:
         with tarfile.open(path) as tar:
             tar.extractall(tmp, filter="data")
@@ -50,7 +71,20 @@ def unpack_tar(path: Path) -> Path:
     except (tarfile.TarError, OSError, EOFError) as e:
         shutil.rmtree(tmp, ignore_errors=True)
         raise UserError(f"cannot unpack '{path}' ({type(e).__name__}: {e}); is it a complete .tar.gz of images?") from None
+    except BaseException:                                   # Ctrl-C, SIGTERM (raised by the CLI's handler)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return dest
+
+
+def listing_key(files: list[Path]) -> str:
+    """A digest of every file's path, size, mtime, ctime and inode: a file replaced with its old mtime
+    (``cp -p``, ``rsync -t``) still changes its ctime or inode, so the decoded cache is rebuilt."""
+    h = hashlib.sha256()
+    for f in files:
+        st = f.stat()
+        h.update(f"{f}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}|{st.st_ino}\n".encode())
+    return h.hexdigest()[:16]
 
 
 def _split_root(root: Path, split: str) -> Path | None:
@@ -162,8 +196,7 @@ def load_labelled_folder(path: str, resolution: int = 0, split: str = "train", m
     names = class_names(root, files)
     if max_images:
         files = files[:max_images]
-    newest = max(f.stat().st_mtime_ns for f in files)
-    cached = cache_root() / "decoded" / f"{file_key(root, len(files), newest, resolution)}.npz"
+    cached = cache_root() / "decoded" / f"{file_key(root, len(files), listing_key(files), resolution)}.npz"
     arrays = read_cache(cached)
     if arrays is None:
         index = {n: i for i, n in enumerate(names or [])}

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wgangp.data.base import PointSource
+from wgangp.data.base import PointSource, refuse_complex, require_file
 from wgangp.errors import UserError
 
 TORCHVISION = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "cifar10": "CIFAR10"}
@@ -88,8 +88,7 @@ def as_nchw_uint8(arr: np.ndarray, source: str) -> torch.Tensor:
 def load_image_file(path: str, key: str = "") -> torch.Tensor:
     """uint8 ``(N, C, H, W)`` images from an .npz or .npy file."""
     p = Path(path)
-    if not p.is_file():
-        raise UserError(f"image data '{path}' not found; pass --set data.path=FILE.npz (or .npy)")
+    require_file(p, "image data", "pass --set data.path=FILE.npz (or .npy), or an image folder with data.name=folder")
     try:
         if p.suffix == ".npz":
             with np.load(p, allow_pickle=False) as npz:
@@ -102,6 +101,7 @@ def load_image_file(path: str, key: str = "") -> torch.Tensor:
         raise
     except Exception as e:
         raise UserError(f"image data '{path}' could not be read ({type(e).__name__}: {e})") from None
+    refuse_complex(arr, f"image data '{path}'", "images are real numbers (uint8 0..255 or floats)")
     return as_nchw_uint8(arr, f"'{path}'")
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wgangp.data.base import PointSource
+from wgangp.data.base import PointSource, refuse_complex, require_file
 from wgangp.errors import UserError
 
 SINES_SEED = 31_415
@@ -43,8 +43,7 @@ def load_signals(data_cfg) -> tuple[torch.Tensor, torch.Tensor | None]:
     if data_cfg.name == "sines":
         return sines()
     path = Path(data_cfg.path)
-    if not path.is_file():
-        raise UserError(f"signal file '{path}' not found; pass --set data.path=FILE.npz (x_train (N, L) or (N, C, L))")
+    require_file(path, "signal file", "pass --set data.path=FILE.npz (x_train (N, L) or (N, C, L))")
     try:
         if path.suffix == ".npy":
             x, y = np.load(path, allow_pickle=False), None
@@ -60,6 +59,8 @@ def load_signals(data_cfg) -> tuple[torch.Tensor, torch.Tensor | None]:
         raise
     except Exception as e:
         raise UserError(f"signal file '{path}' could not be read ({type(e).__name__}: {e})") from None
+    refuse_complex(x, f"signal file '{path}'", "store the real and imaginary parts as two channels, e.g. "
+                   "np.stack([x.real, x.imag], axis=1) of shape (N, 2, L)")
     if x.ndim == 2:
         x = x[:, None, :]
     if x.ndim != 3 or min(x.shape) == 0 or not np.issubdtype(x.dtype, np.number) or not np.isfinite(x).all():

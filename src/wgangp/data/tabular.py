@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from scipy.stats import norm
 
-from wgangp.data.base import PointSource
+from wgangp.data.base import PointSource, require_file
 from wgangp.errors import UserError
 
 SPLIT_SEED = 20_171_104         # the holdout split: fixed, so every run seed sees the same records
@@ -45,8 +45,7 @@ def read_csv(path: str | Path) -> tuple[list[str], list[list[str]]]:
     """``(header, rows)`` of a CSV file, every cell a stripped string; clear errors for a missing,
     empty or ragged file."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"table file '{path}' not found; pass --set data.path=FILE.csv (a header row, one record a row)")
+    require_file(path, "table file", "pass --set data.path=FILE.csv (a header row, one record a row)")
     try:
         with path.open(newline="") as f:
             rows = [[c.strip() for c in row] for row in csv.reader(f) if any(c.strip() for c in row)]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from wgangp.data.base import PointSource
+from wgangp.data.base import PointSource, require_file
 from wgangp.errors import UserError
 
 PAD = "`"
@@ -84,8 +84,7 @@ def load_lines(data_cfg) -> list[str]:
                 break
     else:
         path = Path(data_cfg.path)
-        if not path.is_file():
-            raise UserError(f"text file '{path}' not found; pass --set data.path=FILE.txt (one example a line)")
+        require_file(path, "text file", "pass --set data.path=FILE.txt (one example a line)")
         _read_lines(path, limit, lines)
     if not lines:
         raise UserError(f"the corpus of data.name={data_cfg.name} holds no non-empty line")

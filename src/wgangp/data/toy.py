@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wgangp.data.base import PointSource
+from wgangp.data.base import PointSource, refuse_complex, require_file
 from wgangp.errors import UserError
 
 
@@ -62,8 +62,7 @@ def toy_distribution(name: str) -> ToyDistribution:
 def load_points(path: str) -> torch.Tensor:
     """Read an ``(N, D)`` point cloud from .npy or .csv, with clear errors for bad files."""
     p = Path(path)
-    if not p.is_file():
-        raise UserError(f"data file '{path}' not found; pass --set data.path=FILE.npy or FILE.csv")
+    require_file(p, "data file", "pass --set data.path=FILE.npy or FILE.csv")
     try:
         if p.suffix == ".npy":
             arr = np.load(p, allow_pickle=False)
@@ -75,6 +74,8 @@ def load_points(path: str) -> torch.Tensor:
         raise
     except Exception as e:
         raise UserError(f"data file '{path}' could not be read ({type(e).__name__}: {e}); expected an (N, D) array of numbers") from None
+    refuse_complex(arr, f"data file '{path}'", "store the real and imaginary parts as columns, e.g. "
+                   "np.concatenate([x.real, x.imag], axis=1)")
     if arr.ndim == 1 and arr.size > 0 and p.suffix != ".npy":
         arr = arr[:, None]
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:

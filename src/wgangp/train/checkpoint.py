@@ -31,9 +31,15 @@ def save_checkpoint(state: dict, path: Path) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        os_error = next((c for c in (e, e.__context__, e.__cause__) if isinstance(c, OSError)), None)
+        if os_error is not None:      # torch.save re-raises a failed write as a RuntimeError from its zip writer
+            kept = "the previous one is kept" if path.exists() else "no checkpoint is on disk yet"
+            why = os_error.strerror or str(os_error)
+            raise UserError(f"cannot write checkpoint '{path}' ({why}); {kept}. Free some space (or fix the folder), "
+                            "then continue with --resume") from None
         raise
 
 
