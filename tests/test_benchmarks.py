@@ -31,3 +31,16 @@ def test_plain_loop_runs_under_torch_default_flags_and_ours_are_restored():
         assert (b.cuda.matmul.allow_tf32, b.cudnn.allow_tf32, b.cudnn.benchmark) == (True, False, True)
     finally:
         b.cuda.matmul.allow_tf32, b.cudnn.allow_tf32, b.cudnn.benchmark = saved
+
+
+def test_soak_samples_the_rss_of_a_real_run_and_prints_its_verdict(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "soak.py"), "--minutes", "0.25", "--interval", "3",
+                          "--warmup", "0", "--eval-every", "50", "--ckpt-every", "50", "--preset", "toy-8gaussians",
+                          "--out", str(tmp_path / "soak.json")], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.count("RSS ") >= 2 and "RESULT soak minutes=0.25" in out.stdout
+    import json
+
+    result = json.loads((tmp_path / "soak.json").read_text())
+    assert result["exit"] == 130 and result["iterations"] > 0 and len(result["samples_minute_rss_mib"]) >= 2
+    assert all(rss > 50 for _, rss in result["samples_minute_rss_mib"])      # a torch process, really measured

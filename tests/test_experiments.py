@@ -40,3 +40,17 @@ def test_oversampling_repeats_real_images_up_to_the_largest_class():
     assert np.bincount(yo).tolist() == [10, 10]
     np.testing.assert_array_equal(xo[:13], x)                         # the originals first, untouched
     assert set(xo[13:, 0]) <= {10, 11, 12}                            # only class-1 images repeated
+
+
+def test_faults_table_runs_a_case_against_a_tree_and_reports_its_exit_and_message(tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, str(root / "experiments" / "faults_table.py"), "--tree", f"now={root / 'src'}",
+                          "--only", "10 a directory as config", "--out", str(tmp_path / "t.md")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    rows = (tmp_path / "t.md").read_text().splitlines()
+    assert len(rows) == 3 and rows[2].startswith("| 10 a directory as config path | 2: wgangp: error: ")
+    assert "is a directory" in rows[2]

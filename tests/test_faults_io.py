@@ -162,9 +162,16 @@ def test_sigterm_during_data_loading_says_so_and_exits_143(tmp_path):
     os.mkfifo(fifo)                                            # reading it blocks: the run is still loading
     p = _cli("train", "toy-8gaussians", "--out", str(tmp_path / "r"), "--quiet", "--set", "data.name=points",
              "--set", f"data.path={fifo}", "--set", "device=cpu")
-    time.sleep(6)
+    deadline, writer = time.time() + 120, None
+    while writer is None:                                      # the run has opened the pipe: it is loading
+        assert p.poll() is None and time.time() < deadline, p.communicate()[1][-2000:]
+        try:
+            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            time.sleep(0.1)
     p.send_signal(signal.SIGTERM)
     _, err = p.communicate(timeout=60)
+    os.close(writer)
     assert p.returncode == 143, err
     assert err.strip().splitlines()[-1].startswith("wgangp: stopped by SIGTERM"), err
     assert not (tmp_path / "r" / "config.json").exists() and not (tmp_path / "r" / ".lock").exists()

@@ -215,6 +215,16 @@ def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | N
     check_eval_memory(run)
     write_run_config(cfg, run_dir)                   # a resume's changed keys only once its checkpoint loaded
     truncate_metrics(run_dir, tr.step)
+    _fit_logged(tr, run, progress, stop_after, advice)
+    if info is not None:                             # the other ranks wait here (not after a failure: they have
+        distributed.barrier()                        # been told, or torchrun stops them): a rank that leaves the
+    return run                                       # group while rank 0 still evaluates can abort at exit
+
+
+def _fit_logged(tr: Trainer, run: Run, progress: bool, stop_after: int | None, advice: str) -> None:
+    """Rank 0's training: logging, evaluations, sample grids, diagnostics, then the final evaluation,
+    ``eval.json`` and the pictures."""
+    cfg, run_dir = tr.cfg, run.run_dir
     logger = RunLogger(run_dir, cfg.train.iterations, tr.step, progress=progress)
 
     def current(t: Trainer) -> Run:
@@ -247,9 +257,6 @@ def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | N
             write_pictures(run)
     finally:
         logger.close()
-    if info is not None:                             # the other ranks wait here (not after a failure: they have
-        distributed.barrier()                        # been told, or torchrun stops them): a rank that leaves the
-    return run                                       # group while rank 0 still evaluates can abort at exit
 
 
 def sample(run: Run | str | Path, n: int, seed: int = 0, classes: int | list[int] | None = None) -> torch.Tensor:
