@@ -7,7 +7,9 @@ did: the exit code, the last line on stderr, and a check of what was left on dis
 Each case is a bash snippet run in a fresh temporary folder with ``$W`` = ``python -m wgangp`` on the
 given tree (``PYTHONPATH``), ``device=cpu`` and one thread; its last command is the one reported.
 ``check`` (optional) prints what matters afterwards (did the checkpoint survive, what does the config
-say). The snippets only use the command line, so they run on old versions as well.
+say). The snippets only use the command line, so they run on old versions as well. The
+out-of-memory cases run under ``ulimit -v`` so that an allocation fails (as on a machine without
+overcommit) instead of waking the kernel's OOM killer, which may pick another process.
 """
 from __future__ import annotations
 
@@ -57,11 +59,12 @@ CASES = [
     ("6 checkpoint missing its critic",
      f"{RUN}; {PY} \"import torch;s=torch.load('r/checkpoint.pt',weights_only=True);del s['critic'];torch.save(s,'r/checkpoint.pt')\"; "
      "$W train --out r --resume --quiet --set train.iterations=30", None),
-    ("8 train.gen_batch_size=4e8 (out of memory)",
-     f"$W train toy-8gaussians --out r {TINY} --set train.gen_batch_size=400000000 --set train.iterations=2", None),
-    ("8 train.eval_samples=2e12", f"$W train toy-8gaussians --out r {TINY} --set train.eval_samples=2000000000000 "
+    ("8 train.gen_batch_size=4e8 (out of memory; 16 GB address-space limit)",
+     f"ulimit -v 16000000; $W train toy-8gaussians --out r {TINY} --set train.gen_batch_size=400000000 --set train.iterations=2", None),
+    ("8 train.eval_samples=2e12 (16 GB address-space limit)", f"ulimit -v 16000000; $W train toy-8gaussians --out r {TINY} --set train.eval_samples=2000000000000 "
      "--set train.iterations=2", "test -f r/checkpoint.pt && echo 'trained first' || echo 'refused before training'"),
-    ("8 sample -n 1e15", f"{RUN}; $W sample r -n 1000000000000000 -o s.npy", "ls -a | grep -c 's.npy' | sed 's/^/files: /'"),
+    ("8 sample -n 1e15 (16 GB limit, stopped after 90 s)",
+     f"{RUN}; ulimit -v 16000000; timeout 90 $W sample r -n 1000000000000000 -o s.npy", "ls -a | grep -c 's.npy' | sed 's/^/files: /'"),
     ("9 killed checkpoint write's .tmp at resume",
      f"{RUN}; echo x > r/.checkpoint.pt.abc.tmp; $W train --out r --resume --quiet --set train.iterations=30",
      "ls -a r | grep -c '\\.tmp$' | sed 's/^/tmp files: /'"),

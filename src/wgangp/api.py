@@ -200,12 +200,13 @@ def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | N
     main = info is None or info.is_main
     cfg, has_ckpt = _open_shared(run_dir, cfg, resume, info)
     direction = check_metrics(cfg)
-    tr = build_trainer(cfg, run_dir if main else None, dist=info)   # bad input fails before anything is written
+    advice = (f"lower data.batch_size (now {cfg.data.batch_size}) or train.gen_batch_size (now "
+              f"{cfg.train.gen_batch_size or cfg.data.batch_size}), or use a smaller model")
+    with out_of_memory("the set-up of the run", advice):        # bad input fails before anything is written
+        tr = build_trainer(cfg, run_dir if main else None, dist=info)
     tr.ckpt_path, tr.best_direction = run_dir / CKPT_NAME, direction  # every rank reads it at a rollback
     if has_ckpt:
         _resume(tr, run_dir)
-    advice = (f"lower data.batch_size (now {cfg.data.batch_size}) or train.gen_batch_size (now "
-              f"{cfg.train.gen_batch_size or cfg.data.batch_size}), or use a smaller model")
     if not main:                                     # other ranks: train only; rank 0 logs and evaluates
         with out_of_memory("training", advice):
             completed = tr.fit(None, stop_after=stop_after)

@@ -74,6 +74,8 @@ def test_holdout_split_is_fixed_and_disjoint(tmp_path):
     ("a,b\n1,2\n3\n", "line 3: 1 cells"),
     ("a,a\n1,2\n", "name every column once"),
     ("a,b\n1,\n3,4\n", "column 'b' has 1 empty cell"),
+    ("a,b\n1,2\nnan,4\n5,inf\n", "column 'a' has 1 NaN or infinite cell.*record 2, 'nan'"),
+    ("a,b\n1,2\n3,-inf\n", "column 'b' has 1 NaN or infinite cell"),
 ])
 def test_bad_tables_are_one_line_errors(tmp_path, content, message):
     path = tmp_path / "t.csv"

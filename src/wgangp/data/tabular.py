@@ -68,9 +68,15 @@ def _parse_column(name: str, cells: list[str], categorical: bool) -> np.ndarray:
         raise UserError(f"column '{name}' has {empty} empty cell(s); fill or drop missing values first")
     if not categorical:
         try:
-            return np.array([float(c) for c in cells], dtype=np.float64)
+            values = np.array([float(c) for c in cells], dtype=np.float64)
         except ValueError:
-            pass
+            return np.array(cells, dtype=str)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            raise UserError(f"column '{name}' has {len(bad)} NaN or infinite cell(s) (first: record {bad[0] + 1}, "
+                            f"{cells[bad[0]]!r}); fill or drop missing values first, or name the column in "
+                            "data.categorical to keep them as a category")
+        return values
     return np.array(cells, dtype=str)
 
 
