@@ -83,9 +83,21 @@ CASES = [
      f"mkdir d; $W train toy-8gaussians --out r {TINY} --set data.name=points --set data.path=d", None),
     ("10 invalid value in config.json",
      f"{RUN}; sed -i 's/\"batch_size\": 32/\"batch_size\": -4/' r/config.json; $W eval r", None),
+    ("11 resume on 2 processes of a 1-process run (stored points)",
+     f"{PY} \"import numpy as np;np.save('p.npy',np.random.randn(256,2).astype('float32'))\"; "
+     f"$W train toy-8gaussians --out r {TINY} --set data.name=points --set data.path=p.npy --set train.iterations=4 "
+     "--set train.ckpt_every=2 >/dev/null 2>&1; "
+     "$PYTHON -m torch.distributed.run --standalone --nproc_per_node=2 -m wgangp train --out r --resume --quiet "
+     "--set train.iterations=8 2>&1 >/dev/null | grep -v '^W[0-9]' | grep -v '^\\*' >&2", "grep -c '\"train\"' r/metrics.jsonl | sed 's/^/train rows: /'"),
+    ("11 resume on 1 process of a 2-process run (stored points)",
+     f"{PY} \"import numpy as np;np.save('p.npy',np.random.randn(256,2).astype('float32'))\"; "
+     f"$PYTHON -m torch.distributed.run --standalone --nproc_per_node=2 -m wgangp train toy-8gaussians --out r {TINY} "
+     "--set data.name=points --set data.path=p.npy --set train.iterations=4 --set train.ckpt_every=2 >/dev/null 2>&1; "
+     "$W train --out r --resume --quiet --set train.iterations=8", "grep -c '\"train\"' r/metrics.jsonl | sed 's/^/train rows: /'"),
     ("12 second train on a folder in use",
-     f"$W train toy-8gaussians --out r {TINY} --set train.iterations=100000 --set train.ckpt_every=50 & "
-     "sleep 8; $W train --out r --resume --quiet --set train.iterations=200000; rc=$?; kill %1; wait; exit $rc", None),
+     f"$W train toy-8gaussians --out r {TINY} --set train.iterations=100000 --set train.ckpt_every=50 2>first.err & "
+     "sleep 8; timeout 30 $W train --out r --resume --quiet --set train.iterations=200000; rc=$?; kill %1; wait; "
+     "exit $rc", None),
 ]
 
 
@@ -93,7 +105,10 @@ def run_case(snippet: str, check: str | None, src: str) -> tuple[int, str, str]:
     with tempfile.TemporaryDirectory(prefix="wgangp-fault-") as tmp:
         env = {**os.environ, "PYTHONPATH": str(Path(src).resolve()), "OMP_NUM_THREADS": "1",
                "W": f"{sys.executable} -m wgangp", "PYTHON": sys.executable, "WGANGP_CACHE": str(Path(tmp) / "cache")}
-        p = subprocess.run(["bash", "-c", snippet], cwd=tmp, env=env, capture_output=True, text=True, timeout=600)
+        try:
+            p = subprocess.run(["bash", "-c", snippet], cwd=tmp, env=env, capture_output=True, text=True, timeout=600)
+        except subprocess.TimeoutExpired:
+            return -1, "(still running after 600 s: stopped by the table)", ""
         lines = [line for line in p.stderr.strip().splitlines() if line.strip()]
         tb = any(line.startswith("Traceback") for line in lines)
         last = (lines[-1] if lines else "(nothing)").strip()

@@ -35,7 +35,7 @@ def test_plain_loop_runs_under_torch_default_flags_and_ours_are_restored():
 
 def test_soak_samples_the_rss_of_a_real_run_and_prints_its_verdict(tmp_path):
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "soak.py"), "--minutes", "0.25", "--interval", "3",
-                          "--warmup", "0", "--eval-every", "50", "--ckpt-every", "50", "--preset", "toy-8gaussians",
+                          "--warmup", "0", "--eval-every", "5", "--ckpt-every", "5", "--preset", "toy-8gaussians",
                           "--out", str(tmp_path / "soak.json")], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.count("RSS ") >= 2 and "RESULT soak minutes=0.25" in out.stdout

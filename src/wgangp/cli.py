@@ -136,7 +136,8 @@ def _cmd_list(args) -> int:
         for m in metrics:
             kinds = ", ".join(d + ("*" if m.name in base.get(d, ()) else "") for d in m.domains)
             needs = f"; needs {', '.join(m.needs)}" if m.needs else ""
-            print(f"{m.name:<{width}}  [{kinds}{needs}] {m.description}")
+            best = f" (train.best_metric: {', '.join(f'{k} {d}' for k, d in m.best)})" if m.best else ""
+            print(f"{m.name:<{width}}  [{kinds}{needs}] {m.description}{best}")
         return 0
     from wgangp.config import list_presets
 
@@ -274,6 +275,10 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"wgangp: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:                 # wgangp list | head: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except OSError as e:                    # a file the library did not expect to fail (a full disk, a lost mount)
         where = f" '{e.filename}'" if e.filename else ""
         print(f"wgangp: error: {e.strerror or e}{where}; files half-written were removed, checkpoints already "

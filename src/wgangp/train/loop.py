@@ -207,9 +207,9 @@ class Trainer(TrainingStep):
         if t.on_nonfinite != "rollback" or self.saved_step is None or self.ckpt_path is None \
                 or self.rollbacks >= t.max_rollbacks:
             return False
-        diverged_at, count, seconds = self.step, self.rollbacks + 1, self.train_seconds
+        diverged_at, count, seconds, best = self.step, self.rollbacks + 1, self.train_seconds, self.best
         self.load_state_dict(load_checkpoint(self.ckpt_path, map_location=self.device))
-        self.rollbacks, self.train_seconds = count, seconds
+        self.rollbacks, self.train_seconds, self.best = count, seconds, best   # best.pt may be newer than the checkpoint
         self.lr_scale *= t.rollback_lr_scale
         self.base_lrs = tuple(lr * self.lr_scale for lr in self.cfg_lrs)
         for opt in (self.opt_g, self.opt_d):
