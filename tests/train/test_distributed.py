@@ -206,6 +206,34 @@ def test_an_error_in_rank_0s_evaluation_stops_every_rank_promptly(tmp_path):
     assert not (tmp_path / "run" / "eval.json").exists()
 
 
+def test_an_exception_in_one_ranks_training_step_ends_the_torchrun_job_promptly(tmp_path):
+    """Rank 1's critic loss raises at its 7th call (a fault injected through sitecustomize, so the
+    library is untouched): torchrun stops rank 0 too, and the job ends with rank 1's message."""
+    import time
+
+    (tmp_path / "inject").mkdir()
+    (tmp_path / "inject" / "sitecustomize.py").write_text(
+        "import os\n"
+        "if os.environ.get('RANK') == '1':\n"
+        "    from wgangp import objectives\n"
+        "    real, calls = objectives.critic_loss, [0]\n"
+        "    def critic_loss(*a, **k):\n"
+        "        calls[0] += 1\n"
+        "        if calls[0] == 7:\n"
+        "            raise RuntimeError('injected fault on rank 1')\n"
+        "        return real(*a, **k)\n"
+        "    objectives.critic_loss = critic_loss\n")
+    env = {**os.environ, "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join([str(tmp_path / "inject"), os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={WORLD}", "-m", "wgangp",
+           "train", "toy-8gaussians", "--out", str(tmp_path / "r"), "--quiet", "--set", "model.hidden=16",
+           "--set", "data.batch_size=8", "--set", "device=cpu", "--set", "train.iterations=100000"]
+    t0 = time.time()
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    assert out.returncode != 0 and "injected fault on rank 1" in out.stderr, out.stderr[-2000:]
+    assert time.time() - t0 < 180, "the job waited for a collective timeout"
+
+
 @pytest.mark.parametrize("first, then", [(1, WORLD), (WORLD, 1)])
 def test_a_resume_on_another_number_of_processes_goes_on_with_fresh_streams(tmp_path, first, then):
     preset = ["toy-8gaussians", "--set", "model.hidden=16", "--set", "data.batch_size=8", "--set", "device=cpu",
