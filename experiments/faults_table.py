@@ -61,6 +61,9 @@ CASES = [
      "$W train --out r --resume --quiet --set train.iterations=30", None),
     ("8 train.gen_batch_size=4e8 (out of memory; 16 GB address-space limit)",
      f"ulimit -v 16000000; $W train toy-8gaussians --out r {TINY} --set train.gen_batch_size=400000000 --set train.iterations=2", None),
+    ("8 MNIST data.batch_size=60000 (16 GB address-space limit; needs ../shared/data/mnist.npz)",
+     "test -f \"$SHARED/mnist.npz\" || exit 99; ulimit -v 16000000; $W train mnist-dcgan --out r --quiet --set device=cpu "
+     "--set data.path=\"$SHARED/mnist.npz\" --set data.batch_size=60000 --set train.iterations=2", None),
     ("8 train.eval_samples=2e12 (16 GB address-space limit)", f"ulimit -v 16000000; $W train toy-8gaussians --out r {TINY} --set train.eval_samples=2000000000000 "
      "--set train.iterations=2", "test -f r/checkpoint.pt && echo 'trained first' || echo 'refused before training'"),
     ("8 sample -n 1e15 (16 GB limit, stopped after 90 s)",
@@ -104,7 +107,8 @@ CASES = [
 def run_case(snippet: str, check: str | None, src: str) -> tuple[int, str, str]:
     with tempfile.TemporaryDirectory(prefix="wgangp-fault-") as tmp:
         env = {**os.environ, "PYTHONPATH": str(Path(src).resolve()), "OMP_NUM_THREADS": "1",
-               "W": f"{sys.executable} -m wgangp", "PYTHON": sys.executable, "WGANGP_CACHE": str(Path(tmp) / "cache")}
+               "W": f"{sys.executable} -m wgangp", "PYTHON": sys.executable, "WGANGP_CACHE": str(Path(tmp) / "cache"),
+               "SHARED": str(Path(__file__).resolve().parents[2] / "shared" / "data")}
         try:
             p = subprocess.run(["bash", "-c", snippet], cwd=tmp, env=env, capture_output=True, text=True, timeout=600)
         except subprocess.TimeoutExpired:
