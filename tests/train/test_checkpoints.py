@@ -98,3 +98,17 @@ def test_a_data_set_that_changed_size_under_the_same_path_is_refused_at_resume(t
     code = main(["train", "--out", str(out), "--resume", "--quiet", "--set", "train.iterations=4"])
     err = capsys.readouterr().err
     assert code == 2 and "the saved data order covers 64 samples, this data has 48" in err
+
+
+def test_a_checkpoint_of_a_newer_wgangp_is_refused_in_one_line(tmp_path, capsys):
+    out = tmp_path / "r"
+    wgangp.train("toy-8gaussians", out, {**BASE, "train.iterations": 2, "train.ckpt_every": 2}, progress=False)
+    state = load_checkpoint(out / "checkpoint.pt")
+    save_checkpoint({k: v for k, v in state.items() if k != "format"} | {"version": "9.1.0"}, out / "checkpoint.pt")
+    capsys.readouterr()
+    assert main(["eval", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "was written by wgangp 9.1.0" in err and "upgrade wgangp" in err
+    state["version"] = "0.1.7"                                   # a patch release of this one: fine
+    save_checkpoint({k: v for k, v in state.items() if k != "format"}, out / "checkpoint.pt")
+    assert main(["eval", str(out), "-n", "50"]) == 0

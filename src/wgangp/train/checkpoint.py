@@ -55,7 +55,25 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
                         "restore it from a backup or start a new run with another --out") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise UserError(f"'{path}' is not a wgangp checkpoint (format {state.get('format') if isinstance(state, dict) else '?'!r})")
+    _check_version(state.get("version"), path)
     return state
+
+
+def _release(version: str) -> tuple[int, ...]:
+    parts = []
+    for piece in str(version).split(".")[:3]:
+        digits = "".join(c for c in piece if c.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def _check_version(version, path: Path) -> None:
+    """A checkpoint of a newer wgangp (major.minor) may hold entries this one does not know: refused."""
+    from wgangp.version import __version__
+
+    if version is not None and _release(version)[:2] > _release(__version__)[:2]:
+        raise UserError(f"checkpoint '{path}' was written by wgangp {version}, this is {__version__}; "
+                        "upgrade wgangp (pip install -U wgangp) to read it")
 
 
 def keep_history(run_dir: Path, step: int, keep_last: int) -> None:
