@@ -173,13 +173,28 @@ def test_a_checkpoint_with_the_wrong_contents_is_refused_at_resume(tmp_path, cap
     assert (out / "config.json").read_text() == saved
 
 
-def test_a_stale_checkpoint_temporary_file_is_removed_at_resume(tmp_path):
+@pytest.mark.parametrize("name", [".checkpoint.pt.abc123.tmp", ".best.pt.x1.tmp", ".eval.json.tmp", "config.json.tmp",
+                                  "metrics.jsonl.tmp"])
+def test_a_stale_temporary_file_is_removed_at_resume(tmp_path, name):
     out = tmp_path / "r"
     assert main(["train", "toy-8gaussians", "--out", str(out), *TINY, "--set", "train.iterations=2"]) == 0
-    stale = out / ".checkpoint.pt.abc123.tmp"                      # what a SIGKILL during a write leaves
-    stale.write_bytes(b"half a checkpoint")
+    stale = out / name                                              # what a SIGKILL during a write leaves
+    stale.write_bytes(b"half a file")
     assert main(["train", "--out", str(out), "--resume", "--quiet", "--set", "train.iterations=4"]) == 0
     assert not stale.exists() and wgangp.load_run(out).step == 4
+
+
+def test_a_refused_second_train_leaves_the_live_runs_temporary_files_alone(tmp_path, capsys):
+    import os
+    import socket
+
+    out = tmp_path / "r"
+    assert main(["train", "toy-8gaussians", "--out", str(out), *TINY, "--set", "train.iterations=2"]) == 0
+    (out / ".lock").write_text(f"{os.getppid()} {socket.gethostname()}")   # a live process holds the run
+    in_flight = out / ".checkpoint.pt.live.tmp"
+    in_flight.write_bytes(b"a write in progress")
+    assert main(["train", "--out", str(out), "--resume", "--quiet", "--set", "train.iterations=4"]) == 2
+    assert "is training in" in capsys.readouterr().err and in_flight.exists()
 
 
 def test_a_category_found_only_in_the_held_out_records_is_refused_before_training(tmp_path, capsys):
@@ -230,3 +245,24 @@ def test_two_train_processes_on_one_folder_are_refused_and_a_stale_lock_is_taken
     step = wgangp.load_run(out).step
     assert main(["train", "--out", str(out), "--resume", "--quiet", "--set", f"train.iterations={step + 2}"]) == 0
     assert wgangp.load_run(out).step == step + 2 and not (out / ".lock").exists()
+
+
+def test_cuda_and_cpu_out_of_memory_errors_become_one_line_with_the_advice():
+    from wgangp.errors import out_of_memory
+
+    class OutOfMemoryError(RuntimeError):       # torch.OutOfMemoryError's name (CUDA), without a GPU
+        pass
+
+    for error in (OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79 GiB total)"),
+                  RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 800 bytes"),
+                  MemoryError()):
+        with pytest.raises(UserError, match="out of memory during training.*lower data.batch_size") as info:
+            with out_of_memory("training", "lower data.batch_size (now 64)"):
+                raise error
+        assert "\n" not in str(info.value)
+    with pytest.raises(UserError, match=r"an allocation of 2.00 GiB failed"):
+        with out_of_memory("training", "lower it"):
+            raise OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+    with pytest.raises(ValueError):                 # anything else passes through untouched
+        with out_of_memory("training", "lower it"):
+            raise ValueError("not memory")

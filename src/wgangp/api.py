@@ -32,7 +32,8 @@ from wgangp.train.checkpoint import NAME as CKPT_NAME
 from wgangp.train.checkpoint import load_checkpoint
 from wgangp.train.logging import RunLogger, read_metrics, truncate_metrics
 from wgangp.train.loop import Trainer
-from wgangp.train.rundir import acquire_lock, open_run_dir, read_run_config, release_lock, write_run_config
+from wgangp.train.rundir import (acquire_lock, open_run_dir, read_run_config, release_lock, remove_stale,
+                                 write_run_config)
 from wgangp.viz import critic_weights, gradient_norms, training_curves
 
 
@@ -151,6 +152,7 @@ def _open_shared(run_dir: Path, cfg: Config | None, resume: bool, info) -> tuple
     if info is None:
         opened, has_ckpt = open_run_dir(run_dir, cfg, resume)
         acquire_lock(run_dir)
+        remove_stale(run_dir)                        # with the lock: no live run's write in progress
         return opened, has_ckpt
     import torch.distributed as tdist
 
@@ -159,6 +161,7 @@ def _open_shared(run_dir: Path, cfg: Config | None, resume: bool, info) -> tuple
         try:
             opened, has_ckpt = open_run_dir(run_dir, cfg, resume)
             acquire_lock(run_dir)
+            remove_stale(run_dir)
             verdict = [("ok", opened.to_dict(), has_ckpt)]
         except UserError as e:
             verdict = [("error", str(e), False)]

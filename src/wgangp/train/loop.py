@@ -28,6 +28,7 @@ from wgangp.version import __version__
 
 DIAG_SEED = 24_680      # the fixed noise of the diagnostics' generated batch
 ROLLBACK_SEED = 104_729  # a rollback's fresh streams: seeds offset by this times the rollback count
+STOP_CHECK_EVERY = 10    # DDP: the ranks compare stop flags at least this often (torchrun's SIGTERM grace is ~30 s)
 
 
 class Trainer(TrainingStep):
@@ -243,7 +244,8 @@ class Trainer(TrainingStep):
         ``diag_every`` iterations.
 
         Under DDP the ranks agree on stopping (a signal seen by one, an error in rank 0's callbacks)
-        with one small all-reduce at the iterations that log, evaluate or checkpoint, not every step."""
+        with one small all-reduce at the iterations that log, evaluate or checkpoint and every
+        ``STOP_CHECK_EVERY`` iterations, not every step."""
         t = self.cfg.train
         handlers = self._install_signal_handlers()
         try:
@@ -300,7 +302,8 @@ class Trainer(TrainingStep):
     def _sync_due(self, stop_after: int | None) -> bool:
         """The iterations at which DDP ranks compare notes (the same on every rank)."""
         t, s = self.cfg.train, self.step
-        return (s % t.ckpt_every == 0 or s == t.iterations or (stop_after is not None and s >= stop_after)
+        return (s % t.ckpt_every == 0 or s % STOP_CHECK_EVERY == 0 or s == t.iterations
+                or (stop_after is not None and s >= stop_after)
                 or any(every and s % every == 0 for every in (t.eval_every, t.sample_every, t.diag_every)))
 
     def _agree(self, stopping: bool, failed: Exception | None) -> bool:

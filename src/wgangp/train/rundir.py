@@ -15,6 +15,9 @@ CONFIG_NAME = "config.json"
 RESULTS = {"metrics.jsonl", "eval.json", "tb", "samples", "samples.png", "samples.txt", "critic_surface.png", "best.pt",
            "checkpoints",
            "training_curves.png", "critic_weights.png", "critic_gradients.png"}
+# temporary files of interrupted writes, removed when a run is resumed
+STALE = (f".{CKPT_NAME}.*.tmp", ".best.pt.*.tmp", ".best.json.tmp", ".eval.json.tmp", "config.json.tmp",
+         "metrics.jsonl.tmp", "checkpoints/.step-*.tmp")
 # Keys that may change on --resume without changing what the run computes so far (train.ema only
 # changes which generator is sampled; switched on at a resume, the average starts at the loaded
 # weights; train.compile and train.cuda_graphs change how the same maths is executed).
@@ -71,8 +74,6 @@ def open_run_dir(run_dir: Path, cfg: Config | None, resume: bool) -> tuple[Confi
         raise UserError(f"'{run_dir}' has no {CKPT_NAME} to resume from (the run stopped before its first checkpoint, "
                         "or the file was removed); start the run again in another --out")
     _check_writable(run_dir)
-    for stale in run_dir.glob(f".{CKPT_NAME}.*.tmp"):    # a checkpoint write that a kill interrupted
-        stale.unlink(missing_ok=True)
     saved = read_run_config(run_dir)
     if cfg is not None:
         new, old = cfg.flat(), saved.flat()
@@ -85,6 +86,14 @@ def open_run_dir(run_dir: Path, cfg: Config | None, resume: bool) -> tuple[Confi
         if changed:
             saved = cfg                  # written by the caller once the checkpoint has loaded
     return saved, True
+
+
+def remove_stale(run_dir: Path) -> None:
+    """Remove the temporary files of writes that a kill interrupted (:data:`STALE`). Only with the
+    run's lock held: a live run's temporary files are its writes in progress."""
+    for pattern in STALE:
+        for stale in Path(run_dir).glob(pattern):
+            stale.unlink(missing_ok=True)
 
 
 def write_run_config(cfg: Config, run_dir: Path) -> None:
