@@ -266,3 +266,18 @@ def test_cuda_and_cpu_out_of_memory_errors_become_one_line_with_the_advice():
     with pytest.raises(ValueError):                 # anything else passes through untouched
         with out_of_memory("training", "lower it"):
             raise ValueError("not memory")
+
+
+def test_classifier_does_not_overwrite_an_existing_file_unless_forced(tmp_path, capsys):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", x_train=rng.integers(0, 256, (40, 28, 28), dtype=np.uint8),
+             y_train=np.arange(40) % 2)
+    (tmp_path / "clf.pt").write_bytes(b"someone's classifier")
+    code = main(["classifier", str(tmp_path / "d.npz"), "--out", str(tmp_path / "clf.pt"), "--epochs", "1"])
+    _one_line(capsys, code, "exists; choose a new --out or add --force")
+    assert (tmp_path / "clf.pt").read_bytes() == b"someone's classifier"
+    assert main(["classifier", str(tmp_path / "d.npz"), "--out", str(tmp_path / "clf.pt"), "--epochs", "1",
+                 "--force"]) == 0
+    assert (tmp_path / "clf.pt").read_bytes() != b"someone's classifier"

@@ -109,6 +109,7 @@ def _classifier_args(sub) -> None:
     c.add_argument("--out", required=True, help="output TorchScript file, usable as --feature-net")
     c.add_argument("--epochs", type=int, default=2)
     c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--force", action="store_true", help="replace an existing --out file")
 
 
 def _cmd_classifier(args) -> int:
@@ -116,6 +117,8 @@ def _cmd_classifier(args) -> int:
 
     if args.epochs <= 0:
         raise UserError(f"--epochs must be positive, got {args.epochs}")
+    if Path(args.out).exists() and not args.force:
+        raise UserError(f"'{args.out}' exists; choose a new --out or add --force to replace it (checked before training)")
     result = api.train_classifier(args.data, args.out, epochs=args.epochs, seed=args.seed,
                                   resolution=args.resolution)
     acc = result["test_accuracy"]

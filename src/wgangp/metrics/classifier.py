@@ -90,10 +90,14 @@ def save_classifier(model: SmallCNN, path: str | Path, size: int, info: dict | N
     meta = {"input_size": size, "convention": "pytorch-fid", "kind": "wgangp-classifier", **(info or {})}
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)      # TorchScript's deprecation notes
-        torch.jit.save(torch.jit.script(model), str(tmp), _extra_files={META: json.dumps(meta)})
-    tmp.replace(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)      # TorchScript's deprecation notes
+            torch.jit.save(torch.jit.script(model), str(tmp), _extra_files={META: json.dumps(meta)})
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
