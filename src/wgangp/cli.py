@@ -265,11 +265,20 @@ def _on_sigterm(signum, frame):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; returns the exit status (SIGTERM raises :class:`Terminated` while it runs)."""
     import signal
     import threading
 
-    if threading.current_thread() is threading.main_thread():   # the trainer installs its own while it trains
-        signal.signal(signal.SIGTERM, _on_sigterm)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None   # the trainer has its own
+    try:                                                                              # while it trains
+        return _run(argv)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         args = _parser().parse_args(argv)
         commands = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "eval": _cmd_eval,
