@@ -194,3 +194,45 @@ def test_augment_tops_up_the_smaller_class_of_a_table(tmp_path):
     assert len(out) - 1 - len(synthetic) == run.domain_state["label_counts"][0] + run.domain_state["label_counts"][1]
     with pytest.raises(UserError, match="already exists"):
         augment(run, tmp_path / "aug.csv")
+
+
+def test_a_regression_target_or_an_id_column_as_label_is_refused_before_training(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "t.csv"
+    rows = [["x", "price", "id"]] + [[f"{rng.normal():.3f}", f"{rng.uniform(1, 500):.2f}", f"p{i}"] for i in range(240)]
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    with pytest.raises(UserError, match=r"data.label 'price' is numeric with 240 distinct values: a regression target"):
+        TableSource(_cfg(path, **{"data.label": "price"}).data, seed=0)
+    with pytest.raises(UserError, match=r"data.label 'id' has 240 distinct values .* an ID or free text"):
+        TableSource(_cfg(path, **{"data.label": "id"}).data, seed=0)
+    small = tmp_path / "s.csv"                               # a numeric label of few values is a class
+    small.write_text("x,grade\n" + "".join(f"{i * 0.1:.1f},{i % 3}\n" for i in range(240)))
+    assert TableSource(_cfg(small, **{"data.label": "grade"}).data, seed=0, conditional=True).n_classes == 3
+
+
+def test_a_csv_given_to_the_bundled_table_preset_is_the_data_and_the_table_preset_takes_any_csv(tmp_path, capsys):
+    path = _write(tmp_path / "t.csv")
+    cfg = load_config("table-breast-cancer", {"data.path": str(path), "data.label": "outcome"})
+    assert cfg.data.name == "table"                          # not silently the bundled records
+    with pytest.raises(UserError, match="give a .csv file, or drop data.path"):
+        load_config("table-breast-cancer", {"data.path": str(tmp_path / "t.parquet")})
+    with pytest.raises(UserError, match="data.name=table needs data.path"):
+        load_config("table", {})
+    out = tmp_path / "r"
+    assert main(["train", "table", "--out", str(out), "--quiet", "--set", f"data.path={path}", "--set", "device=cpu",
+                 "--set", "train.iterations=2", "--set", "train.eval_every=0"]) == 0
+    header = (out / "config.json").read_text()
+    assert '"name": "table"' in header and str(path) in header
+
+
+def test_without_a_hold_out_the_evaluation_says_what_it_could_not_compute(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["train", "table", "--out", str(out), "--quiet", "--set", f"data.path={_write(tmp_path / 't.csv')}",
+                 "--set", "data.holdout=0", "--set", "data.label=outcome", "--set", "device=cpu",
+                 "--set", "train.iterations=2", "--set", "train.eval_every=0"]) == 0
+    printed = capsys.readouterr().out
+    assert "utility not computed: no held-out records (data.holdout=0)" in printed
+    assert "privacy vs hold-out not computed" in printed
+    result = json.loads((out / "eval.json").read_text())
+    assert "membership_auc" not in result and result["privacy_skipped"].startswith("no held-out records")

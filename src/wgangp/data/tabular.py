@@ -216,9 +216,28 @@ def load_split(data_cfg) -> tuple[Table, Table]:
     label = data_cfg.label
     if label and label not in table:
         raise UserError(f"data.label '{label}' is not a column of the table (columns: {', '.join(table)})")
+    if label:
+        check_label(table[label], label)
     if label and table[label].dtype.kind == "f":                  # a numeric label is a class name
         table[label] = np.array([f"{v:g}" for v in table[label]], dtype=str)
     return split(table, data_cfg.holdout)
+
+
+MAX_NUMERIC_CLASSES = 20       # a numeric data.label with more distinct values is a regression target
+MAX_CLASSES = 100              # any data.label with more is an ID or free text, not a class
+
+
+def check_label(values: np.ndarray, column: str) -> None:
+    """``data.label`` must name classes: a numeric column of many values (a regression target) or
+    a column of very many values (an ID) is refused before training, with advice."""
+    distinct = len(np.unique(values))
+    if values.dtype.kind == "f" and distinct > MAX_NUMERIC_CLASSES:
+        raise UserError(f"data.label '{column}' is numeric with {distinct} distinct values: a regression target, not "
+                        f"a class; bin it into a new column (e.g. pandas.qcut(df['{column}'], 5)) and name that one, "
+                        "or leave data.label empty to generate it like any other column")
+    if distinct > MAX_CLASSES:
+        raise UserError(f"data.label '{column}' has {distinct} distinct values (at most {MAX_CLASSES} classes): it looks "
+                        "like an ID or free text; name a column of classes, or leave data.label empty")
 
 
 class TableSource(PointSource):

@@ -43,6 +43,10 @@ def _write_csv(run, n: int, path, seed: int, classes) -> str:
     return f"wrote {n} records of {len(records)} columns to {written}"
 
 
+BUNDLED = ("breast-cancer",)          # tables that ship with a package (no data.path)
+TABLE_SUFFIXES = (".csv",)
+
+
 class Tables(Domain):
     name = "tables"
     data_names = ("table", "breast-cancer")
@@ -50,8 +54,13 @@ class Tables(Domain):
     base_metrics = ("fidelity", "utility", "privacy")
 
     def validate(self, cfg) -> None:
+        if cfg.data.name in BUNDLED and cfg.data.path:       # a file given to a bundled-set preset: it is the data
+            if not cfg.data.path.lower().endswith(TABLE_SUFFIXES):
+                raise UserError(f"data.path={cfg.data.path!r} with data.name={cfg.data.name} (a bundled table): give "
+                                f"a {' or '.join(TABLE_SUFFIXES)} file, or drop data.path")
+            cfg.data.name = "table"
         if cfg.data.name == "table" and not cfg.data.path:
-            raise UserError("data.name=table needs a file: add --set data.path=FILE.csv (a header row, one record a row)")
+            raise UserError("data.name=table needs data.path: add --set data.path=FILE.csv (a header row, one record a row)")
         if not 0.0 <= cfg.data.holdout <= 0.9:
             raise UserError(f"config key 'data.holdout' must be in [0, 0.9], got {cfg.data.holdout}")
 
@@ -104,6 +113,9 @@ class Tables(Domain):
             parts.append(f"membership AUC {m['membership_auc']:.3f}")
         if m.get("w1") is not None:
             parts.append(f"W1 {m['w1']:.4f}")
+        parts += [f"{what} not computed: {m[key]}" for what, key in (("utility", "utility_skipped"),
+                                                                    ("privacy vs hold-out", "privacy_skipped"))
+                  if m.get(key)]
         return parts
 
 
@@ -155,8 +167,10 @@ def _fidelity(ctx) -> dict:
 def _utility(ctx) -> dict:
     label = ctx.run.domain_state["label"]
     t = _sets(ctx)
-    if not label or not len(next(iter(t["sets"]["holdout"].values()))):
-        return {}
+    if not label:
+        return {"utility_skipped": "no data.label: train-on-synthetic utility needs a label column to predict"}
+    if not len(next(iter(t["sets"]["holdout"].values()))):
+        return {"utility_skipped": "no held-out records (data.holdout=0): nothing real to test on"}
     features = TableEncoder([c for c in t["full"].columns if c.name != label])
     cats = ctx.run.domain_state["label_categories"]
     xy = {k: (features.encode(s), label_codes(s[label], cats, label)) for k, s in t["sets"].items()}
@@ -168,7 +182,11 @@ def _utility(ctx) -> dict:
                              "share closer than the held-out 5% quantile, exact copies, membership-attack AUC")
 def _privacy(ctx) -> dict:
     t = _sets(ctx)
-    return tm.privacy(*(_scaled(t["full"], t["enc"][k]) for k in ("fake", "train", "holdout")), seed=ctx.seed)
+    out = tm.privacy(*(_scaled(t["full"], t["enc"][k]) for k in ("fake", "train", "holdout")), seed=ctx.seed)
+    if "dcr_holdout_median" not in out:
+        out["privacy_skipped"] = ("no held-out records (data.holdout=0): distances to the training records have "
+                                  "nothing to compare with (no closer-than-holdout share, no membership AUC)")
+    return out
 
 
 register_domain(Tables())
