@@ -227,31 +227,33 @@ def test_labels_of_one_class_are_reported_as_one_class(tmp_path, capsys):
     _one_line(capsys, code, "hold one class only")
 
 
-def test_an_edited_data_name_in_config_json_is_refused_by_eval_and_resume(tmp_path, capsys):
-    import json
-
-    out = tmp_path / "r"
+def _tiny_run(out):
     wgangp.train("toy-8gaussians", out, {"model.hidden": 16, "data.batch_size": 32, "train.iterations": 2,
                                          "train.ckpt_every": 2, "train.eval_samples": 64, "device": "cpu"},
                  progress=False)
+
+
+def _edit_config(out, section: str, key: str, value) -> None:
+    import json
+
     cfg = json.loads((out / "config.json").read_text())
-    cfg["data"]["name"] = "25gaussians"
+    cfg[section][key] = value
     (out / "config.json").write_text(json.dumps(cfg))
+
+
+def test_an_edited_data_name_in_config_json_is_refused_by_eval_and_resume(tmp_path, capsys):
+    out = tmp_path / "r"
+    _tiny_run(out)
+    _edit_config(out, "data", "name", "25gaussians")
     _one_line(capsys, main(["eval", str(out)]), "data.name: '8gaussians' in the checkpoint, '25gaussians' in config.json")
     _one_line(capsys, main(["train", "--out", str(out), "--resume", "--quiet", "--set", "train.iterations=4"]),
               "was edited")
 
 
 def test_an_invalid_value_in_config_json_names_the_file(tmp_path, capsys):
-    import json
-
     out = tmp_path / "r"
-    wgangp.train("toy-8gaussians", out, {"model.hidden": 16, "data.batch_size": 32, "train.iterations": 2,
-                                         "train.ckpt_every": 2, "train.eval_samples": 64, "device": "cpu"},
-                 progress=False)
-    cfg = json.loads((out / "config.json").read_text())
-    cfg["data"]["batch_size"] = -4
-    (out / "config.json").write_text(json.dumps(cfg))
+    _tiny_run(out)
+    _edit_config(out, "data", "batch_size", -4)
     _one_line(capsys, main(["eval", str(out)]), f"{out / 'config.json'}: config key 'data.batch_size' must be > 0")
 
 
@@ -296,9 +298,7 @@ def test_sample_streams_the_same_numbers_as_in_memory(tmp_path, capsys):
 
 def test_sample_beyond_the_free_disk_space_is_refused_before_writing(tmp_path, capsys):
     out = tmp_path / "r"
-    wgangp.train("toy-8gaussians", out, {"model.hidden": 16, "data.batch_size": 32, "train.iterations": 2,
-                                         "train.ckpt_every": 2, "train.eval_samples": 64, "device": "cpu"},
-                 progress=False)
+    _tiny_run(out)
     capsys.readouterr()
     code = main(["sample", str(out), "-n", str(10**15), "-o", str(tmp_path / "s.npy")])
     _one_line(capsys, code, "GiB free")

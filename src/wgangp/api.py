@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import torch
@@ -24,7 +23,7 @@ from wgangp.domains.base import EVAL_SEED
 from wgangp.domains.images.classifier import labelled_data, train_classifier  # noqa: F401  (public API)
 from wgangp.domains.images.metrics import evaluate_images, load_images  # noqa: F401  (public API)
 from wgangp.errors import UserError, out_of_memory
-from wgangp.export import save_samples, stream_samples  # noqa: F401  (part of the public API)
+from wgangp.export import atomic_write, save_samples, stream_samples  # noqa: F401  (public API: the last two)
 from wgangp.metrics import registry
 from wgangp.run import Run, build_trainer, check_config, load_run, run_of
 from wgangp.train import distributed
@@ -81,7 +80,7 @@ def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED, metrics: str
 def check_eval_memory(run: Run) -> None:
     """An evaluation's samples and as many real ones fit in this machine's memory (checked before
     training: not a failure after hours)."""
-    from wgangp.memory import gib, physical_memory
+    from wgangp.system import gib, physical_memory
 
     n = run.domain.eval_samples(run, None)
     need = 2 * n * math.prod(run.data_shape) * 4
@@ -270,14 +269,7 @@ def sample(run: Run | str | Path, n: int, seed: int = 0, classes: int | list[int
 
 
 def _write_json(path: Path, obj: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(json.dumps(obj, indent=2) + "\n")
-        os.replace(tmp, path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise UserError(f"cannot write '{path}' ({e.strerror or e}); the checkpoint is kept: free some space, then "
-                        f"wgangp eval {path.parent}") from None
+    atomic_write(path, lambda f: f.write((json.dumps(obj, indent=2) + "\n").encode()))
 
 
 __all__ = ["Run", "build_trainer", "evaluate", "evaluate_images", "load_images", "load_run", "sample",

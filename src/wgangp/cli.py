@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from wgangp.errors import UserError, out_of_memory
-from wgangp.memory import physical_memory
+from wgangp.system import physical_memory
 
 
 IN_MEMORY_LIMIT = physical_memory() // 2    # more samples than this are not held in memory at once

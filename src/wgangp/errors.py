@@ -4,6 +4,8 @@ Anything raised as :class:`UserError` is a problem with the user's input (a pres
 key, a data file, a run directory, a checkpoint). The CLI prints its message on one line and exits
 with status 2; the Python API lets it propagate so callers can catch it.
 """
+import re
+from contextlib import contextmanager
 
 
 class UserError(Exception):
@@ -23,22 +25,16 @@ def is_out_of_memory(e: BaseException) -> bool:
     return isinstance(e, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text.lower())
 
 
-class out_of_memory:
+@contextmanager
+def out_of_memory(what: str, advice: str):
     """``with out_of_memory("training", "lower data.batch_size"):`` turns an allocation failure into a
     one-line :class:`UserError` naming what ran out and what to change (the failed allocation's size
     when torch says it)."""
-
-    def __init__(self, what: str, advice: str):
-        self.what, self.advice = what, advice
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, tp, e, tb):
-        if e is None or not is_out_of_memory(e):
-            return False
-        import re
-
+    try:
+        yield
+    except BaseException as e:
+        if not is_out_of_memory(e):
+            raise
         size = re.search(r"(allocate|Tried to allocate) ([0-9.]+ ?[KMGT]i?B|[0-9]+ bytes)", str(e))
         detail = f" (an allocation of {size.group(2)} failed)" if size else ""
-        raise UserError(f"out of memory during {self.what}{detail}; {self.advice}") from None
+        raise UserError(f"out of memory during {what}{detail}; {advice}") from None

@@ -35,23 +35,8 @@ def atomic_write(path: Path, write: Callable) -> Path:
 
 def save_samples(x: torch.Tensor, path: str | Path, labels: torch.Tensor | None = None) -> Path:
     """Write samples ``(N, ...)`` as ``.npy`` (float), ``.npz`` (float ``x_train``, ``y_train`` =
-    ``labels``) or ``.csv`` (``(N, D)`` only, one sample a row)."""
-    path = Path(path)
-    if path.suffix not in FORMATS or str(path).endswith(("/", os.sep)):
-        raise UserError(f"output '{path}': use a .npy, .npz, .csv file name (this kind of data writes no "
-                        f"{path.suffix or 'folder'} samples)")
-    if path.suffix == ".csv" and x.dim() != 2:
-        raise UserError(f"output '{path}': .csv holds one (D,) sample a row; these samples have shape "
-                        f"{tuple(x.shape[1:])} (use .npy or .npz)")
-
-    def write(f):
-        if path.suffix == ".npy":
-            np.save(f, x.numpy())
-        elif path.suffix == ".npz":
-            np.savez(f, x_train=x.numpy(), **({"y_train": labels.numpy()} if labels is not None else {}))
-        else:
-            np.savetxt(f, x.numpy(), delimiter=",", fmt="%.7g")
-    return atomic_write(path, write)
+    ``labels``) or ``.csv`` (``(N, D)`` only, one sample a row): :func:`stream_samples` of one batch."""
+    return stream_samples([x], len(x), tuple(x.shape[1:]), path, labels=labels)
 
 
 def _npy_header(shape: tuple[int, ...], dtype: np.dtype) -> bytes:
@@ -77,8 +62,8 @@ def check_free_space(path: Path, nbytes: int) -> None:
 def stream_samples(batches, n: int, sample_shape: tuple[int, ...], path: str | Path,
                    labels: torch.Tensor | None = None, progress: bool = False) -> Path:
     """Write ``n`` samples arriving as ``batches`` (tensors ``(b, *sample_shape)``) to ``.npy``,
-    ``.npz`` (``x_train``, ``y_train``) or ``.csv`` without holding them all: the file is the same as
-    :func:`save_samples` of their concatenation. The disk's free space is checked first; a tqdm bar
+    ``.npz`` (``x_train``, ``y_train``: usable as ``data.path``) or ``.csv`` (``(N, D)`` samples, one a
+    row) without holding them all (float32; the same file whatever the batches). The disk's free space is checked first; a tqdm bar
     shows progress (``progress``); the file appears only once complete."""
     import zipfile
 
@@ -97,8 +82,10 @@ def stream_samples(batches, n: int, sample_shape: tuple[int, ...], path: str | P
 
     def chunks(f):
         for x in batches:
-            f.write(np.ascontiguousarray(x.numpy(), dtype=np.float32).tobytes()) if path.suffix != ".csv" else \
+            if path.suffix == ".csv":
                 np.savetxt(f, x.numpy(), delimiter=",", fmt="%.7g")
+            else:
+                f.write(np.ascontiguousarray(x.numpy(), dtype=np.float32).tobytes())
             bar.update(len(x))
 
     def write(f):

@@ -68,6 +68,9 @@ def test_best_json_is_what_a_resume_compares_with(tmp_path):
     cfg = {**BASE, "train.iterations": 10, "train.ckpt_every": 5, "train.eval_every": 5, "train.best_metric": "w1"}
     wgangp.train("toy-8gaussians", out, cfg, progress=False, stop_after=5)
     (out / "best.json").write_text(json.dumps({"key": "w1", "value": -1.0, "step": 5, "direction": "min"}))
+    state = load_checkpoint(out / "checkpoint.pt")             # the checkpoint's own record: beaten by any W1
+    state["best"] = {"key": "w1", "value": 1e9, "step": 5, "direction": "min"}
+    save_checkpoint({k: v for k, v in state.items() if k != "format"}, out / "checkpoint.pt")
     before = (out / "best.pt").stat().st_mtime_ns
     wgangp.train(None, out, {"train.iterations": 10}, resume=True, progress=False)
     assert json.loads((out / "best.json").read_text())["value"] == -1.0     # nothing beat the recorded best

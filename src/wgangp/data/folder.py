@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from wgangp.errors import UserError
+from wgangp.system import pid_alive
 
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
 
@@ -36,21 +37,11 @@ def file_key(path: Path, *extra) -> str:
     return hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{extra}".encode()).hexdigest()[:16]
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
 def remove_stale_unpacks(folder: Path) -> None:
     """Remove ``.unpack-PID-*`` folders whose process is gone (an unpack killed half-way)."""
     for stale in folder.glob(".unpack-*"):
         pid = stale.name.split("-")[1] if stale.name.count("-") >= 2 else ""
-        if not pid.isdigit() or not _pid_alive(int(pid)):
+        if not pid.isdigit() or not pid_alive(int(pid)):
             shutil.rmtree(stale, ignore_errors=True)
 
 

@@ -106,14 +106,10 @@ def save_best(state: dict, run_dir: Path, best: dict) -> None:
     """Write ``best.pt`` and then ``best.json`` (the metric, its value and the step), each atomically."""
     import json
 
+    from wgangp.export import atomic_write
+
     save_checkpoint({**state, "best": best}, Path(run_dir) / BEST)
-    tmp = Path(run_dir) / ".best.json.tmp"
-    try:
-        tmp.write_text(json.dumps(best, indent=2) + "\n")
-        os.replace(tmp, Path(run_dir) / "best.json")
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write(Path(run_dir) / "best.json", lambda f: f.write((json.dumps(best, indent=2) + "\n").encode()))
 
 
 def checkpoint_path(run_dir: Path, which: str = "latest") -> Path:

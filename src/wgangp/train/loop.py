@@ -17,9 +17,8 @@ from typing import Callable
 import torch
 
 from wgangp.config import Config
-from wgangp.errors import Diverged
+from wgangp.errors import Diverged, UserError
 from wgangp.train import distributed
-from wgangp.errors import UserError
 from wgangp.train.checkpoint import NAME as CKPT_NAME
 from wgangp.train.checkpoint import keep_history, load_checkpoint, save_best, save_checkpoint
 from wgangp.train.optim import load_state, portable_state, set_lr
@@ -45,7 +44,7 @@ class Trainer(TrainingStep):
         self.train_seconds = 0.0
         self.saved_step: int | None = None          # the iteration the checkpoint on disk holds
         self.ckpt_path = self.run_dir / CKPT_NAME if self.run_dir is not None else None  # read by rollbacks (every rank)
-        self.rollbacks, self.lr_scale = 0, 1.0      # train.on_nonfinite=rollback: how many, and the lr factor now
+        self.rollbacks = 0                           # train.on_nonfinite=rollback: how many so far
         self.best: dict | None = None               # train.best_metric: {"key", "value", "step"} of best.pt
         self.best_direction = "min"                  # which way train.best_metric improves (set from the registry)
         self.resume_note = ""                        # what a resume could not restore bit for bit
@@ -113,7 +112,6 @@ class Trainer(TrainingStep):
         self.saved_step = self.step
         self.train_seconds = float(state["train_seconds"])
         self.rollbacks, self.lr_scale = int(state.get("rollbacks", 0)), float(state.get("lr_scale", 1.0))
-        self.base_lrs = tuple(lr * self.lr_scale for lr in self.cfg_lrs)
         self.best = state.get("best")
         self._load_rng(state)
 
@@ -212,7 +210,6 @@ class Trainer(TrainingStep):
         self.load_state_dict(load_checkpoint(self.ckpt_path, map_location=self.device))
         self.rollbacks, self.train_seconds, self.best = count, seconds, best   # best.pt may be newer than the checkpoint
         self.lr_scale *= t.rollback_lr_scale
-        self.base_lrs = tuple(lr * self.lr_scale for lr in self.cfg_lrs)
         for opt in (self.opt_g, self.opt_d):
             set_lr(opt, float(opt.param_groups[0]["lr"]) * t.rollback_lr_scale)
         self.reseed(self.cfg.seed + ROLLBACK_SEED * count + self.step)

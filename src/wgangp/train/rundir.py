@@ -8,6 +8,7 @@ from pathlib import Path
 
 from wgangp.config import Config, from_dict, save_config
 from wgangp.errors import UserError
+from wgangp.system import pid_alive
 from wgangp.train.checkpoint import NAME as CKPT_NAME
 
 CONFIG_NAME = "config.json"
@@ -111,16 +112,6 @@ def write_run_config(cfg: Config, run_dir: Path) -> None:
 LOCK_NAME = ".lock"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:                     # alive, another user's
-        return True
-    return True
-
-
 def acquire_lock(run_dir: Path) -> None:
     """Take ``run_dir/.lock`` (this process's PID and host) so that two ``train`` processes never
     write one run; a lock whose process is gone (a kill) is stale and taken over."""
@@ -137,7 +128,7 @@ def acquire_lock(run_dir: Path) -> None:
             if host != socket.gethostname():
                 raise UserError(f"'{run_dir}' is locked by process {pid} on {host}; if nothing trains there any "
                                 f"more, delete {path}") from None
-            if pid != os.getpid() and pid > 0 and _alive(pid):
+            if pid != os.getpid() and pid > 0 and pid_alive(pid):
                 raise UserError(f"another wgangp process (PID {pid}) is training in '{run_dir}'; wait for it or "
                                 "stop it (Ctrl-C saves a checkpoint), then --resume") from None
             path.unlink(missing_ok=True)                     # stale: its process is gone

@@ -62,13 +62,18 @@ class TrainingStep:
         self.opt_g = make_optimizer(cfg.optim, self.G.parameters(), lr_g, self.device, self.static)
         self.opt_d = make_optimizer(cfg.optim, self.D.parameters(), cfg.optim.lr, self.device, self.static)
         self.cfg_lrs = (lr_g, cfg.optim.lr)                # the config's learning rates
-        self.base_lrs = self.cfg_lrs                         # what the schedule starts from (rollbacks lower it)
+        self.lr_scale = 1.0                                  # their factor now (rollbacks lower it)
         self._setup_buffers(rank_seeds(cfg.seed, dist.rank if dist is not None else 0)[1])
         self.step = 0
         self.graph_capture = graph_capture
         self.captured = None
         self.recapture()
         self._prime_scalers()
+
+    @property
+    def base_lrs(self) -> tuple[float, float]:
+        """What the learning-rate schedule starts from: the config's rates times ``lr_scale``."""
+        return tuple(lr * self.lr_scale for lr in self.cfg_lrs)
 
     def recapture(self) -> None:
         """``train.cuda_graphs``: a new captured iteration (after the optimiser state was replaced)."""
