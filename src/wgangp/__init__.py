@@ -10,6 +10,7 @@ Public API::
     wgangp.evaluate(run)                       # {"modes_captured": 25, "high_quality": 0.9, "w1": ...}
     wgangp.evaluate_images("gen.npz", "real/", "fid,kid", feature_net="net.pt")   # sample sets, no run
     wgangp.build_trainer(cfg)                  # the Trainer of a config (its source and networks built)
+    synth = wgangp.TableSynthesizer(label="y").fit(df)   # tables: DataFrame in, .sample(n, conditions=) out
 
 The names that need torch are loaded on first use, so ``import wgangp`` (and ``wgangp --help``)
 stays fast.
@@ -31,7 +32,7 @@ def train(preset_or_config, out, overrides=None, resume: bool = False, progress:
 
 _LAZY = {"Run": "wgangp.run", "build_trainer": "wgangp.run", "load_run": "wgangp.run",
          "evaluate": "wgangp.api", "evaluate_images": "wgangp.api", "load_images": "wgangp.api",
-         "sample": "wgangp.api", "save_samples": "wgangp.api"}
+         "sample": "wgangp.api", "save_samples": "wgangp.api", "TableSynthesizer": "wgangp.domains.table_api"}
 
 _SUBMODULES = ("api", "augment", "cli", "data", "diagnostics", "domains", "export", "metrics", "nets", "objectives",
                "run", "viz")
@@ -47,5 +48,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'wgangp' has no attribute {name!r}")
 
 
-__all__ = ["Config", "Run", "UserError", "build_trainer", "evaluate", "evaluate_images", "list_presets", "load_config",
+__all__ = ["Config", "Run", "TableSynthesizer", "UserError", "build_trainer", "evaluate", "evaluate_images", "list_presets", "load_config",
            "load_images", "load_run", "sample", "save_samples", "train", "__version__"]

@@ -26,7 +26,7 @@ class DataConfig:
                                   # | billion-word | signals | sines
     # The keys below are read by the domain of data.name (which also checks them); they live here so
     # that every run's config stays one typed, flat table with the same keys.
-    path: str = ""                # points: .npy/.csv; images, signals: .npz/.npy; mnist etc.: torchvision root or .npz; table: .csv;
+    path: str = ""                # points: .npy/.csv; images, signals: .npz/.npy; mnist etc.: torchvision root or .npz; table: .csv/.tsv/.parquet;
                                   # text: a .txt file (one example a line); billion-word: the corpus folder
     key: str = ""                 # array name inside an .npz (default: x_train, else the only 3-D/4-D array)
     download: bool = False        # let torchvision download mnist / fashion-mnist / cifar10 into data.path
@@ -37,7 +37,9 @@ class DataConfig:
     seq_len: int = 32             # text: characters per example (lines cut / padded to it)
     max_lines: int = 0            # text: keep the first N lines of the corpus (0 = all)
     label: str = ""               # tables: the class column (conditional generation, utility target); "" = none
+    label_bins: int = 0           # tables: cut a numeric data.label into this many quantile bins (0 = use its values)
     categorical: str = ""         # tables: comma list of numeric columns to treat as categorical
+    drop: str = ""                # tables: comma list of columns left out (direct identifiers, free text)
     holdout: float = 0.2          # tables: share of records kept out of training for utility and privacy checks
     batch_size: int = 256
 
@@ -101,6 +103,10 @@ class TrainConfig:
                                   # checkpoint and go on with fresh noise (and rollback_lr_scale x the learning rates)
     rollback_lr_scale: float = 1.0   # learning rates multiplied by this at each rollback (in (0, 1])
     max_rollbacks: int = 3        # rollbacks before the run stops as diverged
+    dp_epsilon: float = 0.0       # > 0: the critic trained with DP-SGD to this (epsilon, delta) (wgangp.train.privacy;
+                                  # stored data sets such as tables); 0 = off
+    dp_delta: float = 0.0         # delta of the DP guarantee; 0 = 1/n^2 for n training records
+    dp_max_grad_norm: float = 1.0   # C: every per-sample critic gradient clipped to this norm
 
 
 @dataclass
@@ -138,12 +144,19 @@ CHOICES = {
 # data.name -> the check of that kind of data. Filled by the domains (wgangp.domains registers every
 # built-in kind when the package is imported); config itself knows no kind.
 DATA_KINDS: dict[str, Callable[[Config], None]] = {}
+# keys that may be 0 ("sized by the data": the domain's resolve() sets them before training), and
+# the data names whose domain sizes them
+SIZE_KEYS = ("train.iterations", "data.batch_size")
+AUTO_SIZED: set[str] = set()
 
 
-def register_data_names(names: tuple[str, ...] | list[str], check: Callable[[Config], None]) -> None:
-    """Make ``names`` valid values of ``data.name``; ``check(cfg)`` runs in :func:`validate` for them."""
+def register_data_names(names: tuple[str, ...] | list[str], check: Callable[[Config], None],
+                        auto_sized: bool = False) -> None:
+    """Make ``names`` valid values of ``data.name``; ``check(cfg)`` runs in :func:`validate` for them.
+    ``auto_sized``: their domain sizes :data:`SIZE_KEYS` given as 0 from the data."""
     for name in names:
         DATA_KINDS[name] = check
+        (AUTO_SIZED.add if auto_sized else AUTO_SIZED.discard)(name)
 
 
 def _flatten(d: dict, prefix: str = ""):
@@ -258,7 +271,7 @@ def validate(cfg: Config) -> None:
                 "train.eval_samples", "train.keep_last"]
     flat = cfg.flat()
     for key in positive:
-        if flat[key] <= 0:
+        if flat[key] <= 0 and not (flat[key] == 0 and key in SIZE_KEYS):
             raise UserError(f"config key '{key}' must be > 0, got {flat[key]}")
     for key in ("train.gen_batch_size", "train.eval_every", "train.sample_every", "train.diag_every", "optim.lr_g", "loss.gp_weight",
                 "train.max_rollbacks"):
@@ -279,14 +292,38 @@ def validate(cfg: Config) -> None:
         raise UserError(f"config key 'train.eval_metrics' takes a comma list of metric names (wgangp list --metrics); "
                         f"got {cfg.train.eval_metrics!r}")
     DATA_KINDS[cfg.data.name](cfg)                  # the kind's own checks (its domain)
+    for key in SIZE_KEYS:
+        if flat[key] == 0 and cfg.data.name not in AUTO_SIZED:
+            raise UserError(f"config key '{key}' must be > 0, got 0 (0 sizes it by the data for tables only)")
     if cfg.train.cuda_graphs and cfg.train.precision == "fp16":
         raise UserError("train.cuda_graphs=true cannot be combined with train.precision=fp16 (the GradScaler checks "
                         "for overflow on the host, which a graph cannot do); use train.precision=bf16")
     if cfg.train.cuda_graphs and cfg.train.compile != "none":
         raise UserError("train.cuda_graphs=true cannot be combined with train.compile: pick one (compile's "
                         "reduce-overhead mode graphs the generator only; cuda_graphs graphs the whole iteration)")
+    if cfg.train.dp_epsilon:
+        _check_private(cfg)
     if cfg.device not in ("auto", "cpu", "cuda") and not cfg.device.startswith("cuda:"):
         raise UserError(f"config key 'device' must be auto, cpu, cuda or cuda:N; got {cfg.device!r}")
+
+
+def _check_private(cfg: Config) -> None:
+    """Settings DP-SGD is defined for here (wgangp.train.privacy), checked before training."""
+    bad = []
+    if cfg.train.dp_epsilon < 0 or cfg.train.dp_delta < 0:
+        bad.append("a negative train.dp_epsilon or train.dp_delta")
+    if cfg.loss.name not in ("wgan-gp", "wgan-gp-one-sided"):
+        bad.append(f"loss.name={cfg.loss.name} (use wgan-gp: its critic loss is a sum of per-sample terms)")
+    if cfg.train.precision != "fp32":
+        bad.append(f"train.precision={cfg.train.precision} (fp32 only)")
+    if cfg.train.cuda_graphs or cfg.train.compile != "none":
+        bad.append("train.cuda_graphs / train.compile (per-sample gradients run eagerly)")
+    if cfg.train.dp_max_grad_norm <= 0:
+        bad.append(f"train.dp_max_grad_norm={cfg.train.dp_max_grad_norm:g} (must be > 0)")
+    if bad:
+        raise UserError("train.dp_epsilon (differential privacy) cannot be combined with " + "; ".join(bad))
+    if cfg.model.activation == "relu":    # the same function; torch.func cannot vmap the lean double backward's
+        cfg.model.activation = "relu-native"   # autograd.Function, so per-sample gradients use torch's own ReLU
 
 
 def list_presets() -> dict[str, str]:

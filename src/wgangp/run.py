@@ -6,6 +6,7 @@ Everything specific to the kind of data goes through the run's domain (:attr:`Ru
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,9 @@ def build_trainer(cfg: Config, run_dir: Path | None = None, dist=None, *, graph_
     under torchrun) and the registered networks, initialised from ``cfg.seed`` (the same weights on
     every rank)."""
     domain = domain_for(cfg.data.name)
+    for note in domain.resolve(cfg):                 # sizes given as 0 (tables), set in cfg before anything is built
+        if run_dir is not None:
+            print(f"wgangp: note: {note}", file=sys.stderr)
     torch.manual_seed(cfg.seed)
     source = domain.build_source(cfg.data, rank_seeds(cfg.seed, dist.rank if dist is not None else 0)[0],
                                  cfg.model.conditional)

@@ -75,6 +75,14 @@ class PointSource:
         idx = self._next_indices()
         return self.points[idx], self.labels[idx]
 
+    def poisson_batch(self, rate: float) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Every stored point independently with probability ``rate`` (a batch of random size, the
+        sampling DP-SGD's accountant assumes), with its labels (None without labels)."""
+        if self.points is None:
+            raise UserError("Poisson sampling (train.dp_epsilon) needs a stored data set, not fresh draws")
+        keep = torch.rand(len(self.points), generator=self.gen) < rate
+        return self.points[keep], (self.labels[keep] if self.labels is not None else None)
+
     def _next_indices(self) -> torch.Tensor:
         n = len(self.points)
         if self.cursor + self.batch_size > n:          # start a new epoch (drop the ragged tail)

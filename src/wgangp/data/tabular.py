@@ -1,196 +1,84 @@
-"""Tables of records (a CSV file, or scikit-learn's bundled breast-cancer set) as vectors.
+"""Tables of records (a CSV or Parquet file, a DataFrame, or scikit-learn's bundled breast-cancer set).
 
-* ``data.name=table`` with ``data.path=FILE.csv`` (a header row, one record a row), or
-  ``data.name=breast-cancer`` (the Wisconsin diagnostic set shipped inside scikit-learn: 569
-  patients, 30 measurements, the diagnosis as the column ``diagnosis``; no download).
-* Column kinds: a column whose every cell parses as a number is continuous (integers stay
-  integers when decoded), any other column, or one named in ``data.categorical``, is categorical.
-  Empty cells are refused with the column named.
+* ``data.name=table`` with ``data.path=FILE.csv`` / ``.tsv`` / ``.parquet`` (a header row, one record
+  a row), or ``data.name=breast-cancer`` (the Wisconsin diagnostic set shipped inside scikit-learn:
+  569 patients, 30 measurements, the diagnosis as the column ``diagnosis``; no download).
+* Columns (:mod:`wgangp.data.table_columns`): integer, number, boolean, datetime and categorical
+  kinds, missing cells in any of them; ID-like and free-text columns are dropped with a note, and
+  ``data.drop`` drops more (direct identifiers). ``data.categorical`` forces numeric columns categorical.
 * ``data.label``: the class column, the target of the utility score. With ``model.conditional``
   the generator is conditioned on it (it is left out of the vectors and written back when samples
-  are decoded); otherwise it is generated like any other column.
+  are decoded); otherwise it is generated like any other column. A numeric label of many values is
+  a regression target: refused, unless ``data.label_bins=K`` cuts it into K quantile bins.
 * ``data.holdout``: the share of records kept out of training, split with a fixed seed (the same
   split for every run seed), so utility and privacy are measured on records the GAN never saw.
 
-:class:`TableEncoder` (fitted on the training records only) maps a record to a vector: a
-continuous column through its quantile-normal transform ``Phi^-1(F(x))`` (``F`` the empirical CDF,
-piecewise linear between at most 1000 stored quantiles; skewed or multi-modal columns reach the
-networks roughly standard normal, and decoded values stay inside the observed range); a
-categorical column as a one-hot block. The generator ends every block in a softmax
-(:mod:`wgangp.nets.tabular`), the paper's recipe for discrete data (its language model), and
-decoding takes the most likely category.
+The encoding: :mod:`wgangp.data.table_encoding`.
 """
 from __future__ import annotations
 
-import csv
 import os
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.stats import norm
 
-from wgangp.data.base import PointSource, require_file
+from wgangp.data.base import PointSource
+from wgangp.data.table_columns import MISSING, ColumnSpec, Table, check_frame, frame_to_table, read_frame, text_cells
+from wgangp.data.table_encoding import TableEncoder
 from wgangp.errors import UserError
 
 SPLIT_SEED = 20_171_104         # the holdout split: fixed, so every run seed sees the same records
-MAX_QUANTILES = 1000
-U_CLIP = 1e-4                   # the quantile transform's probabilities are kept in [1e-4, 1 - 1e-4] (|z| <= 3.72)
+BUNDLED = ("breast-cancer",)    # tables that ship with a package (no data.path)
 
-Table = dict[str, np.ndarray]   # column name -> (N,) float64 (continuous) or str (categorical) cells
-
-
-def read_csv(path: str | Path) -> tuple[list[str], list[list[str]]]:
-    """``(header, rows)`` of a CSV file, every cell a stripped string; clear errors for a missing,
-    empty or ragged file."""
-    path = Path(path)
-    require_file(path, "table file", "pass --set data.path=FILE.csv (a header row, one record a row)")
-    try:
-        with path.open(newline="") as f:
-            rows = [[c.strip() for c in row] for row in csv.reader(f) if any(c.strip() for c in row)]
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise UserError(f"cannot read table file '{path}' ({e})") from None
-    if len(rows) < 2:
-        raise UserError(f"table file '{path}' needs a header row and at least one record; it has {len(rows)} row(s)")
-    header = rows[0]
-    if len(set(header)) != len(header) or any(not h for h in header):
-        raise UserError(f"table file '{path}': the header must name every column once; got {header}")
-    for i, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise UserError(f"table file '{path}', record on line {i}: {len(row)} cells, the header has {len(header)}")
-    return header, rows[1:]
+# in-memory tables of the Python API (wgangp.TableSynthesizer): data.path = "memory:KEY"
+FRAMES: dict[str, object] = {}
+MEMORY = "memory:"
 
 
-def _parse_column(name: str, cells: list[str], categorical: bool) -> np.ndarray:
-    empty = sum(1 for c in cells if c == "")
-    if empty:
-        raise UserError(f"column '{name}' has {empty} empty cell(s); fill or drop missing values first")
-    if not categorical:
-        try:
-            values = np.array([float(c) for c in cells], dtype=np.float64)
-        except ValueError:
-            return np.array(cells, dtype=str)
-        bad = np.flatnonzero(~np.isfinite(values))
-        if len(bad):
-            raise UserError(f"column '{name}' has {len(bad)} NaN or infinite cell(s) (first: record {bad[0] + 1}, "
-                            f"{cells[bad[0]]!r}); fill or drop missing values first, or name the column in "
-                            "data.categorical to keep them as a category")
-        return values
-    return np.array(cells, dtype=str)
+def _names(text: str) -> set[str]:
+    return {c.strip() for c in text.split(",") if c.strip()}
 
 
-def load_table(data_cfg) -> Table:
-    """The whole table named by the data config, columns in file order."""
+def load_table(data_cfg) -> tuple[Table, list[ColumnSpec], list[str]]:
+    """``(table, specs, notes)``: the whole table named by the data config, columns in file order,
+    ``data.drop`` left out; ``notes`` say which columns were dropped as IDs or free text."""
     if data_cfg.name == "breast-cancer":
+        import pandas as pd
         from sklearn.datasets import load_breast_cancer
 
         bunch = load_breast_cancer()
-        table: Table = {str(name): bunch.data[:, j].astype(np.float64) for j, name in enumerate(bunch.feature_names)}
-        table["diagnosis"] = np.array(bunch.target_names, dtype=str)[bunch.target]
-        return table
-    header, rows = read_csv(data_cfg.path)
-    wanted = {c.strip() for c in data_cfg.categorical.split(",") if c.strip()}
-    unknown = wanted - set(header)
-    if unknown:
-        raise UserError(f"data.categorical names column(s) {', '.join(sorted(unknown))} not in '{data_cfg.path}' "
-                        f"(columns: {', '.join(header)})")
-    return {name: _parse_column(name, [r[j] for r in rows], name in wanted) for j, name in enumerate(header)}
+        df = pd.DataFrame(bunch.data, columns=[str(n) for n in bunch.feature_names])
+        df["diagnosis"] = np.array(bunch.target_names, dtype=str)[bunch.target]
+        where = "the breast-cancer table"
+    elif data_cfg.path.startswith(MEMORY):
+        if data_cfg.path not in FRAMES:
+            raise UserError(f"data.path={data_cfg.path!r} is a table held by another Python session; fit the "
+                            "TableSynthesizer again (or save the DataFrame to a .parquet / .csv file)")
+        df, where = FRAMES[data_cfg.path], "the DataFrame"
+        check_frame(df, where)
+    else:
+        df, where = read_frame(data_cfg.path), f"'{data_cfg.path}'"
+    drop = _names(getattr(data_cfg, "drop", ""))
+    missing = drop - {str(c) for c in df.columns}
+    if missing:
+        raise UserError(f"data.drop names column(s) {', '.join(sorted(missing))} not in {where} "
+                        f"(columns: {', '.join(map(str, df.columns))})")
+    df = df[[c for c in df.columns if str(c) not in drop]]
+    keep = _names(data_cfg.label) if data_cfg.label else set()
+    return frame_to_table(df, _names(data_cfg.categorical) | keep_categorical(df, keep), where)
 
 
-@dataclass
-class Column:
-    """One column's encoding: continuous (``quantiles``, ``integer``) or categorical (``categories``)."""
-    name: str
-    kind: str                                   # continuous | categorical
-    quantiles: list[float] | None = None
-    integer: bool = False
-    categories: list[str] | None = None
-
-    @property
-    def width(self) -> int:
-        return 1 if self.kind == "continuous" else len(self.categories)
+def keep_categorical(df, label: set[str]) -> set[str]:
+    """The label column is never dropped as an ID: it is checked as a label instead (:func:`check_label`)."""
+    return {c for c in label if c in {str(x) for x in df.columns} and not _numeric(df[c])}
 
 
-class TableEncoder:
-    """Records <-> ``(N, D)`` float32 vectors (see the module docstring); picklable as plain data."""
+def _numeric(s) -> bool:
+    import pandas as pd
 
-    def __init__(self, columns: list[Column]):
-        self.columns = columns
-
-    @classmethod
-    def fit(cls, table: Table) -> "TableEncoder":
-        cols = []
-        for name, x in table.items():
-            if x.dtype.kind == "f":
-                q = np.quantile(x, np.linspace(0, 1, min(MAX_QUANTILES, len(x))))
-                cols.append(Column(name, "continuous", quantiles=q.tolist(), integer=bool(np.all(x == np.round(x)))))
-            else:
-                values, counts = np.unique(x, return_counts=True)
-                cols.append(Column(name, "categorical", categories=values[np.argsort(-counts, kind="stable")].tolist()))
-        return cls(cols)
-
-    @property
-    def dim(self) -> int:
-        return sum(c.width for c in self.columns)
-
-    @property
-    def categorical_spans(self) -> list[tuple[int, int]]:
-        """``(start, width)`` of every one-hot block of the vector."""
-        spans, start = [], 0
-        for c in self.columns:
-            if c.kind == "categorical":
-                spans.append((start, c.width))
-            start += c.width
-        return spans
-
-    def encode(self, table: Table) -> np.ndarray:
-        """``(N, dim)`` float32; a category unseen at fit time is an error naming it."""
-        parts = []
-        for c in self.columns:
-            x = table[c.name]
-            if c.kind == "continuous":
-                q = np.asarray(c.quantiles)
-                p = np.linspace(0, 1, len(q))
-                # ties (repeated quantiles) map to the middle of their probability range, as sklearn's QuantileTransformer
-                u = 0.5 * (np.interp(x, q, p) - np.interp(-x, -q[::-1], -p[::-1]))
-                parts.append(norm.ppf(np.clip(u, U_CLIP, 1 - U_CLIP))[:, None])
-            else:
-                index = {v: i for i, v in enumerate(c.categories)}
-                unseen = sorted({v for v in x.tolist() if v not in index})
-                if unseen:
-                    raise UserError(f"column '{c.name}': value(s) {unseen[:5]} were not in the training records")
-                parts.append(np.eye(c.width)[[index[v] for v in x.tolist()]])
-        return np.concatenate(parts, axis=1).astype(np.float32)
-
-    def decode(self, v: np.ndarray) -> Table:
-        """Vectors ``(N, dim)`` back to records: inverse quantile map (rounded for integer
-        columns), the most likely category of every one-hot block."""
-        v = np.asarray(v, dtype=np.float64)
-        out: Table = {}
-        start = 0
-        for c in self.columns:
-            block = v[:, start:start + c.width]
-            if c.kind == "continuous":
-                q = np.asarray(c.quantiles)
-                x = np.interp(norm.cdf(block[:, 0]), np.linspace(0, 1, len(q)), q)
-                out[c.name] = np.round(x) if c.integer else x
-            else:
-                out[c.name] = np.array(c.categories, dtype=str)[block.argmax(1)]
-            start += c.width
-        return out
-
-    def state_dict(self) -> dict:
-        """Plain Python values only (checkpoints load with ``weights_only=True``)."""
-        return {"columns": [{"name": str(c.name), "kind": str(c.kind),
-                             "quantiles": [float(v) for v in c.quantiles] if c.quantiles is not None else None,
-                             "integer": bool(c.integer),
-                             "categories": [str(v) for v in c.categories] if c.categories is not None else None}
-                            for c in self.columns]}
-
-    @classmethod
-    def from_state(cls, state: dict) -> "TableEncoder":
-        return cls([Column(**c) for c in state["columns"]])
+    return bool(pd.api.types.is_numeric_dtype(s.dtype) or pd.to_numeric(s.dropna().astype(str), errors="coerce").notna().all())
 
 
 def split(table: Table, holdout: float) -> tuple[Table, Table]:
@@ -209,35 +97,66 @@ def label_codes(values: np.ndarray, categories: list[str], column: str) -> np.nd
     return np.array([index[v] for v in values.tolist()], dtype=np.int64)
 
 
-def load_split(data_cfg) -> tuple[Table, Table]:
-    """``(train, holdout)`` records of the configured table (:func:`split`), a numeric
-    ``data.label`` column turned into class names; an unknown ``data.label`` is an error."""
-    table = load_table(data_cfg)
+def load_split(data_cfg) -> tuple[Table, Table, list[ColumnSpec], list[str]]:
+    """``(train, holdout, specs, notes)`` of the configured table (:func:`split`), the ``data.label``
+    column checked (:func:`check_label`) and turned into class names."""
+    table, specs, notes = load_table(data_cfg)
     label = data_cfg.label
     if label and label not in table:
-        raise UserError(f"data.label '{label}' is not a column of the table (columns: {', '.join(table)})")
+        dropped = [n for n in notes if f"'{label}'" in n]
+        raise UserError(f"data.label '{label}' is not a column of the table "
+                        + (f"({dropped[0]})" if dropped else f"(columns: {', '.join(table)})"))
     if label:
-        check_label(table[label], label)
-    if label and table[label].dtype.kind == "f":                  # a numeric label is a class name
-        table[label] = np.array([f"{v:g}" for v in table[label]], dtype=str)
-    return split(table, data_cfg.holdout)
+        bins = getattr(data_cfg, "label_bins", 0)
+        numeric = table[label].dtype.kind == "f"
+        table[label] = class_names(table[label], label, bins)
+        if numeric:                                   # class names now: written back as they are
+            specs = [replace(s, kind="categorical" if bins else "class") if s.name == label else s for s in specs]
+    return (*split(table, data_cfg.holdout), specs, notes)
 
 
 MAX_NUMERIC_CLASSES = 20       # a numeric data.label with more distinct values is a regression target
 MAX_CLASSES = 100              # any data.label with more is an ID or free text, not a class
 
 
+def class_names(values: np.ndarray, column: str, bins: int = 0) -> np.ndarray:
+    """The label column as class names (str; a missing cell is the class :data:`MISSING`). ``bins > 0``
+    cuts a numeric label into that many quantile bins (``(1.5, 3.2]``)."""
+    import pandas as pd
+
+    if bins:
+        if values.dtype.kind != "f":
+            raise UserError(f"data.label_bins={bins} cuts a numeric label into bins; data.label '{column}' is not numeric")
+        cut = pd.qcut(values, bins, duplicates="drop")
+        return np.array([MISSING if pd.isna(v) else str(v) for v in cut], dtype=str)
+    check_label(values, column)
+    if values.dtype.kind == "f":                  # a numeric label is a class name
+        return np.array([MISSING if np.isnan(v) else f"{v:g}" for v in values], dtype=str)
+    return values
+
+
 def check_label(values: np.ndarray, column: str) -> None:
     """``data.label`` must name classes: a numeric column of many values (a regression target) or
     a column of very many values (an ID) is refused before training, with advice."""
-    distinct = len(np.unique(values))
+    distinct = len(np.unique(values[~np.isnan(values)] if values.dtype.kind == "f" else values))
     if values.dtype.kind == "f" and distinct > MAX_NUMERIC_CLASSES:
         raise UserError(f"data.label '{column}' is numeric with {distinct} distinct values: a regression target, not "
-                        f"a class; bin it into a new column (e.g. pandas.qcut(df['{column}'], 5)) and name that one, "
-                        "or leave data.label empty to generate it like any other column")
+                        f"a class; cut it into K quantile bins with --set data.label_bins=K (e.g. 5), or leave "
+                        "data.label empty to generate it like any other column")
     if distinct > MAX_CLASSES:
         raise UserError(f"data.label '{column}' has {distinct} distinct values (at most {MAX_CLASSES} classes): it looks "
                         "like an ID or free text; name a column of classes, or leave data.label empty")
+
+
+def encoder_for(train: Table, specs: list[ColumnSpec], extra: Table | None = None) -> TableEncoder:
+    """The encoder of ``train``'s columns: numeric columns rounded to their step, a missing block
+    wherever the whole table has missing cells; ``extra`` (held-out records): their categories are
+    added, so an evaluation encodes records the generator was never shown."""
+    by_name = {s.name: s for s in specs}
+    units = {c: by_name[c].unit for c in train if c in by_name}
+    missing = {c for c in train if c in by_name and by_name[c].missing}
+    cats = {c: np.unique(x).tolist() for c, x in (extra or {}).items() if x.dtype.kind != "f"}
+    return TableEncoder.fit(train, units=units, missing=missing, extra_categories=cats)
 
 
 class TableSource(PointSource):
@@ -245,12 +164,13 @@ class TableSource(PointSource):
 
     ``conditional`` (``model.conditional``): the ``data.label`` column is the class label the
     generator is conditioned on (``labels``) and is left out of the vectors; otherwise it is
-    generated like any other column. ``train`` / ``holdout``: the raw record splits."""
+    generated like any other column. ``train`` / ``holdout``: the raw record splits; ``specs``:
+    how every column is written back; ``notes``: columns dropped as IDs or free text."""
 
     def __init__(self, data_cfg, seed: int, conditional: bool = False):
         self.label = data_cfg.label
-        self.train, self.holdout = load_split(data_cfg)
-        n = len(next(iter(self.train.values())))
+        self.train, self.holdout, self.specs, self.notes = load_split(data_cfg)
+        n = self.n_train
         if n < data_cfg.batch_size:
             raise UserError(f"the table's {n} training records (after data.holdout={data_cfg.holdout}) cannot fill a "
                             f"batch of data.batch_size={data_cfg.batch_size}; lower it with --set data.batch_size=N")
@@ -258,8 +178,7 @@ class TableSource(PointSource):
         generated = {c: x for c, x in self.train.items() if not (self.conditional and c == self.label)}
         if not generated:
             raise UserError("the table has no column besides data.label to generate")
-        self.encoder = TableEncoder.fit(generated)
-        self._check_holdout(data_cfg.holdout)
+        self.encoder = encoder_for(generated, self.specs)
         self.label_categories, self.label_counts, labels = [], [], None
         if self.label:
             values, counts = np.unique(self.train[self.label], return_counts=True)
@@ -270,17 +189,9 @@ class TableSource(PointSource):
         super().__init__(data_cfg.batch_size, seed, points=torch.from_numpy(self.encoder.encode(generated)),
                          labels=labels)
 
-    def _check_holdout(self, holdout: float) -> None:
-        """Held-out records are scored in the training records' encoding: a category (or label) found
-        only among them is refused now, not after training."""
-        if not len(next(iter(self.holdout.values()))):
-            return
-        try:
-            TableEncoder.fit(self.train).encode(self.holdout)
-        except UserError as e:
-            raise UserError(f"the held-out records (data.holdout={holdout:g}) hold a category the training records "
-                            f"do not: {e}; such a run could never be evaluated. Merge rare categories, change "
-                            "data.holdout, or set data.holdout=0") from None
+    @property
+    def n_train(self) -> int:
+        return len(next(iter(self.train.values())))
 
     @property
     def categorical_spans(self) -> list[tuple[int, int]]:
@@ -290,25 +201,35 @@ class TableSource(PointSource):
         """What a checkpoint keeps to decode samples without the data file."""
         return {**self.encoder.state_dict(), "label": str(self.label),
                 "label_categories": [str(c) for c in self.label_categories],
-                "label_counts": [int(c) for c in self.label_counts], "conditional": bool(self.conditional)}
+                "label_counts": [int(c) for c in self.label_counts], "conditional": bool(self.conditional),
+                "specs": [s.to_dict() for s in self.specs], "dropped": [str(n) for n in self.notes]}
 
 
-def write_csv(table: Table, path: str | Path, encoder: TableEncoder | None = None) -> Path:
-    """Write records atomically (temp file + rename); integer columns without decimals, floats to
-    10 significant digits (what a CSV of measurements holds exactly)."""
+def specs_of(state: dict) -> list[ColumnSpec]:
+    """The column specs a checkpoint keeps (none in checkpoints of wgangp <= 0.1)."""
+    return [ColumnSpec(**s) for s in state.get("specs", [])]
+
+
+def write_csv(table: Table, path: str | Path, specs: list[ColumnSpec] = ()) -> Path:
+    """Write records atomically (temp file + rename), every column in its input's format
+    (:func:`wgangp.data.table_columns.text_cells`; a column without a spec: floats to 10 significant
+    digits), a missing cell empty."""
+    import csv
+
     path = Path(path)
-    integer = {c.name for c in encoder.columns if c.integer} if encoder is not None else set()
+    by_name = {s.name: s for s in specs}
     names = list(table)
     n = len(table[names[0]]) if names else 0
+    cols = [text_cells(table[c], by_name[c]) if c in by_name else
+            ([f"{v:.10g}" for v in table[c]] if table[c].dtype.kind == "f" else table[c].tolist()) for c in names]
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with tmp.open("w", newline="") as f:
             w = csv.writer(f)
             w.writerow(names)
-            cols = [[str(int(v)) for v in table[c]] if c in integer else
-                    ([f"{v:.10g}" for v in table[c]] if table[c].dtype.kind == "f" else table[c].tolist()) for c in names]
             w.writerows(zip(*cols) if n else [])
         os.replace(tmp, path)
     except OSError as e:
+        tmp.unlink(missing_ok=True)
         raise UserError(f"cannot write '{path}' ({e.strerror or e})") from None
     return path

@@ -7,7 +7,7 @@ from wgangp.domains.base import Domain, EvalContext, domain_for, list_domains, p
 
 register_lazy("wgangp.domains.points", ("8gaussians", "25gaussians", "swissroll", "points"))
 register_lazy("wgangp.domains.images", ("mnist", "fashion-mnist", "cifar10", "images", "lsun"))
-register_lazy("wgangp.domains.tables", ("table", "breast-cancer"))
+register_lazy("wgangp.domains.tables", ("table", "breast-cancer"), auto_sized=True)
 register_lazy("wgangp.domains.text", ("text", "python-docs", "billion-word"))
 register_lazy("wgangp.domains.signals", ("signals", "sines"))
 

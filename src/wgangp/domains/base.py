@@ -41,10 +41,16 @@ class Domain:
     data_names: tuple[str, ...] = ()
     state_key: str = "domain_state"           # where checkpoints keep :meth:`state`
     base_metrics: tuple[str, ...] = ()        # metrics every evaluation reports (wgangp list --metrics)
+    auto_sized: bool = False                  # sizes config.SIZE_KEYS given as 0 from the data (resolve)
 
     # ----- config and data ------------------------------------------------------------------
     def validate(self, cfg) -> None:
         """Checks of this kind's config keys (a missing ``data.path``, a value out of range); UserError."""
+
+    def resolve(self, cfg) -> list[str]:
+        """Set the size keys given as 0 (``auto_sized`` domains: from the data) in ``cfg``; returns
+        notes saying what was chosen. Called before a run's trainer is built."""
+        return []
 
     def build_source(self, data_cfg, seed: int, conditional: bool):
         """The training source (a :class:`wgangp.data.base.PointSource` or one with its interface)."""
@@ -134,15 +140,17 @@ def register_domain(domain: Domain) -> Domain:
     for data_name in domain.data_names:
         _BY_DATA[data_name] = domain.name
         _LAZY.pop(data_name, None)
-    _config.register_data_names(domain.data_names, lambda cfg: domain_for(cfg.data.name).validate(cfg))
+    _config.register_data_names(domain.data_names, lambda cfg: domain_for(cfg.data.name).validate(cfg),
+                                auto_sized=domain.auto_sized)
     return domain
 
 
-def register_lazy(module: str, data_names: tuple[str, ...]) -> None:
-    """A built-in domain: its ``data_names`` are valid at once; ``module`` is imported on first use."""
+def register_lazy(module: str, data_names: tuple[str, ...], auto_sized: bool = False) -> None:
+    """A built-in domain: its ``data_names`` are valid at once; ``module`` is imported on first use
+    (``auto_sized``: as its class says, known before the import)."""
     for data_name in data_names:
         _LAZY[data_name] = module
-    _config.register_data_names(data_names, lambda cfg: domain_for(cfg.data.name).validate(cfg))
+    _config.register_data_names(data_names, lambda cfg: domain_for(cfg.data.name).validate(cfg), auto_sized)
 
 
 def domain_for(data_name: str) -> Domain:

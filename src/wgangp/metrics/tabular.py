@@ -1,7 +1,8 @@
 """Synthetic records against real ones: fidelity, utility and privacy.
 
 * Fidelity: per column, the Kolmogorov-Smirnov statistic (continuous) or the total variation
-  distance (categorical) between the real and synthetic marginals, their mean and worst column;
+  distance (categorical) between the real and synthetic marginals, their mean and worst column
+  (a numeric column with missing cells: ``|missing-rate gap| + present share x KS``);
   ``correlation_gap``: the mean absolute difference of the pairwise correlations of the encoded
   records (how well relations between columns survive).
 * Utility ("train on synthetic, test on real"): a random forest trained on the synthetic records
@@ -31,7 +32,7 @@ def marginals(real: dict[str, np.ndarray], fake: dict[str, np.ndarray]) -> dict:
     for name, r in real.items():
         f = fake[name]
         if r.dtype.kind == "f":
-            dist[name] = float(ks_2samp(r, f).statistic)
+            dist[name] = _numeric_distance(r, f)
         else:
             cats = np.union1d(r, f)
             p = np.array([np.mean(r == c) for c in cats])
@@ -40,6 +41,15 @@ def marginals(real: dict[str, np.ndarray], fake: dict[str, np.ndarray]) -> dict:
     worst = max(dist, key=dist.get)
     return {"marginal_mean": float(np.mean(list(dist.values()))), "marginal_worst": dist[worst],
             "marginal_worst_column": worst, "per_column": dist}
+
+
+def _numeric_distance(r: np.ndarray, f: np.ndarray) -> float:
+    """KS of the present values, with missing cells (NaN) as a mass of their own: in [0, 1]."""
+    rm, fm = np.isnan(r), np.isnan(f)
+    pr, pf = r[~rm], f[~fm]
+    if not len(pr) or not len(pf):
+        return float(abs(rm.mean() - fm.mean())) if len(pr) or len(pf) else 0.0
+    return float(abs(rm.mean() - fm.mean()) + min(1 - rm.mean(), 1 - fm.mean()) * ks_2samp(pr, pf).statistic)
 
 
 def _corr(x: np.ndarray) -> np.ndarray:

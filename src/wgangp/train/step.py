@@ -14,7 +14,7 @@ import torch
 from wgangp import objectives
 from wgangp.config import Config
 from wgangp.errors import UserError
-from wgangp.train import distributed
+from wgangp.train import distributed, privacy
 from wgangp.train.ema import EMA
 from wgangp.train.graphs import CapturedIteration
 from wgangp.train.optim import make_optimizer, set_lr
@@ -27,6 +27,13 @@ def resolve_device(name: str) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise UserError(f"device={name} asked for, but no CUDA device is available; use --set device=cpu")
     return torch.device(name)
+
+
+def _stored_records(source) -> int:
+    if getattr(source, "points", None) is None or not hasattr(source, "poisson_batch"):
+        raise UserError("train.dp_epsilon needs a stored data set (records held in memory): DP-SGD samples "
+                        "records from it")
+    return len(source.points)
 
 
 def rank_seeds(seed: int, rank: int) -> tuple[int, int]:
@@ -69,6 +76,10 @@ class TrainingStep:
         self.captured = None
         self.recapture()
         self._prime_scalers()
+        self.private = None                   # train.dp_epsilon: the critic's DP-SGD step
+        if cfg.train.dp_epsilon > 0:
+            self.private = privacy.PrivateCritic(self, privacy.plan(cfg.train, cfg.data.batch_size,
+                                                                    _stored_records(source)))
 
     @property
     def base_lrs(self) -> tuple[float, float]:
@@ -220,7 +231,11 @@ class TrainingStep:
             frac = max(0.0, 1.0 - self.step / self.cfg.train.iterations)
             for opt, base in zip((self.opt_g, self.opt_d), self.base_lrs):
                 set_lr(opt, base * frac)
-        if self.captured is None:
+        if self.private is not None:
+            for _ in range(self.cfg.train.n_critic):
+                self.private.critic_step()
+            self.generator_step()
+        elif self.captured is None:
             for _ in range(self.cfg.train.n_critic):
                 real, labels = self.draw()
                 self.critic_step(real.to(self.device, non_blocking=True, memory_format=self.memory_format),

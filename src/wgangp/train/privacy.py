@@ -1,0 +1,142 @@
+"""Differential privacy: the critic trained with DP-SGD (Abadi et al. 2016), the generator only
+through the private critic.
+
+``train.dp_epsilon = eps`` (with ``train.dp_delta``, default ``1/n^2``): every critic step draws a
+Poisson sample of the training records (each record with probability ``q = batch / n``), takes the
+per-sample gradients of the whole critic loss -- the gradient penalty included, since it is a
+per-sample term that reads the real record (:func:`wgangp.objectives.per_sample_critic_grads`) --
+clips each to norm ``C`` (``train.dp_max_grad_norm``), sums them, adds Gaussian noise of standard
+deviation ``sigma * C`` and divides by the expected batch size. ``sigma`` is the smallest noise
+multiplier for which Opacus' RDP accountant puts ``(eps, delta)`` over all ``iterations x n_critic``
+steps. The generator step never reads a record, so the released generator is ``(eps, delta)``-DP by
+post-processing.
+
+Not covered by the guarantee (docs/tables.md, "Differential privacy"): the table's encoding --
+column quantiles, category lists, label proportions -- is computed from the records without noise
+and ships in the checkpoint; and the training log (``metrics.jsonl``) reads real batches.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from wgangp import objectives
+from wgangp.errors import UserError
+
+MAX_NOISE = 100.0           # a noise multiplier above this trains nothing useful: refused before training
+
+
+def _opacus():
+    try:
+        from opacus.accountants import RDPAccountant
+        from opacus.accountants.utils import get_noise_multiplier
+    except ImportError as e:
+        raise UserError(f"train.dp_epsilon needs Opacus' privacy accountant ({e}); pip install 'wgangp[dp]' "
+                        "(or pip install opacus)") from None
+    return RDPAccountant, get_noise_multiplier
+
+
+@dataclass
+class PrivacyPlan:
+    """What one private run spends: ``steps`` critic steps at sampling rate ``q`` with noise ``sigma``."""
+    epsilon: float
+    delta: float
+    sample_rate: float
+    steps: int
+    noise_multiplier: float
+    max_grad_norm: float
+
+    def spent(self, steps: int | None = None) -> float:
+        """The epsilon of the first ``steps`` critic steps (all of them by default), by Opacus' RDP accountant."""
+        return epsilon_spent(self.noise_multiplier, self.sample_rate, self.steps if steps is None else steps, self.delta)
+
+
+def epsilon_spent(noise_multiplier: float, sample_rate: float, steps: int, delta: float) -> float:
+    if steps <= 0:
+        return 0.0
+    RDPAccountant, _ = _opacus()
+    acc = RDPAccountant()
+    acc.history = [(float(noise_multiplier), float(sample_rate), int(steps))]
+    return float(acc.get_epsilon(delta=delta))
+
+
+def plan(train_cfg, batch_size: int, n_records: int) -> PrivacyPlan:
+    """The noise a run needs for its ``(eps, delta)``; a target it cannot meet is refused now."""
+    _, get_noise_multiplier = _opacus()
+    q = min(1.0, batch_size / n_records)
+    steps = train_cfg.iterations * train_cfg.n_critic
+    delta = train_cfg.dp_delta or 1.0 / n_records ** 2
+    if not 0.0 < delta < 1.0 / n_records:
+        raise UserError(f"train.dp_delta={delta:g} must be in (0, 1/n) = (0, {1 / n_records:.3g}) for {n_records} "
+                        "records (a larger delta allows releasing a record outright)")
+    try:
+        sigma = float(get_noise_multiplier(target_epsilon=train_cfg.dp_epsilon, target_delta=delta, sample_rate=q,
+                                           steps=steps, accountant="rdp", epsilon_tolerance=0.01))
+    except ValueError as e:
+        sigma, why = float("inf"), str(e)
+    else:
+        why = ""
+    if not sigma <= MAX_NOISE:
+        raise UserError(f"train.dp_epsilon={train_cfg.dp_epsilon:g} is too small for {steps} critic steps at sampling "
+                        f"rate {q:.3g} (batch {batch_size} of {n_records} records): it needs noise multiplier "
+                        f"{sigma:.3g} > {MAX_NOISE:g}{f' ({why})' if why else ''}; raise the epsilon, or lower "
+                        "train.iterations, train.n_critic or data.batch_size")
+    return PrivacyPlan(train_cfg.dp_epsilon, delta, q, steps, sigma, train_cfg.dp_max_grad_norm)
+
+
+class PrivateCritic:
+    """The DP-SGD critic step of a :class:`wgangp.train.step.TrainingStep` (see the module docstring).
+
+    ``last_norms``: the per-sample gradient norms of the last step after clipping (all ``<= C``)."""
+
+    def __init__(self, step, privacy: PrivacyPlan):
+        if step.dist is not None:
+            raise UserError("train.dp_epsilon is for one process: under torchrun every rank would draw its own "
+                            "Poisson sample and noise, which the accountant does not cover")
+        self.step, self.plan = step, privacy
+        self.expected_batch = privacy.sample_rate * len(step.source.points)
+        self.last_norms = torch.zeros(0)
+        self.steps_taken = 0
+
+    def critic_step(self) -> None:
+        st, cfg = self.step, self.step.cfg
+        real, labels = st.source.poisson_batch(self.plan.sample_rate)
+        if not st.n_classes:
+            labels = None
+        real = real.to(st.device)
+        labels = labels.to(st.device) if labels is not None else None
+        b = len(real)
+        grads = {}
+        if b:
+            with torch.no_grad():
+                z = torch.randn(b, cfg.model.noise_dim, device=st.device, generator=st.gen)
+                fake = st.generate(st.G_fwd, z, labels)
+            alpha = torch.rand(b, *([1] * (real.dim() - 1)), device=st.device, generator=st.gen)
+            grads = objectives.per_sample_critic_grads(st.D, real, fake, alpha, cfg.loss.name, cfg.loss.gp_weight,
+                                                       labels=labels, ac_weight=cfg.loss.ac_weight,
+                                                       projection=st.projection)
+            self._log_stats(real, fake, labels)
+        self._noisy_step(grads, b)
+        self.steps_taken += 1
+
+    def _noisy_step(self, grads: dict, b: int) -> None:
+        st, clip = self.step, self.plan.max_grad_norm
+        if b:
+            norms = torch.sqrt(sum(g.flatten(1).square().sum(1) for g in grads.values()))
+            factor = (clip / (norms + 1e-6)).clamp(max=1.0)
+            self.last_norms = (norms * factor).detach().cpu()
+        st.opt_d.zero_grad(set_to_none=True)
+        for name, p in st.D.named_parameters():
+            total = (torch.einsum("n,n...->...", factor, grads[name]) if b else torch.zeros_like(p))
+            noise = torch.randn(p.shape, device=p.device, generator=st.gen) * (self.plan.noise_multiplier * clip)
+            p.grad = (total + noise) / self.expected_batch
+        st.opt_d.step()
+
+    def _log_stats(self, real, fake, labels) -> None:
+        """The Wasserstein estimate of the training log (not released with the generator)."""
+        st = self.step
+        with torch.no_grad():
+            d = objectives.critic_value(st.D(torch.cat([real, fake])),
+                                        torch.cat([labels, labels]) if st.projection and labels is not None else None)
+            st._stats[0] += d[:len(real)].mean() - d[len(real):].mean()

@@ -1,0 +1,55 @@
+"""wgangp.TableSynthesizer: a DataFrame in, DataFrames out, conditions, save / load."""
+import numpy as np
+import pandas as pd
+import pytest
+
+import wgangp
+from wgangp.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def penguins():
+    from palmerpenguins import load_penguins
+
+    return load_penguins()          # 344 records, missing cells in five columns
+
+
+@pytest.fixture(scope="module")
+def fitted(penguins, tmp_path_factory):
+    synth = wgangp.TableSynthesizer(label="species", overrides={"train.iterations": 60, "train.eval_every": 0})
+    return synth.fit(penguins)
+
+
+def test_fit_a_dataframe_and_sample_its_dtypes(fitted, penguins):
+    fake = fitted.sample(200)
+    assert list(fake.columns) == list(penguins.columns) and len(fake) == 200
+    assert {c: str(t) for c, t in fake.dtypes.items()} == {c: str(t) for c, t in penguins.dtypes.items()}
+    assert set(fake["species"]) <= set(penguins["species"])
+    assert "tstr_accuracy" in fitted.evaluation and "membership_auc" in fitted.evaluation
+
+
+def test_conditions_on_the_label_and_on_another_column(fitted):
+    assert set(fitted.sample(50, conditions={"species": "Gentoo"})["species"]) == {"Gentoo"}
+    dream = fitted.sample(20, conditions={"island": "Dream"})
+    assert len(dream) == 20 and set(dream["island"]) == {"Dream"}
+    with pytest.raises(UserError, match="'Emperor' is not a class of 'species'"):
+        fitted.sample(5, conditions={"species": "Emperor"})
+    with pytest.raises(UserError, match="'body_mass_g' is not a categorical, boolean or label column"):
+        fitted.sample(5, conditions={"body_mass_g": 4000})
+
+
+def test_save_keeps_the_model_not_the_records_and_load_samples_the_same(fitted, tmp_path):
+    saved = fitted.save(tmp_path / "model")
+    assert sorted(p.name for p in saved.iterdir()) == ["checkpoint.pt", "config.json", "eval.json"]
+    with pytest.raises(UserError, match="exists and is not empty"):
+        fitted.save(tmp_path / "model")
+    again = wgangp.TableSynthesizer.load(tmp_path / "model")
+    pd.testing.assert_frame_equal(again.sample(30, seed=4), fitted.sample(30, seed=4))
+    assert again.evaluation == fitted.evaluation
+
+
+def test_an_untrained_synthesizer_or_a_wrong_input_is_a_clear_error():
+    with pytest.raises(UserError, match="not trained"):
+        wgangp.TableSynthesizer().sample(3)
+    with pytest.raises(UserError, match="takes a pandas DataFrame or a file path, not ndarray"):
+        wgangp.TableSynthesizer().fit(np.zeros((3, 2)))
