@@ -75,6 +75,11 @@ class PointSource:
         idx = self._next_indices()
         return self.points[idx], self.labels[idx]
 
+    @property
+    def n_stored(self) -> int:
+        """How many samples the source holds (0: it draws fresh ones)."""
+        return 0 if self.points is None else len(self.points)
+
     def poisson_batch(self, rate: float) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Every stored point independently with probability ``rate`` (a batch of random size, the
         sampling DP-SGD's accountant assumes), with its labels (None without labels)."""

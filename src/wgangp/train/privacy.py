@@ -95,7 +95,7 @@ class PrivateCritic:
             raise UserError("train.dp_epsilon is for one process: under torchrun every rank would draw its own "
                             "Poisson sample and noise, which the accountant does not cover")
         self.step, self.plan = step, privacy
-        self.expected_batch = privacy.sample_rate * len(step.source.points)
+        self.expected_batch = privacy.sample_rate * step.source.n_stored
         self.last_norms = torch.zeros(0)
         self.steps_taken = 0
 

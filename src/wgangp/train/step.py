@@ -30,10 +30,10 @@ def resolve_device(name: str) -> torch.device:
 
 
 def _stored_records(source) -> int:
-    if getattr(source, "points", None) is None or not hasattr(source, "poisson_batch"):
+    if not getattr(source, "n_stored", 0) or not hasattr(source, "poisson_batch"):
         raise UserError("train.dp_epsilon needs a stored data set (records held in memory): DP-SGD samples "
                         "records from it")
-    return len(source.points)
+    return source.n_stored
 
 
 def rank_seeds(seed: int, rank: int) -> tuple[int, int]:
