@@ -44,3 +44,18 @@ def test_soak_samples_the_rss_of_a_real_run_and_prints_its_verdict(tmp_path):
     result = json.loads((tmp_path / "soak.json").read_text())
     assert result["exit"] == 130 and result["iterations"] > 0 and len(result["samples_minute_rss_mib"]) >= 2
     assert all(rss > 50 for _, rss in result["samples_minute_rss_mib"])      # a torch process, really measured
+
+
+def test_the_table_benchmark_scores_wgangp_and_ctgan_side_by_side(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "tables.py"), "--tables", "cars", "--quick",
+                          "--out", str(tmp_path / "t.json")], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    import json
+
+    (result,) = json.loads((tmp_path / "t.json").read_text())
+    assert result["table"] == "cars" and result["train"] == 325 and set(result["runs"]) == {
+        "wgangp", "ctgan_default", "ctgan_equal_cpu", "wgangp_ctgan_cpu"}
+    for run in result["runs"].values():          # SDMetrics' scores and ours, for every tool
+        assert 0 < run["quality"] <= 1 and 0 < run["diagnostic"] <= 1 and 0 <= run["membership_auc"] <= 1
+        assert run["cpu_seconds"] > 0
+    assert "quality gap" in (tmp_path / "t.txt").read_text()

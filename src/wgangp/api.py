@@ -253,7 +253,8 @@ def _fit_logged(tr: Trainer, run: Run, progress: bool, stop_after: int | None, a
         logger.bar.close()
         run.step, run.completed = tr.step, completed
         if completed:
-            result = {**evaluate(run), "train_seconds": round(tr.train_seconds, 3)}
+            result = {**evaluate(run), "train_seconds": round(tr.train_seconds, 3),
+                      "train_cpu_seconds": round(tr.train_cpu_seconds, 3)}
             logger.log({"kind": "eval", **result})
             tr.consider_best(result)
             _write_json(run_dir / "eval.json", result)

@@ -318,6 +318,8 @@ def _check_private(cfg: Config) -> None:
         bad.append(f"train.precision={cfg.train.precision} (fp32 only)")
     if cfg.train.cuda_graphs or cfg.train.compile != "none":
         bad.append("train.cuda_graphs / train.compile (per-sample gradients run eagerly)")
+    if cfg.train.on_nonfinite == "rollback":
+        bad.append("train.on_nonfinite=rollback (the steps a rollback undoes have spent privacy too; use stop)")
     if cfg.train.dp_max_grad_norm <= 0:
         bad.append(f"train.dp_max_grad_norm={cfg.train.dp_max_grad_norm:g} (must be > 0)")
     if bad:

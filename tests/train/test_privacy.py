@@ -110,3 +110,23 @@ def test_dp_without_the_accountant_library_is_an_error_not_a_plain_run(tmp_path,
     cfg = load_config("table", {"data.path": str(_table(tmp_path / "t.csv")), "train.dp_epsilon": 1.0})
     with pytest.raises(UserError, match="needs Opacus' privacy accountant"):
         privacy.plan(cfg.train, 64, 120)
+
+
+def test_the_ledger_counts_redone_steps_and_a_dp_resume_keeps_its_noise(tmp_path, capsys):
+    path = _table(tmp_path / "t.csv")
+    out = tmp_path / "r"
+    args = ["train", "table", "--out", str(out), "--quiet", "--set", f"data.path={path}", "--set", "device=cpu",
+            "--set", "train.dp_epsilon=5", "--set", "train.iterations=4", "--set", "model.hidden=16",
+            "--set", "train.ckpt_every=2", "--set", "train.eval_every=0"]
+    assert main(args) == 0
+    assert json.loads((out / privacy.LEDGER).read_text()) == {"critic_steps": 20}
+    first = json.loads((out / "eval.json").read_text())["dp_epsilon_spent"]
+    (out / privacy.LEDGER).write_text(json.dumps({"critic_steps": 30}))    # as if 10 steps were re-done after a kill
+    capsys.readouterr()
+    assert main(["eval", str(out), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["dp_critic_steps"] == 30 and again["dp_epsilon_spent"] > first      # counted, not hidden
+    assert main(["train", "--out", str(out), "--resume", "--set", "train.iterations=8"]) == 2
+    assert "cannot change train.iterations (4 -> 8)" in capsys.readouterr().err
+    with pytest.raises(UserError, match="on_nonfinite=rollback"):
+        load_config("table", {"data.path": str(path), "train.dp_epsilon": 1, "train.on_nonfinite": "rollback"})

@@ -158,8 +158,10 @@ class Tables(Domain):
             parts.append(f"marginal distance {m['marginal_mean']:.3f}, correlation gap {m['correlation_gap']:.3f}")
         if m.get("tstr_accuracy") is not None:
             parts.append(f"TSTR accuracy {m['tstr_accuracy']:.3f} (real {m['trtr_accuracy']:.3f})")
-        if m.get("membership_auc") is not None:
-            parts.append(f"membership AUC {m['membership_auc']:.3f}")
+        if m.get("dcr_holdout_median") is not None:
+            parts.append(f"closest-record distance {m['dcr_synthetic_median']:.2f} (held-out {m['dcr_holdout_median']:.2f}), "
+                         f"{100 * m['closer_than_holdout_p5']:.1f}% closer than the held-out 5%, "
+                         f"{100 * m['exact_copies']:.1f}% copies, membership AUC {m['membership_auc']:.3f}")
         if m.get("w1") is not None:
             parts.append(f"W1 {m['w1']:.4f}")
         if m.get("dp"):
@@ -251,8 +253,9 @@ def _dp(ctx) -> dict:
     cfg = ctx.run.config
     if not cfg.train.dp_epsilon:
         return {"dp": False}
-    from wgangp.train.privacy import plan
+    from wgangp.train.privacy import LEDGER, plan, read_ledger
 
     p = plan(cfg.train, cfg.data.batch_size, ctx.run.reference_source().n_train)
-    return {"dp": True, "dp_epsilon_spent": p.spent(ctx.run.step * cfg.train.n_critic), "dp_epsilon_target": p.epsilon,
+    taken = max(read_ledger(ctx.run.run_dir / LEDGER) if ctx.run.run_dir else 0, ctx.run.step * cfg.train.n_critic)
+    return {"dp": True, "dp_epsilon_spent": p.spent(taken), "dp_epsilon_target": p.epsilon, "dp_critic_steps": taken,
             "dp_delta": p.delta, "dp_noise_multiplier": p.noise_multiplier, "dp_sample_rate": p.sample_rate}

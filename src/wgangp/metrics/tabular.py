@@ -76,7 +76,7 @@ def utility(synthetic: tuple[np.ndarray, np.ndarray], train: tuple[np.ndarray, n
 
     out = {}
     x_test, y_test = test
-    classes = np.unique(np.concatenate([train[1], y_test]))
+    classes = np.unique(np.concatenate([train[1], y_test, synthetic[1]]))    # a class only one set has: still scored
     for name, (x, y) in (("tstr", synthetic), ("trtr", train)):
         if len(np.unique(y)) < 2:
             out[f"{name}_accuracy"] = out[f"{name}_auc"] = float("nan")

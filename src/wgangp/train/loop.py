@@ -42,6 +42,7 @@ class Trainer(TrainingStep):
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.extra_state = dict(extra_state or {})
         self.train_seconds = 0.0
+        self.train_cpu_seconds = 0.0                 # CPU time of this process in the iterations (all its threads)
         self.saved_step: int | None = None          # the iteration the checkpoint on disk holds
         self.ckpt_path = self.run_dir / CKPT_NAME if self.run_dir is not None else None  # read by rollbacks (every rank)
         self.rollbacks = 0                           # train.on_nonfinite=rollback: how many so far
@@ -49,6 +50,10 @@ class Trainer(TrainingStep):
         self.best_direction = "min"                  # which way train.best_metric improves (set from the registry)
         self.resume_note = ""                        # what a resume could not restore bit for bit
         self._stop_signal: int | None = None
+        if self.private is not None and self.run_dir is not None:
+            from wgangp.train.privacy import LEDGER
+
+            self.private.attach(self.run_dir / LEDGER)
 
     def diagnose(self) -> dict[str, float]:
         """Critic diagnostics (:func:`wgangp.diagnostics.critic_report`, in fp32) on the next real
@@ -80,6 +85,7 @@ class Trainer(TrainingStep):
         extra = {"rng_ranks": rank_rngs} if rank_rngs is not None else {}
         return {**extra,
             "version": __version__, "step": self.step, "data_shape": list(self.source.shape), "train_seconds": self.train_seconds,
+            "train_cpu_seconds": self.train_cpu_seconds,
             "n_classes": self.n_classes, **self.extra_state, "world": self.dist.world if self.dist is not None else 1,
             "rollbacks": self.rollbacks, "lr_scale": self.lr_scale, "best": self.best,
             "config": self.cfg.to_dict(), "generator": self.G.state_dict(), "critic": self.D.state_dict(),
@@ -111,6 +117,7 @@ class Trainer(TrainingStep):
         self.step = int(state["step"])
         self.saved_step = self.step
         self.train_seconds = float(state["train_seconds"])
+        self.train_cpu_seconds = float(state.get("train_cpu_seconds", 0.0))   # not kept by wgangp <= 0.1
         self.rollbacks, self.lr_scale = int(state.get("rollbacks", 0)), float(state.get("lr_scale", 1.0))
         self.best = state.get("best")
         self._load_rng(state)
@@ -206,9 +213,11 @@ class Trainer(TrainingStep):
         if t.on_nonfinite != "rollback" or self.saved_step is None or self.ckpt_path is None \
                 or self.rollbacks >= t.max_rollbacks:
             return False
-        diverged_at, count, seconds, best = self.step, self.rollbacks + 1, self.train_seconds, self.best
+        diverged_at, count, best = self.step, self.rollbacks + 1, self.best
+        seconds = (self.train_seconds, self.train_cpu_seconds)
         self.load_state_dict(load_checkpoint(self.ckpt_path, map_location=self.device))
-        self.rollbacks, self.train_seconds, self.best = count, seconds, best   # best.pt may be newer than the checkpoint
+        self.rollbacks, self.best = count, best                  # best.pt may be newer than the checkpoint
+        self.train_seconds, self.train_cpu_seconds = seconds
         self.lr_scale *= t.rollback_lr_scale
         for opt in (self.opt_g, self.opt_d):
             set_lr(opt, float(opt.param_groups[0]["lr"]) * t.rollback_lr_scale)
@@ -247,11 +256,12 @@ class Trainer(TrainingStep):
         handlers = self._install_signal_handlers()
         try:
             while self.step < t.iterations:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 self.iteration()
                 due = self.step % t.log_every == 0 or self.step == t.iterations
                 stats = self.drain_stats() if due else None   # the one host sync: timed with the work it waits for
                 self.train_seconds += time.perf_counter() - t0
+                self.train_cpu_seconds += time.process_time() - c0
                 self._log(logger, stats)
                 if stats is not None and self._guard(stats, logger):
                     continue

@@ -11,13 +11,20 @@ multiplier for which Opacus' RDP accountant puts ``(eps, delta)`` over all ``ite
 steps. The generator step never reads a record, so the released generator is ``(eps, delta)``-DP by
 post-processing.
 
+Every critic step taken is counted in ``dp_ledger.json`` in the run directory before it runs, so
+steps re-done after a hard kill (resumed from an older checkpoint) are counted too: the reported
+epsilon spent is never below what the records gave away (it can then exceed the target).
+
 Not covered by the guarantee (docs/tables.md, "Differential privacy"): the table's encoding --
 column quantiles, category lists, label proportions -- is computed from the records without noise
 and ships in the checkpoint; and the training log (``metrics.jsonl``) reads real batches.
 """
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -61,6 +68,20 @@ def epsilon_spent(noise_multiplier: float, sample_rate: float, steps: int, delta
     return float(acc.get_epsilon(delta=delta))
 
 
+def read_ledger(path: Path) -> int:
+    """Critic steps a run directory's ledger has counted (0 without one)."""
+    try:
+        return int(json.loads(Path(path).read_text())["critic_steps"])
+    except FileNotFoundError:
+        return 0
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UserError(f"the privacy ledger '{path}' is unreadable ({e}); the privacy spent so far is unknown, "
+                        "so the run cannot go on: start a new run") from None
+
+
+LEDGER = "dp_ledger.json"
+
+
 def plan(train_cfg, batch_size: int, n_records: int) -> PrivacyPlan:
     """The noise a run needs for its ``(eps, delta)``; a target it cannot meet is refused now."""
     _, get_noise_multiplier = _opacus()
@@ -97,7 +118,21 @@ class PrivateCritic:
         self.step, self.plan = step, privacy
         self.expected_batch = privacy.sample_rate * step.source.n_stored
         self.last_norms = torch.zeros(0)
-        self.steps_taken = 0
+        self.taken = 0                        # critic steps taken in this run directory, re-done ones included
+        self.ledger: Path | None = None
+
+    def attach(self, ledger: Path) -> None:
+        """Count steps in ``ledger`` (``dp_ledger.json``), continuing the count it holds."""
+        self.ledger = ledger
+        self.taken = read_ledger(ledger)
+
+    def begin_iteration(self) -> None:
+        """Count the iteration's critic steps before they run (a crash inside it has spent them)."""
+        self.taken += self.step.cfg.train.n_critic
+        if self.ledger is not None:
+            tmp = self.ledger.with_name(f".{self.ledger.name}.tmp")
+            tmp.write_text(json.dumps({"critic_steps": self.taken}))
+            os.replace(tmp, self.ledger)
 
     def critic_step(self) -> None:
         st, cfg = self.step, self.step.cfg
@@ -118,7 +153,6 @@ class PrivateCritic:
                                                        projection=st.projection)
             self._log_stats(real, fake, labels)
         self._noisy_step(grads, b)
-        self.steps_taken += 1
 
     def _noisy_step(self, grads: dict, b: int) -> None:
         st, clip = self.step, self.plan.max_grad_norm

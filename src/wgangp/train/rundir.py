@@ -6,7 +6,7 @@ import os
 import socket
 from pathlib import Path
 
-from wgangp.config import Config, from_dict, save_config
+from wgangp.config import SIZE_KEYS, Config, from_dict, save_config
 from wgangp.errors import UserError
 from wgangp.system import pid_alive
 from wgangp.train.checkpoint import NAME as CKPT_NAME
@@ -77,9 +77,18 @@ def open_run_dir(run_dir: Path, cfg: Config | None, resume: bool) -> tuple[Confi
     _check_writable(run_dir)
     saved = read_run_config(run_dir)
     if cfg is not None:
-        new, old = cfg.flat(), saved.flat()
+        old = saved.flat()
+        for key in SIZE_KEYS:                # 0 = "sized by the data": the saved config holds the size chosen
+            section, name = key.split(".")
+            if getattr(getattr(cfg, section), name) == 0:
+                setattr(getattr(cfg, section), name, old[key])
+        new = cfg.flat()
         changed = sorted(k for k in new if k not in ("name", "description") and new[k] != old[k])
         bad = [k for k in changed if k not in RESUMABLE_CHANGES]
+        if old["train.dp_epsilon"] and "train.iterations" in changed:
+            raise UserError(f"--resume of a differentially private run cannot change train.iterations "
+                            f"({old['train.iterations']} -> {new['train.iterations']}): its noise was chosen for "
+                            "that many steps; start a new run with another --out instead")
         if bad:
             diffs = ", ".join(f"{k}: {old[k]!r} -> {new[k]!r}" for k in bad)
             raise UserError(f"--resume with a different config ({diffs}); only {', '.join(sorted(RESUMABLE_CHANGES))} "

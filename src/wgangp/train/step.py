@@ -232,6 +232,7 @@ class TrainingStep:
             for opt, base in zip((self.opt_g, self.opt_d), self.base_lrs):
                 set_lr(opt, base * frac)
         if self.private is not None:
+            self.private.begin_iteration()
             for _ in range(self.cfg.train.n_critic):
                 self.private.critic_step()
             self.generator_step()
