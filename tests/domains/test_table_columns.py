@@ -98,7 +98,8 @@ def test_parquet_dtypes_survive_a_run_and_its_samples(tmp_path):
 
 
 def test_the_run_size_follows_the_table_and_is_written_to_the_config(tmp_path, capsys):
-    assert schedule(142, 5) == {"data.batch_size": 64, "train.iterations": 500}
+    assert schedule(142, 5) == {"data.batch_size": 64, "train.iterations": 300}     # at least 300
+    assert schedule(455, 5) == {"data.batch_size": 64, "train.iterations": 700}     # ~500 critic passes
     assert schedule(100_000, 5)["data.batch_size"] == 512 and schedule(100_000, 5)["train.iterations"] == 3000
     out = tmp_path / "r"
     assert main(["train", "table", "--out", str(out), "--quiet", "--set", f"data.path={_messy(tmp_path / 'm.csv')}",
