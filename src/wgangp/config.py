@@ -146,7 +146,7 @@ CHOICES = {
 DATA_KINDS: dict[str, Callable[[Config], None]] = {}
 # keys that may be 0 ("sized by the data": the domain's resolve() sets them before training), and
 # the data names whose domain sizes them
-SIZE_KEYS = ("train.iterations", "data.batch_size")
+SIZE_KEYS = ("train.iterations", "data.batch_size", "model.hidden", "model.depth")
 AUTO_SIZED: set[str] = set()
 
 

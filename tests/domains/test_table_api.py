@@ -1,4 +1,6 @@
 """wgangp.TableSynthesizer: a DataFrame in, DataFrames out, conditions, save / load."""
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -53,3 +55,14 @@ def test_an_untrained_synthesizer_or_a_wrong_input_is_a_clear_error():
         wgangp.TableSynthesizer().sample(3)
     with pytest.raises(UserError, match="takes a pandas DataFrame or a file path, not ndarray"):
         wgangp.TableSynthesizer().fit(np.zeros((3, 2)))
+
+
+def test_checkpoint_selection_on_a_held_out_score(penguins, tmp_path):
+    synth = wgangp.TableSynthesizer(label="species", out=tmp_path / "run", overrides={
+        "train.iterations": 6, "train.eval_every": 3, "train.best_metric": "tstr_accuracy", "model.hidden": 32})
+    synth.fit(penguins)
+    best = json.loads((tmp_path / "run" / "best.json").read_text())
+    assert best["key"] == "tstr_accuracy" and best["step"] in (3, 6)
+    saved = synth.save(tmp_path / "model")
+    again = wgangp.TableSynthesizer.load(saved, checkpoint="best")
+    assert again.run.step == best["step"] and len(again.sample(10)) == 10

@@ -98,13 +98,17 @@ def test_parquet_dtypes_survive_a_run_and_its_samples(tmp_path):
 
 
 def test_the_run_size_follows_the_table_and_is_written_to_the_config(tmp_path, capsys):
-    assert schedule(142, 5) == {"data.batch_size": 64, "train.iterations": 300}     # at least 300
-    assert schedule(455, 5) == {"data.batch_size": 64, "train.iterations": 700}     # ~500 critic passes
+    assert schedule(142, 5) == {"data.batch_size": 64, "train.iterations": 300, "model.hidden": 256,
+                                "model.depth": 3}                                     # at least 300 iterations
+    assert schedule(455, 5)["train.iterations"] == 700                                # ~500 critic passes
+    assert schedule(142, 5, private=True) == {"data.batch_size": 64, "train.iterations": 100, "model.hidden": 32,
+                                              "model.depth": 2}                       # DP: short and small
     assert schedule(100_000, 5)["data.batch_size"] == 512 and schedule(100_000, 5)["train.iterations"] == 3000
     out = tmp_path / "r"
     assert main(["train", "table", "--out", str(out), "--quiet", "--set", f"data.path={_messy(tmp_path / 'm.csv')}",
                  "--set", "device=cpu", "--set", "train.iterations=2", "--set", "train.eval_every=0"]) == 0
-    assert "160 training records: data.batch_size=64 (sized by the table" in capsys.readouterr().err
+    assert ("160 training records: data.batch_size=64, model.hidden=256, model.depth=3 (sized by the table"
+            in capsys.readouterr().err)
     saved = load_config(str(out / "config.json"))
     assert saved.data.batch_size == 64 and saved.train.iterations == 2      # the explicit value wins
     with pytest.raises(UserError, match="'data.batch_size' must be > 0, got 0 .*tables only"):

@@ -83,7 +83,7 @@ def test_linear_lr_decay_reaches_zero(tiny):
 
 # what a checkpoint holds that a bitwise resume must reproduce: all of it but the wall-clock
 # seconds, the version string and the config (a resume may change e.g. train.iterations)
-_NOT_STATE = ("train_seconds", "version", "config")
+_NOT_STATE = ("train_seconds", "train_cpu_seconds", "version", "config")
 
 
 def _assert_same_checkpoint(a, b, *, ema=False, scalers=False):

@@ -21,7 +21,7 @@ import numpy as np
 
 from wgangp.errors import UserError
 
-SAVED = ("config.json", "checkpoint.pt", "eval.json")   # what save() keeps: no data, no logs
+SAVED = ("config.json", "checkpoint.pt", "eval.json", "best.pt", "best.json")   # what save() keeps: no data, no logs
 MAX_DRAWS = 100                                         # sample(conditions=): draws per wanted record, at most
 
 
@@ -117,11 +117,13 @@ class TableSynthesizer:
         return path
 
     @classmethod
-    def load(cls, path: str | Path, device: str = "cpu") -> "TableSynthesizer":
-        """A synthesizer saved by :meth:`save` (or any table run directory)."""
+    def load(cls, path: str | Path, device: str = "cpu", checkpoint: str = "latest") -> "TableSynthesizer":
+        """A synthesizer saved by :meth:`save` (or any table run directory); ``checkpoint="best"``:
+        the run at its best evaluation (``train.best_metric``, e.g. ``tstr_accuracy`` on the
+        held-out records, with ``train.eval_every``)."""
         from wgangp.run import load_run
 
-        run = load_run(path, device=device)
+        run = load_run(path, device=device, checkpoint=checkpoint)
         if run.domain.name != "tables":
             raise UserError(f"'{path}' holds a {run.domain.name} run, not a table model")
         synth = cls(label=run.config.data.label, device=device)

@@ -61,19 +61,25 @@ def _write_parquet(run, n: int, path, seed: int, classes) -> str:
     return f"wrote {n} records of {frame.shape[1]} columns to {path}"
 
 
-def schedule(n: int, n_critic: int) -> dict:
+def schedule(n: int, n_critic: int, private: bool = False) -> dict:
     """The size of a run for a table of ``n`` training records: a batch of about n/8 (a power of two
     in [64, 512], at most n) and about :data:`EPOCHS` passes of the critic over the records, in
-    [300, 3000] generator iterations. Long runs memorise small tables (docs/tables.md, "Memorisation":
-    on the 142 training records of the wine table 2000 iterations put 14.8% of synthetic records
-    closer to a training record than 95% of held-out records are, 500 iterations 0.7%)."""
+    [300, 3000] generator iterations, networks 3 x 256 wide. Long runs memorise small tables
+    (docs/tables.md, "Memorisation": on the 142 training records of the wine table 2000 iterations
+    put 14.8% of synthetic records closer to a training record than 95% of held-out records are,
+    500 iterations 0.7%). ``private`` (``train.dp_epsilon``): every step and every weight adds noise,
+    so :data:`DP_EPOCHS` passes (at least 50 iterations) of 2 x 32 networks (docs/tables.md,
+    "Differential privacy")."""
     batch = min(int(min(512, max(64, 2 ** round(math.log2(max(n, 1) / 8))))), n)
-    iterations = int(min(3000, max(300, round(EPOCHS * n / (batch * n_critic) / 100) * 100)))
-    return {"data.batch_size": batch, "train.iterations": iterations}
+    epochs, low, step = (DP_EPOCHS, 50, 10) if private else (EPOCHS, 300, 100)
+    iterations = int(min(3000, max(low, round(epochs * n / (batch * n_critic) / step) * step)))
+    return {"data.batch_size": batch, "train.iterations": iterations, "model.hidden": 32 if private else 256,
+            "model.depth": 2 if private else 3}
 
 
 EPOCHS = 500         # benchmarks/results/tables.txt: at about this length quality is at its plateau and the
                      # synthetic records stay as far from the training records as held-out ones
+DP_EPOCHS = 225      # benchmarks/results/table-dp-wine.txt
 
 
 class Tables(Domain):
@@ -93,7 +99,7 @@ class Tables(Domain):
         from wgangp.data.tabular import load_split
 
         n = len(next(iter(load_split(cfg.data)[0].values())))
-        chosen = schedule(n, cfg.train.n_critic)
+        chosen = schedule(n, cfg.train.n_critic, private=cfg.train.dp_epsilon > 0)
         for key in zeros:
             section, name = key.split(".")
             setattr(getattr(cfg, section), name, chosen[key])
