@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -59,3 +61,15 @@ def test_the_table_benchmark_scores_wgangp_and_ctgan_side_by_side(tmp_path):
         assert 0 < run["quality"] <= 1 and 0 < run["diagnostic"] <= 1 and 0 <= run["membership_auc"] <= 1
         assert run["cpu_seconds"] > 0
     assert "quality gap" in (tmp_path / "t.txt").read_text()
+
+
+def test_the_table_dp_and_seed_experiments_print_their_summaries():
+    dp = subprocess.run([sys.executable, str(ROOT / "experiments" / "table_dp.py"), "--table", "wine", "--epsilons", "10",
+                         "--seeds", "0", "--iterations", "3", "--no-ctgan"], capture_output=True, text=True, timeout=600)
+    assert dp.returncode == 0, dp.stderr[-2000:]
+    rows = [line.split() for line in dp.stdout.splitlines() if line.strip().startswith(("off", "10 "))]
+    assert [r[0] for r in rows] == ["off", "10"] and float(rows[1][7]) == pytest.approx(10.0, abs=0.05)  # eps spent
+    seeds = subprocess.run([sys.executable, str(ROOT / "experiments" / "table_seeds.py"), "--table", "wine", "--seeds",
+                            "0", "1", "--iterations", "3"], capture_output=True, text=True, timeout=600)
+    assert seeds.returncode == 0, seeds.stderr[-2000:]
+    assert "wine, 2 seeds (mean +- std)" in seeds.stdout and "membership_auc:" in seeds.stdout
