@@ -166,6 +166,10 @@ def _cmd_train(args) -> int:
             from wgangp.train.rundir import read_run_config
 
             cfg = read_run_config(args.out)
+        from wgangp.domains import domain_for
+
+        for note in domain_for(cfg.data.name).resolve(cfg):      # sizes given as 0: what the run would choose
+            print(f"wgangp: note: {note}", file=sys.stderr)
         print(json.dumps(cfg.to_dict(), indent=2))
         return 0
     rank = int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0

@@ -111,6 +111,9 @@ def test_the_run_size_follows_the_table_and_is_written_to_the_config(tmp_path, c
             in capsys.readouterr().err)
     saved = load_config(str(out / "config.json"))
     assert saved.data.batch_size == 64 and saved.train.iterations == 2      # the explicit value wins
+    assert main(["train", "table", "--out", str(tmp_path / "d"), "--dry-run", "--set",
+                 f"data.path={tmp_path / 'm.csv'}"]) == 0                     # --dry-run shows the sizes chosen
+    assert '"iterations": 300' in capsys.readouterr().out
     with pytest.raises(UserError, match="'data.batch_size' must be > 0, got 0 .*tables only"):
         load_config("toy-25gaussians", {"data.batch_size": 0})
 
