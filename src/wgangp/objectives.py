@@ -43,9 +43,6 @@ def _wasserstein(out: torch.Tensor, labels: torch.Tensor | None = None) -> torch
     return out[:, 0] + out.gather(1, labels.view(-1, 1) + 1).squeeze(1)
 
 
-critic_value = _wasserstein        # public name: the critic's value of its (N, 1) or (N, 1 + K) output
-
-
 def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor,
                      one_sided: bool = False, grad_scale: torch.Tensor | None = None,
                      labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -118,14 +115,15 @@ def critic_loss(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha
 
 def per_sample_critic_grads(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor,
                             loss: str, gp_weight: float, labels: torch.Tensor | None = None, ac_weight: float = 1.0,
-                            projection: bool = False) -> dict[str, torch.Tensor]:
+                            projection: bool = False) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """Per-sample gradients of the WGAN-GP critic loss (DP-SGD, :mod:`wgangp.train.privacy`).
 
     Sample ``i``'s loss is the batch loss's ``i``-th term: ``D(x~_i) - D(x_i) + lambda *
     (||grad D(x^_i)|| - 1)^2`` (plus the AC term of ``x_i``), so the penalty, which touches the real
-    record through ``x^_i``, is inside what is clipped. Returns ``{parameter name: (N, *shape)}``,
-    computed by ``torch.func`` (``vmap`` of ``grad``, the penalty's input-gradient a nested ``grad``);
-    the critic must be built of torch's own autograd ops (``model.activation=relu-native``)."""
+    record through ``x^_i``, is inside what is clipped. Returns ``({parameter name: (N, *shape)},
+    (N, 3) per-sample [D(x_i) - D(x~_i), penalty, loss])`` -- the statistics come out of the same
+    forwards -- computed by ``torch.func`` (``vmap`` of ``grad``, the penalty's input-gradient a nested
+    ``grad``); the critic must be built of torch's own autograd ops (``model.activation=relu-native``)."""
     from torch.func import functional_call, grad, vmap
 
     if loss not in ("wgan-gp", "wgan-gp-one-sided"):
@@ -145,14 +143,17 @@ def per_sample_critic_grads(critic: nn.Module, real: torch.Tensor, fake: torch.T
         if loss == "wgan-gp-one-sided":
             excess = excess.clamp_min(0.0)
         full_real = out(p, x, yy)
-        value = (_wasserstein(out(p, f, yy), yy if proj else None) - _wasserstein(full_real, yy if proj else None)).sum()
+        w = (_wasserstein(full_real, yy if proj else None) - _wasserstein(out(p, f, yy), yy if proj else None)).sum()
+        value = -w
         if yy is not None and not proj:
             value = value + ac_weight * F.cross_entropy(full_real.reshape(1, -1)[:, 1:], yy)
-        return value + gp_weight * excess.square()
+        penalty = excess.square()
+        total = value + gp_weight * penalty
+        return total, torch.stack((w, penalty, total)).detach()
 
     in_dims = (None, 0, 0, 0, 0 if labels is not None else None)
-    return vmap(grad(one), in_dims=in_dims, randomness="error")(params, real.detach(), fake.detach().to(real.dtype),
-                                                                 alpha, labels)
+    return vmap(grad(one, has_aux=True), in_dims=in_dims, randomness="error")(
+        params, real.detach(), fake.detach().to(real.dtype), alpha, labels)
 
 
 def generator_loss(critic: nn.Module, fake: torch.Tensor, loss: str, labels: torch.Tensor | None = None,

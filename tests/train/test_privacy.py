@@ -27,9 +27,10 @@ def test_per_sample_gradients_sum_to_the_batch_gradient_penalty_included(loss):
     torch.manual_seed(0)
     critic = MLP(MLPSizes(5, 1, 16, 2, "relu-native")).double()
     real, fake, alpha = torch.randn(7, 5).double(), torch.randn(7, 5).double(), torch.rand(7, 1).double()
-    per = objectives.per_sample_critic_grads(critic, real, fake, alpha, loss, 10.0)
-    batch_loss, _, penalty = objectives.critic_loss(critic, real, fake, alpha, loss, 10.0)
+    per, stats = objectives.per_sample_critic_grads(critic, real, fake, alpha, loss, 10.0)
+    batch_loss, w, penalty = objectives.critic_loss(critic, real, fake, alpha, loss, 10.0)
     assert penalty > 0
+    torch.testing.assert_close(stats.mean(0), torch.stack((w, penalty, batch_loss.detach())))   # the log's statistics
     want = torch.autograd.grad(batch_loss * 7, list(critic.parameters()))       # the batch loss is the mean
     for (name, _), g in zip(critic.named_parameters(), want):
         torch.testing.assert_close(per[name].sum(0), g, rtol=1e-8, atol=1e-10)

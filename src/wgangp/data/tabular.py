@@ -1,8 +1,8 @@
 """Tables of records (a CSV or Parquet file, a DataFrame, or scikit-learn's bundled breast-cancer set).
 
-* ``data.name=table`` with ``data.path=FILE.csv`` / ``.tsv`` / ``.parquet`` (a header row, one record
-  a row), or ``data.name=breast-cancer`` (the Wisconsin diagnostic set shipped inside scikit-learn:
-  569 patients, 30 measurements, the diagnosis as the column ``diagnosis``; no download).
+* ``data.path=FILE.csv`` / ``.tsv`` / ``.parquet`` (a header row, one record a row), a DataFrame of
+  the Python API, or a table that ships with a package (the domain hands it over:
+  :mod:`wgangp.domains.tables`).
 * Columns (:mod:`wgangp.data.table_columns`): integer, number, boolean, datetime and categorical
   kinds, missing cells in any of them; ID-like and free-text columns are dropped with a note, and
   ``data.drop`` drops more (direct identifiers). ``data.categorical`` forces numeric columns categorical.
@@ -30,7 +30,6 @@ from wgangp.data.table_encoding import TableEncoder
 from wgangp.errors import UserError
 
 SPLIT_SEED = 20_171_104         # the holdout split: fixed, so every run seed sees the same records
-BUNDLED = ("breast-cancer",)    # tables that ship with a package (no data.path)
 
 # in-memory tables of the Python API (wgangp.TableSynthesizer): data.path = "memory:KEY"
 FRAMES: dict[str, object] = {}
@@ -41,17 +40,12 @@ def _names(text: str) -> set[str]:
     return {c.strip() for c in text.split(",") if c.strip()}
 
 
-def load_table(data_cfg) -> tuple[Table, list[ColumnSpec], list[str]]:
-    """``(table, specs, notes)``: the whole table named by the data config, columns in file order,
+def load_table(data_cfg, bundled=None) -> tuple[Table, list[ColumnSpec], list[str]]:
+    """``(table, specs, notes)``: the whole table of the data config (``bundled``: a DataFrame that
+    ships with a package, given by the domain, instead of ``data.path``), columns in file order,
     ``data.drop`` left out; ``notes`` say which columns were dropped as IDs or free text."""
-    if data_cfg.name == "breast-cancer":
-        import pandas as pd
-        from sklearn.datasets import load_breast_cancer
-
-        bunch = load_breast_cancer()
-        df = pd.DataFrame(bunch.data, columns=[str(n) for n in bunch.feature_names])
-        df["diagnosis"] = np.array(bunch.target_names, dtype=str)[bunch.target]
-        where = "the breast-cancer table"
+    if bundled is not None:
+        df, where = bundled, "the bundled table"
     elif data_cfg.path.startswith(MEMORY):
         if data_cfg.path not in FRAMES:
             raise UserError(f"data.path={data_cfg.path!r} is a table held by another Python session; fit the "
@@ -97,10 +91,10 @@ def label_codes(values: np.ndarray, categories: list[str], column: str) -> np.nd
     return np.array([index[v] for v in values.tolist()], dtype=np.int64)
 
 
-def load_split(data_cfg) -> tuple[Table, Table, list[ColumnSpec], list[str]]:
-    """``(train, holdout, specs, notes)`` of the configured table (:func:`split`), the ``data.label``
-    column checked (:func:`check_label`) and turned into class names."""
-    table, specs, notes = load_table(data_cfg)
+def load_split(data_cfg, bundled=None) -> tuple[Table, Table, list[ColumnSpec], list[str]]:
+    """``(train, holdout, specs, notes)`` of the configured table (:func:`load_table`, :func:`split`),
+    the ``data.label`` column checked (:func:`check_label`) and turned into class names."""
+    table, specs, notes = load_table(data_cfg, bundled)
     label = data_cfg.label
     if label and label not in table:
         dropped = [n for n in notes if f"'{label}'" in n]
@@ -167,9 +161,9 @@ class TableSource(PointSource):
     generated like any other column. ``train`` / ``holdout``: the raw record splits; ``specs``:
     how every column is written back; ``notes``: columns dropped as IDs or free text."""
 
-    def __init__(self, data_cfg, seed: int, conditional: bool = False):
+    def __init__(self, data_cfg, seed: int, conditional: bool = False, bundled=None):
         self.label = data_cfg.label
-        self.train, self.holdout, self.specs, self.notes = load_split(data_cfg)
+        self.train, self.holdout, self.specs, self.notes = load_split(data_cfg, bundled)
         n = self.n_train
         if n < data_cfg.batch_size:
             raise UserError(f"the table's {n} training records (after data.holdout={data_cfg.holdout}) cannot fill a "
@@ -192,10 +186,6 @@ class TableSource(PointSource):
     @property
     def n_train(self) -> int:
         return len(next(iter(self.train.values())))
-
-    @property
-    def categorical_spans(self) -> list[tuple[int, int]]:
-        return self.encoder.categorical_spans
 
     def table_state(self) -> dict:
         """What a checkpoint keeps to decode samples without the data file."""

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from wgangp.data.table_columns import SUFFIXES, Table, to_frame
-from wgangp.data.tabular import BUNDLED, MEMORY, TableEncoder, TableSource, encoder_for, label_codes, specs_of, write_csv
+from wgangp.data.tabular import MEMORY, TableEncoder, TableSource, encoder_for, label_codes, specs_of, write_csv
 from wgangp.domains.base import Domain, plan, register_domain
 from wgangp.errors import UserError
 from wgangp.metrics import tabular as tm
@@ -61,6 +61,25 @@ def _write_parquet(run, n: int, path, seed: int, classes) -> str:
     return f"wrote {n} records of {frame.shape[1]} columns to {path}"
 
 
+def _breast_cancer():
+    """The Wisconsin diagnostic records shipped inside scikit-learn (569 patients, 30 measurements,
+    the diagnosis as the column ``diagnosis``; no download)."""
+    import pandas as pd
+    from sklearn.datasets import load_breast_cancer
+
+    bunch = load_breast_cancer()
+    df = pd.DataFrame(bunch.data, columns=[str(n) for n in bunch.feature_names])
+    df["diagnosis"] = np.array(bunch.target_names, dtype=str)[bunch.target]
+    return df
+
+
+BUNDLED = {"breast-cancer": _breast_cancer}    # tables that ship with a package (no data.path)
+
+
+def _bundled(data_cfg):
+    return BUNDLED[data_cfg.name]() if data_cfg.name in BUNDLED else None
+
+
 def schedule(n: int, n_critic: int, private: bool = False) -> dict:
     """The size of a run for a table of ``n`` training records: a batch of about n/8 (a power of two
     in [64, 512], at most n) and about :data:`EPOCHS` passes of the critic over the records, in
@@ -98,7 +117,7 @@ class Tables(Domain):
             return []
         from wgangp.data.tabular import load_split
 
-        n = len(next(iter(load_split(cfg.data)[0].values())))
+        n = len(next(iter(load_split(cfg.data, _bundled(cfg.data))[0].values())))
         chosen = schedule(n, cfg.train.n_critic, private=cfg.train.dp_epsilon > 0)
         for key in zeros:
             section, name = key.split(".")
@@ -121,7 +140,7 @@ class Tables(Domain):
             raise UserError(f"config key 'data.holdout' must be in [0, 0.9], got {cfg.data.holdout}")
 
     def build_source(self, data_cfg, seed: int, conditional: bool):
-        return TableSource(data_cfg, seed, conditional)
+        return TableSource(data_cfg, seed, conditional, _bundled(data_cfg))
 
     def state(self, source) -> dict:
         return source.table_state()

@@ -148,10 +148,10 @@ class PrivateCritic:
                 z = torch.randn(b, cfg.model.noise_dim, device=st.device, generator=st.gen)
                 fake = st.generate(st.G_fwd, z, labels)
             alpha = torch.rand(b, *([1] * (real.dim() - 1)), device=st.device, generator=st.gen)
-            grads = objectives.per_sample_critic_grads(st.D, real, fake, alpha, cfg.loss.name, cfg.loss.gp_weight,
-                                                       labels=labels, ac_weight=cfg.loss.ac_weight,
-                                                       projection=st.projection)
-            self._log_stats(real, fake, labels)
+            grads, stats = objectives.per_sample_critic_grads(st.D, real, fake, alpha, cfg.loss.name,
+                                                              cfg.loss.gp_weight, labels=labels,
+                                                              ac_weight=cfg.loss.ac_weight, projection=st.projection)
+            st._stats[:3] += stats.mean(0)          # the training log's w, penalty, d_loss (not released)
         self._noisy_step(grads, b)
 
     def _noisy_step(self, grads: dict, b: int) -> None:
@@ -159,18 +159,10 @@ class PrivateCritic:
         if b:
             norms = torch.sqrt(sum(g.flatten(1).square().sum(1) for g in grads.values()))
             factor = (clip / (norms + 1e-6)).clamp(max=1.0)
-            self.last_norms = (norms * factor).detach().cpu()
+            self.last_norms = (norms * factor).detach()        # on the device: no host sync per step
         st.opt_d.zero_grad(set_to_none=True)
         for name, p in st.D.named_parameters():
             total = (torch.einsum("n,n...->...", factor, grads[name]) if b else torch.zeros_like(p))
             noise = torch.randn(p.shape, device=p.device, generator=st.gen) * (self.plan.noise_multiplier * clip)
             p.grad = (total + noise) / self.expected_batch
         st.opt_d.step()
-
-    def _log_stats(self, real, fake, labels) -> None:
-        """The Wasserstein estimate of the training log (not released with the generator)."""
-        st = self.step
-        with torch.no_grad():
-            d = objectives.critic_value(st.D(torch.cat([real, fake])),
-                                        torch.cat([labels, labels]) if st.projection and labels is not None else None)
-            st._stats[0] += d[:len(real)].mean() - d[len(real):].mean()
