@@ -41,6 +41,7 @@ class DataConfig:
     categorical: str = ""         # tables: comma list of numeric columns to treat as categorical
     drop: str = ""                # tables: comma list of columns left out (direct identifiers, free text)
     holdout: float = 0.2          # tables: share of records kept out of training for utility and privacy checks
+    split_seed: int = 0           # tables: which random hold-out split (0 = the fixed default one)
     batch_size: int = 256
 
 

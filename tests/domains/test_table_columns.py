@@ -63,6 +63,31 @@ def test_missing_cells_are_modelled_and_decoded_at_their_rate(tmp_path):
         enc.encode(holdout_only)
 
 
+def test_calibrated_decoding_gives_the_training_missing_rate_to_the_likeliest_cells(tmp_path):
+    table, specs, _ = frame_to_table(read_frame(_messy(tmp_path / "m.csv")))
+    enc = encoder_for(table, specs)
+    by = {c.name: c for c in enc.columns}
+    assert by["dose"].missing_rate == pytest.approx(0.1) and by["site"].missing_rate == pytest.approx(0.25)
+    assert by["count"].missing_slot is None
+    rng = np.random.default_rng(0)
+    v = enc.encode(table)
+    soft = rng.uniform(0.0, 0.3, size=(4000, 2))          # "missing" never wins an argmax: p(missing) < 0.3
+    draw = np.repeat(v[:1], 4000, axis=0)
+    start = sum(c.width for c in enc.columns[:enc.columns.index(by["dose"])])
+    draw[:, start + 1:start + 3] = np.c_[1 - soft[:, 0], soft[:, 0]]
+    s = sum(c.width for c in enc.columns[:enc.columns.index(by["site"])])
+    draw[:, s:s + by["site"].width] = (1 - soft[:, 1:]) / (by["site"].width - 1)
+    draw[:, s + by["site"].missing_slot] = soft[:, 1]
+    assert not np.isnan(enc.decode(draw)["dose"]).any() and (enc.decode(draw)["site"] != MISSING).all()
+    cuts = enc.missing_cuts(draw)
+    out = enc.decode(draw, missing_cuts=cuts)
+    assert np.isnan(out["dose"]).mean() == pytest.approx(0.1, abs=0.005)
+    assert (out["site"] == MISSING).mean() == pytest.approx(0.25, abs=0.005)
+    assert soft[np.isnan(out["dose"]), 0].min() > soft[~np.isnan(out["dose"]), 0].max()  # the likeliest ones
+    assert set(out["site"][out["site"] != MISSING]) <= {"north", "south"}
+    assert "count" not in cuts and set(cuts) == {"dose", "site"}
+
+
 def test_an_infinite_cell_or_an_unknown_drop_column_is_named(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("a,b\n1,2\n2,inf\n")

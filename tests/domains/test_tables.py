@@ -124,6 +124,16 @@ def test_privacy_flags_copies_and_not_fresh_draws():
     clean = tm.privacy(fresh, train, holdout)
     assert clean["exact_copies"] == 0.0 and clean["closer_than_holdout_p5"] < 0.15
     assert 0.35 < clean["membership_auc"] < 0.65
+    assert clean["membership_auc_noise"] == pytest.approx(tm.auc_noise(400, 100))
+
+
+def test_auc_noise_is_the_spread_of_the_attack_on_fresh_draws():
+    """The reported noise level is the AUC's real spread when synthetic records are fresh draws."""
+    rng = np.random.default_rng(1)
+    aucs = [tm.privacy(rng.normal(size=(300, 3)), rng.normal(size=(200, 3)), rng.normal(size=(50, 3)))["membership_auc"]
+            for _ in range(200)]
+    assert np.std(aucs) == pytest.approx(tm.auc_noise(200, 50), rel=0.25)
+    assert abs(np.mean(aucs) - 0.5) < 0.02
 
 
 def test_tstr_on_copies_of_the_training_records_equals_trtr():

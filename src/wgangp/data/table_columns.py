@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 
 from wgangp.data.base import require_file
+from wgangp.data.table_encoding import MISSING  # noqa: F401  (a missing categorical cell; its home is the encoding)
 from wgangp.errors import UserError
 
 Table = dict[str, np.ndarray]   # column name -> (N,) float64 (numeric kinds) or str (categorical kinds) cells
-MISSING = ""                    # a missing categorical cell
 NUMERIC = ("integer", "number", "datetime")
 MAX_CATEGORIES = 1000           # a categorical column with more distinct values is dropped (an ID, free text)
 ID_MIN_VALUES = 50              # ... and so is one with more than this many values when ...

@@ -75,10 +75,11 @@ def _numeric(s) -> bool:
     return bool(pd.api.types.is_numeric_dtype(s.dtype) or pd.to_numeric(s.dropna().astype(str), errors="coerce").notna().all())
 
 
-def split(table: Table, holdout: float) -> tuple[Table, Table]:
-    """``(train, holdout)`` records, split by a permutation with the fixed :data:`SPLIT_SEED`."""
+def split(table: Table, holdout: float, split_seed: int = 0) -> tuple[Table, Table]:
+    """``(train, holdout)`` records, split by a permutation seeded by :data:`SPLIT_SEED` (fixed, so
+    every run seed sees the same records) plus ``split_seed`` (``data.split_seed``: another split)."""
     n = len(next(iter(table.values())))
-    order = np.random.default_rng(SPLIT_SEED).permutation(n)
+    order = np.random.default_rng(SPLIT_SEED + int(split_seed)).permutation(n)
     k = int(round(holdout * n))
     return ({c: x[order[k:]] for c, x in table.items()}, {c: x[order[:k]] for c, x in table.items()})
 
@@ -106,7 +107,7 @@ def load_split(data_cfg, bundled=None) -> tuple[Table, Table, list[ColumnSpec], 
         table[label] = class_names(table[label], label, bins)
         if numeric:                                   # class names now: written back as they are
             specs = [replace(s, kind="categorical" if bins else "class") if s.name == label else s for s in specs]
-    return (*split(table, data_cfg.holdout), specs, notes)
+    return (*split(table, data_cfg.holdout, data_cfg.split_seed), specs, notes)
 
 
 MAX_NUMERIC_CLASSES = 20       # a numeric data.label with more distinct values is a regression target

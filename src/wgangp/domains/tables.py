@@ -22,18 +22,34 @@ from wgangp.metrics.registry import register_metric
 from wgangp.metrics.toy import w1_distance
 
 
+CALIBRATION_DRAW = 10_000       # generated records that set the level of each column's missing cells
+CALIBRATION_SEED = 20_171_105
+
+
+def _generate(run, n: int, seed: int, classes):
+    """``(labels or None, encoded vectors (n, D))``; conditional runs without ``classes`` draw them
+    in the training records' proportions."""
+    if run.n_classes and classes is None:
+        counts = np.asarray(run.domain_state["label_counts"], dtype=np.float64)
+        classes = np.random.default_rng(seed).choice(run.n_classes, size=n, p=counts / counts.sum()).tolist()
+    labels = run.class_labels(n, classes)
+    return labels, run.sample(n, seed=seed, classes=labels.tolist() if labels is not None else None)
+
+
 def sample_records(run, n: int, seed: int = 0, classes: int | list[int] | None = None) -> Table:
     """``n`` generated records as columns (the label column too, when the run has one).
 
     Conditional runs: by default the classes follow the training records' proportions (a
-    stand-in for the real table); ``classes`` picks them instead (cycled, as :meth:`Run.sample`)."""
+    stand-in for the real table); ``classes`` picks them instead (cycled, as :meth:`Run.sample`).
+    Missing cells: at the training rate, by the level of a fixed calibration draw
+    (:meth:`TableEncoder.missing_cuts`), the same for every ``n``, ``seed`` and class."""
     state = run.domain_state
-    if run.n_classes and classes is None:
-        counts = np.asarray(state["label_counts"], dtype=np.float64)
-        classes = np.random.default_rng(seed).choice(run.n_classes, size=n, p=counts / counts.sum()).tolist()
-    labels = run.class_labels(n, classes)
-    x = run.sample(n, seed=seed, classes=labels.tolist() if labels is not None else None)
-    records = TableEncoder.from_state(state).decode(x.numpy())
+    labels, x = _generate(run, n, seed, classes)
+    encoder = TableEncoder.from_state(state)
+    cuts = {}
+    if any(c.missing_slot is not None and c.missing_rate for c in encoder.columns):
+        cuts = encoder.missing_cuts(_generate(run, CALIBRATION_DRAW, CALIBRATION_SEED, None)[1].numpy())
+    records = encoder.decode(x.numpy(), missing_cuts=cuts)
     if labels is not None:
         records[state["label"]] = np.array(state["label_categories"], dtype=str)[labels.numpy()]
     order = [s["name"] for s in state.get("specs", []) if s["name"] in records]     # the input's column order
@@ -187,7 +203,9 @@ class Tables(Domain):
         if m.get("dcr_holdout_median") is not None:
             parts.append(f"closest-record distance {m['dcr_synthetic_median']:.2f} (held-out {m['dcr_holdout_median']:.2f}), "
                          f"{100 * m['closer_than_holdout_p5']:.1f}% closer than the held-out 5%, "
-                         f"{100 * m['exact_copies']:.1f}% copies, membership AUC {m['membership_auc']:.3f}")
+                         f"{100 * m['exact_copies']:.1f}% copies, membership AUC {m['membership_auc']:.3f}"
+                         + (f" (+-{m['membership_auc_noise']:.3f} from the choice of records alone)"
+                            if m.get("membership_auc_noise") else ""))
         if m.get("w1") is not None:
             parts.append(f"W1 {m['w1']:.4f}")
         if m.get("dp"):
@@ -262,7 +280,7 @@ def _utility(ctx) -> dict:
                              "share closer than the held-out 5% quantile, exact copies, membership-attack AUC")
 def _privacy(ctx) -> dict:
     t = _sets(ctx)
-    out = tm.privacy(*(distance_space(t["full"], t["enc"][k]) for k in ("fake", "train", "holdout")), seed=ctx.seed)
+    out = tm.privacy(*(distance_space(t["full"], t["enc"][k]) for k in ("fake", "train", "holdout")))
     if "dcr_holdout_median" not in out:
         out["privacy_skipped"] = ("no held-out records (data.holdout=0): distances to the training records have "
                                   "nothing to compare with (no closer-than-holdout share, no membership AUC)")
