@@ -9,7 +9,9 @@ and generate as many records as the training split holds. Reported, side by side
   (TRTR: trained on the real training records), accuracy;
 * privacy in one encoding for both (wgangp's, fitted on the training records): median distance of
   a synthetic record to its closest training record against the same for held-out records, the
-  share closer than the held-out 5% quantile, exact copies, membership-attack AUC;
+  share closer than the held-out 5% quantile, exact copies, membership-attack AUC (every training
+  record against every held-out one; its spread from the choice of held-out records alone is
+  printed beside it: one split says little, ``experiments/table_seeds.py --vary-split`` averages many);
 * CPU seconds of training (``time.process_time``, all threads of the process: CTGAN's ``fit``,
   wgangp's training iterations as its run records them in ``train_cpu_seconds``, without the
   final evaluation).
@@ -22,6 +24,7 @@ categorical; the ID-like ``Name`` column left out for both).
 
     python benchmarks/tables.py --out benchmarks/results/tables.json      # ~15 min on 2 CPU cores
     python benchmarks/tables.py --tables wine --quick                      # a smoke run
+    python benchmarks/tables.py --seed 1 --split-seed 1                    # another seed and hold-out split
 """
 from __future__ import annotations
 
@@ -112,8 +115,8 @@ def score(name, fake: pd.DataFrame, train: pd.DataFrame, hold: pd.DataFrame, lab
             "tstr_accuracy": u["tstr_accuracy"], "trtr_accuracy": u["trtr_accuracy"], **p}
 
 
-def run_wgangp(train_full: pd.DataFrame, label: str, drop: list[str], seed: int, iterations: int = 0):
-    over = {"train.eval_every": 0, **({"train.iterations": iterations} if iterations else {})}
+def run_wgangp(train_full: pd.DataFrame, label: str, drop: list[str], seed: int, iterations: int = 0, split_seed: int = 0):
+    over = {"train.eval_every": 0, "data.split_seed": split_seed, **({"train.iterations": iterations} if iterations else {})}
     synth = wgangp.TableSynthesizer(label=label, drop=drop, seed=seed, overrides=over)
     synth.fit(train_full)
     return synth, synth.evaluation["train_cpu_seconds"]      # the training iterations' CPU time, not the evaluation
@@ -148,13 +151,13 @@ def run_ctgan(train: pd.DataFrame, specs, label: str, epochs: int, seed: int):
     return fake, cpu
 
 
-def bench_table(name: str, seed: int, quick: bool) -> dict:
+def bench_table(name: str, seed: int, quick: bool, split_seed: int = 0) -> dict:
     df, label, drop = load(name)
     df = df.drop(columns=drop).reset_index(drop=True)
-    parts = split({"i": np.arange(len(df))}, 0.2)                     # wgangp's own fixed split
+    parts = split({"i": np.arange(len(df))}, 0.2, split_seed)          # wgangp's own split (data.split_seed)
     train, hold = df.iloc[parts[0]["i"]].reset_index(drop=True), df.iloc[parts[1]["i"]].reset_index(drop=True)
     _, specs, _ = frame_to_table(df)
-    synth, wg_cpu = run_wgangp(df, label, [], seed, 30 if quick else 0)   # holdout=0.2 inside: the same split
+    synth, wg_cpu = run_wgangp(df, label, [], seed, 30 if quick else 0, split_seed)   # holdout=0.2 inside: the same split
     its = synth.run.config.train.iterations
     rows = {"wgangp": {**score(name, synth.sample(len(train), seed=seed), train, hold, label, specs),
                        "cpu_seconds": wg_cpu, "iterations": its}}
@@ -165,10 +168,11 @@ def bench_table(name: str, seed: int, quick: bool) -> dict:
     fake, eq_cpu = run_ctgan(train, specs, label, equal, seed)
     rows["ctgan_equal_cpu"] = {**score(name, fake, train, hold, label, specs), "cpu_seconds": eq_cpu, "epochs": equal}
     short = max(10, round(its * ct_cpu / wg_cpu / 10) * 10)           # wgangp in CTGAN's default CPU time
-    synth, short_cpu = run_wgangp(df, label, [], seed, short)
+    synth, short_cpu = run_wgangp(df, label, [], seed, short, split_seed)
     rows["wgangp_ctgan_cpu"] = {**score(name, synth.sample(len(train), seed=seed), train, hold, label, specs),
                                 "cpu_seconds": short_cpu, "iterations": short}
-    return {"table": name, "records": len(df), "train": len(train), "holdout": len(hold), "seed": seed, "runs": rows}
+    return {"table": name, "records": len(df), "train": len(train), "holdout": len(hold), "seed": seed,
+            "split_seed": split_seed, "runs": rows}
 
 
 KEYS = ("quality", "column_shapes", "column_pair_trends", "diagnostic", "tstr_accuracy", "trtr_accuracy",
@@ -179,7 +183,9 @@ KEYS = ("quality", "column_shapes", "column_pair_trends", "diagnostic", "tstr_ac
 def report(results: list[dict]) -> str:
     lines = []
     for r in results:
-        lines.append(f"\n{r['table']}: {r['records']} records ({r['train']} train / {r['holdout']} held out), seed {r['seed']}")
+        lines.append(f"\n{r['table']}: {r['records']} records ({r['train']} train / {r['holdout']} held out), seed {r['seed']}, "
+                     f"split {r.get('split_seed', 0)}; membership AUC +-{tm.auc_noise(r['train'], r['holdout']):.3f} "
+                     "from the choice of held-out records alone")
         names = list(r["runs"])
         lines.append(f"{'':>24s}" + "".join(f"{n:>18s}" for n in names))
         for k in KEYS:
@@ -194,17 +200,18 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tables", nargs="+", default=["breast-cancer", "wine", "penguins", "cars"])
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--split-seed", type=int, default=0, help="data.split_seed: which records are held out")
     p.add_argument("--quick", action="store_true", help="a few iterations / epochs: checks the script, not the tools")
     p.add_argument("--out", type=Path, default=None, help="write the results as JSON here (and the table beside it)")
     args = p.parse_args(argv)
     results = []
     for name in args.tables:
-        results.append(bench_table(name, args.seed, args.quick))
+        results.append(bench_table(name, args.seed, args.quick, args.split_seed))
         print(report(results[-1:]), flush=True)
     if args.out:
         args.out.write_text(json.dumps(results, indent=1))
         args.out.with_suffix(".txt").write_text(f"python benchmarks/tables.py{' --quick' if args.quick else ''} "
-                                                f"--seed {args.seed} --tables {' '.join(args.tables)}\n" + report(results) + "\n")
+                                                f"--seed {args.seed} --split-seed {args.split_seed} --tables {' '.join(args.tables)}\n" + report(results) + "\n")
     return 0
 
 

@@ -33,8 +33,10 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--iterations", type=int, default=0, help="0: the preset's size for the table")
     p.add_argument("--vary-split", action="store_true", help="each seed also holds out its own records")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides for every run")
     args = p.parse_args(argv)
     over = {"train.iterations": args.iterations} if args.iterations else {}
+    over.update(kv.split("=", 1) for kv in args.set)
     df, label, drop = load(args.table)
     rows, gaps = [], [c for c in df.columns if c not in drop and df[c].isna().any()]
     for seed in args.seeds:
