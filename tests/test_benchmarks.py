@@ -70,6 +70,13 @@ def test_the_table_dp_and_seed_experiments_print_their_summaries():
     rows = [line.split() for line in dp.stdout.splitlines() if line.strip().startswith(("off", "10 "))]
     assert [r[0] for r in rows] == ["off", "10"] and float(rows[1][7]) == pytest.approx(10.0, abs=0.05)  # eps spent
     seeds = subprocess.run([sys.executable, str(ROOT / "experiments" / "table_seeds.py"), "--table", "wine", "--seeds",
-                            "0", "1", "--iterations", "3"], capture_output=True, text=True, timeout=600)
+                            "0", "1", "--iterations", "3", "--vary-split"], capture_output=True, text=True, timeout=600)
     assert seeds.returncode == 0, seeds.stderr[-2000:]
-    assert "wine, 2 seeds (mean +- std)" in seeds.stdout and "membership_auc:" in seeds.stdout
+    assert "wine, 2 seeds, each its own split (mean +- std)" in seeds.stdout and "membership_auc:" in seeds.stdout
+    held = [ln.split("dcr_holdout_median=")[1].split()[0] for ln in seeds.stdout.splitlines() if "dcr_holdout_median=" in ln]
+    assert len(held) == 2 and held[0] != held[1]                      # two splits: two different held-out sets
+    floor = subprocess.run([sys.executable, str(ROOT / "experiments" / "table_attack_floor.py"), "--table", "wine",
+                            "--splits", "3"], capture_output=True, text=True, timeout=600)
+    assert floor.returncode == 0, floor.stderr[-2000:]
+    auc = float(floor.stdout.split("membership AUC ")[1].split()[0])
+    assert "fresh real records as the synthetic set, 3 splits" in floor.stdout and 0.3 < auc < 0.7

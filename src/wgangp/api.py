@@ -34,6 +34,7 @@ from wgangp.train.loop import Trainer
 from wgangp.train.rundir import (acquire_lock, open_run_dir, read_run_config, release_lock, remove_stale,
                                  write_run_config)
 from wgangp.viz import critic_weights, gradient_norms, training_curves
+from wgangp.viz.report import write_report
 
 
 def metric_names(run_or_cfg, metrics: str | list[str] | None = None) -> list[str]:
@@ -259,6 +260,7 @@ def _fit_logged(tr: Trainer, run: Run, progress: bool, stop_after: int | None, a
             tr.consider_best(result)
             _write_json(run_dir / "eval.json", result)
             write_pictures(run)
+            write_report(run_dir)
     finally:
         logger.close()
 

@@ -41,7 +41,23 @@ def _parser() -> argparse.ArgumentParser:
     _augment_args(sub)
     _eval_args(sub)
     _classifier_args(sub)
+    _report_args(sub)
     return p
+
+
+def _report_args(sub) -> None:
+    r = sub.add_parser("report", help="write a run's self-contained HTML report (config, curves, metrics, pictures)")
+    r.add_argument("run_dir")
+    r.add_argument("-o", "--out", default=None, help="the HTML file (default: RUN/report.html)")
+    r.add_argument("--force", action="store_true", help="replace an existing -o file")
+
+
+def _cmd_report(args) -> int:
+    from wgangp.viz.report import write_report
+
+    out = write_report(Path(args.run_dir), args.out, overwrite=args.force or args.out is None)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, self-contained: open it offline)")
+    return 0
 
 
 def _train_args(sub) -> None:
@@ -286,7 +302,7 @@ def _run(argv: list[str] | None) -> int:
     try:
         args = _parser().parse_args(argv)
         commands = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "eval": _cmd_eval,
-                    "classifier": _cmd_classifier, "augment": _cmd_augment}
+                    "classifier": _cmd_classifier, "augment": _cmd_augment, "report": _cmd_report}
         return commands[args.cmd](args)
     except UserError as e:
         print(f"wgangp: error: {e}", file=sys.stderr)
