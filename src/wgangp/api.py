@@ -34,6 +34,7 @@ from wgangp.train.loop import Trainer
 from wgangp.train.rundir import (acquire_lock, open_run_dir, read_run_config, release_lock, remove_stale,
                                  write_run_config)
 from wgangp.viz import critic_weights, gradient_norms, training_curves
+from wgangp.viz.live import start_live
 from wgangp.viz.report import write_report
 
 
@@ -108,12 +109,14 @@ def write_pictures(run: Run) -> list[Path]:
 
 
 def train(preset_or_config: str | Path | Config | None, out: str | Path, overrides: list[str] | dict | None = None,
-          resume: bool = False, progress: bool = True, stop_after: int | None = None) -> Run:
+          resume: bool = False, progress: bool = True, stop_after: int | None = None, live: dict | None = None) -> Run:
     """Train (or with ``resume=True`` continue) a run in ``out``; returns the :class:`Run`.
 
     ``preset_or_config``: a preset name (``wgangp.list_presets()``), a .toml/.json file or a
     :class:`Config`; ``overrides``: ``{"train.iterations": 2000}`` or ``["train.iterations=2000"]``.
     ``stop_after``: stop (checkpointed) after this many iterations, as if interrupted.
+    ``live``: serve the live view while training (``{"host": "127.0.0.1", "port": 0, "paused":
+    False}``, any key optional; :mod:`wgangp.viz.live`).
     """
     run_dir = Path(out)
     if isinstance(preset_or_config, Config):
@@ -124,8 +127,11 @@ def train(preset_or_config: str | Path | Config | None, out: str | Path, overrid
         cfg = resume_config(run_dir, overrides) if resume and overrides else None
     dev_name = cfg.device if cfg is not None else (read_run_config(run_dir).device if resume else "auto")
     info = distributed.from_env(dev_name)           # None unless started by torchrun with WORLD_SIZE > 1
+    if live is not None and info is not None:
+        raise UserError("--live is for one process: under torchrun, start the run without it and open "
+                        "'wgangp watch RUN_DIR' beside it")
     try:
-        return _train(cfg, run_dir, resume, progress, stop_after, info)
+        return _train(cfg, run_dir, resume, progress, stop_after, info, live)
     finally:
         release_lock(run_dir)                        # only if this process took it
         if info is not None:
@@ -199,7 +205,7 @@ def _resume(tr: Trainer, run_dir: Path) -> None:
         print(f"wgangp: note: {tr.resume_note}", file=sys.stderr)
 
 
-def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | None, info) -> Run:
+def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | None, info, live=None) -> Run:
     main = info is None or info.is_main
     cfg, has_ckpt = _open_shared(run_dir, cfg, resume, info)
     direction = check_metrics(cfg)
@@ -219,13 +225,13 @@ def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | N
     check_eval_memory(run)
     write_run_config(cfg, run_dir)                   # a resume's changed keys only once its checkpoint loaded
     truncate_metrics(run_dir, tr.step)
-    _fit_logged(tr, run, progress, stop_after, advice)
+    _fit_logged(tr, run, progress, stop_after, advice, live)
     if info is not None:                             # the other ranks wait here (not after a failure: they have
         distributed.barrier()                        # been told, or torchrun stops them): a rank that leaves the
     return run                                       # group while rank 0 still evaluates can abort at exit
 
 
-def _fit_logged(tr: Trainer, run: Run, progress: bool, stop_after: int | None, advice: str) -> None:
+def _fit_logged(tr: Trainer, run: Run, progress: bool, stop_after: int | None, advice: str, live=None) -> None:
     """Rank 0's training: logging, evaluations, sample grids, diagnostics, then the final evaluation,
     ``eval.json`` and the pictures."""
     cfg, run_dir = tr.cfg, run.run_dir
@@ -248,9 +254,13 @@ def _fit_logged(tr: Trainer, run: Run, progress: bool, stop_after: int | None, a
         logger.histograms("weights/critic", t.D, t.step)
         logger.histograms("weights/generator", t.G, t.step)
 
+    view = start_live(run, tr, logger, live) if live is not None else None
     try:
         with out_of_memory("training", advice):
-            completed = tr.fit(logger, on_eval=on_eval, stop_after=stop_after, on_sample=on_sample, on_diag=on_diag)
+            completed = tr.fit(logger, on_eval=on_eval, stop_after=stop_after, on_sample=on_sample, on_diag=on_diag,
+                               on_step=view.probe if view is not None else None)
+        if view is not None:
+            view.probe.write(tr)                     # the last state, for the page that stays open
         logger.bar.close()
         run.step, run.completed = tr.step, completed
         if completed:
@@ -263,6 +273,8 @@ def _fit_logged(tr: Trainer, run: Run, progress: bool, stop_after: int | None, a
             write_report(run_dir)
     finally:
         logger.close()
+        if view is not None:
+            view.close()
 
 
 def sample(run: Run | str | Path, n: int, seed: int = 0, classes: int | list[int] | None = None) -> torch.Tensor:

@@ -42,7 +42,30 @@ def _parser() -> argparse.ArgumentParser:
     _eval_args(sub)
     _classifier_args(sub)
     _report_args(sub)
+    _watch_args(sub)
     return p
+
+
+def _watch_args(sub) -> None:
+    w = sub.add_parser("watch", help="serve the live view of a run trained elsewhere (or finished) until Ctrl-C")
+    w.add_argument("run_dir")
+    w.add_argument("--port", type=int, default=0, help="the port (default 0: any free one, printed)")
+    w.add_argument("--host", default="127.0.0.1", help="the interface (default 127.0.0.1: this machine only)")
+
+
+def _cmd_watch(args) -> int:
+    import time
+
+    from wgangp.viz.live import serve
+
+    if not (Path(args.run_dir) / "config.json").is_file():
+        raise UserError(f"'{args.run_dir}' is not a run directory (no config.json); pass the --out of a wgangp train")
+    server = serve(Path(args.run_dir), None, args.host, args.port)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        server.close()
 
 
 def _report_args(sub) -> None:
@@ -69,6 +92,10 @@ def _train_args(sub) -> None:
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     t.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--live", action="store_true", help="serve a live view of the run (a local web page) while it trains")
+    t.add_argument("--port", type=int, default=0, help="--live: the port (default 0: any free one, printed)")
+    t.add_argument("--host", default="127.0.0.1", help="--live: the interface (default 127.0.0.1: this machine only)")
+    t.add_argument("--paused", action="store_true", help="--live: start paused (step or resume from the page)")
 
 
 def _sample_args(sub) -> None:
@@ -189,7 +216,10 @@ def _cmd_train(args) -> int:
         print(json.dumps(cfg.to_dict(), indent=2))
         return 0
     rank = int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
-    run = api.train(cfg, args.out, resume=args.resume, progress=not args.quiet and rank == 0)
+    live = {"host": args.host, "port": args.port, "paused": args.paused} if args.live else None
+    if not args.live and (args.paused or args.port or args.host != "127.0.0.1"):
+        raise UserError("--port, --host and --paused belong to --live; add --live")
+    run = api.train(cfg, args.out, resume=args.resume, progress=not args.quiet and rank == 0, live=live)
     if rank != 0:                     # torchrun: rank 0 reports for the job
         return 0 if run.completed else 130
     if not run.completed:
@@ -302,7 +332,8 @@ def _run(argv: list[str] | None) -> int:
     try:
         args = _parser().parse_args(argv)
         commands = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "eval": _cmd_eval,
-                    "classifier": _cmd_classifier, "augment": _cmd_augment, "report": _cmd_report}
+                    "classifier": _cmd_classifier, "augment": _cmd_augment, "report": _cmd_report,
+                    "watch": _cmd_watch}
         return commands[args.cmd](args)
     except UserError as e:
         print(f"wgangp: error: {e}", file=sys.stderr)

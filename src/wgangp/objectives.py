@@ -186,6 +186,17 @@ def critic_gradients(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, 
         return list(torch.autograd.grad(value, list(critic.parameters()), allow_unused=True))
 
 
+def critic_input_gradients(critic: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(D(x), dD/dx)`` of the critic's Wasserstein value at each sample, ``(N,)`` and ``x``'s shape,
+    detached (the live view: the direction each generated point is pushed, and ``||grad D||`` at
+    interpolates, which the penalty holds near 1). Nothing is accumulated into ``.grad``."""
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(True)
+        value = _wasserstein(_at_least_fp32(critic(x)))
+        (grad,) = torch.autograd.grad(value.sum(), x)
+    return value.detach(), grad.detach()
+
+
 @torch.no_grad()
 def clip_weights_(critic: nn.Module, c: float) -> None:
     """Clamp every critic parameter to ``[-c, c]`` in place (the original WGAN's Lipschitz device)."""

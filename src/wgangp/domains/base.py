@@ -94,6 +94,12 @@ class Domain:
     def snapshot(self, run, logger) -> None:
         """Every ``train.sample_every`` iterations: a view of the samples (images: a grid)."""
 
+    def live_panels(self, run, cache: dict) -> dict:
+        """What the live view draws of this kind, now (JSON-ready, small: it is computed a few
+        times a second between iterations); ``cache`` keeps fixed inputs across calls. Curves
+        need nothing here: every kind gets them from ``metrics.jsonl``."""
+        return {}
+
     def augment(self, run, out: Path, per_class: int | None, seed: int, filter_net, max_draws: int) -> dict:
         """Write the run's data set topped up per class with generated samples, in its own format."""
         raise UserError(f"augment writes images and tables; for {self.name} draw labelled samples with "

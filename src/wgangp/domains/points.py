@@ -36,6 +36,13 @@ class Points(Domain):
         return [critic_surface(run.critic, real, run.sample(1000, seed=EVAL_SEED), run.run_dir / "critic_surface.png",
                                title=title)]
 
+    def live_panels(self, run, cache: dict) -> dict:
+        if run.data_shape != (2,) or run.n_classes:
+            return {}
+        from wgangp.domains.points_live import plane
+
+        return plane(run, cache, self.reference)
+
     def summary(self, m: dict) -> list[str]:
         parts = []
         if m.get("modes_captured") is not None:

@@ -49,6 +49,7 @@ class Trainer(TrainingStep):
         self.best: dict | None = None               # train.best_metric: {"key", "value", "step"} of best.pt
         self.best_direction = "min"                  # which way train.best_metric improves (set from the registry)
         self.resume_note = ""                        # what a resume could not restore bit for bit
+        self.controls: list[dict] = []               # changes made while training (train.controls), replayed on resume
         self._stop_signal: int | None = None
         if self.private is not None and self.run_dir is not None:
             from wgangp.train.privacy import LEDGER
@@ -87,12 +88,20 @@ class Trainer(TrainingStep):
             "version": __version__, "step": self.step, "data_shape": list(self.source.shape), "train_seconds": self.train_seconds,
             "train_cpu_seconds": self.train_cpu_seconds,
             "n_classes": self.n_classes, **self.extra_state, "world": self.dist.world if self.dist is not None else 1,
-            "rollbacks": self.rollbacks, "lr_scale": self.lr_scale, "best": self.best,
-            "config": self.cfg.to_dict(), "generator": self.G.state_dict(), "critic": self.D.state_dict(),
+            "rollbacks": self.rollbacks, "lr_scale": self.lr_scale, "best": self.best, "controls": self.controls,
+            "config": self._configured(), "generator": self.G.state_dict(), "critic": self.D.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "opt_g": portable_state(self.opt_g.state_dict()), "opt_d": portable_state(self.opt_d.state_dict()), "rng": rng,
             "scalers": [s.state_dict() for s in (self.scaler_d, self.scaler_g)] if self.scaler_d is not None else None,
         }
+
+    def _configured(self) -> dict:
+        """The config as configured (``config.json``): changes from the live view are events on top."""
+        if not self.controls:
+            return self.cfg.to_dict()
+        from wgangp.train.controls import configured
+
+        return configured(self.cfg.to_dict(), self.controls)
 
     def rng_state(self) -> dict:
         rng = {"torch": torch.get_rng_state(), "gen": self.gen.get_state(), "data": self.source.state_dict()}
@@ -120,6 +129,11 @@ class Trainer(TrainingStep):
         self.train_cpu_seconds = float(state.get("train_cpu_seconds", 0.0))   # not kept by wgangp <= 0.1
         self.rollbacks, self.lr_scale = int(state.get("rollbacks", 0)), float(state.get("lr_scale", 1.0))
         self.best = state.get("best")
+        self.controls = list(state.get("controls") or [])      # not kept by wgangp <= 0.1
+        if self.controls:
+            from wgangp.train.controls import replay
+
+            replay(self, self.controls)
         self._load_rng(state)
 
     def _load_rng(self, state: dict) -> None:
@@ -243,11 +257,13 @@ class Trainer(TrainingStep):
     # ----- the loop -----------------------------------------------------------------------
     def fit(self, logger=None, on_eval: Callable[["Trainer"], dict] | None = None,
             stop_after: int | None = None, on_sample: Callable[["Trainer"], None] | None = None,
-            on_diag: Callable[["Trainer"], None] | None = None) -> bool:
+            on_diag: Callable[["Trainer"], None] | None = None,
+            on_step: Callable[["Trainer"], None] | None = None) -> bool:
         """Train to ``train.iterations``. Returns False if stopped early by SIGINT/SIGTERM or
         ``stop_after`` (the state at the last finished iteration is checkpointed first).
         ``on_eval`` / ``on_sample`` / ``on_diag`` run every ``train.eval_every`` / ``sample_every`` /
-        ``diag_every`` iterations.
+        ``diag_every`` iterations; ``on_step`` before every iteration (the live view: it must be cheap,
+        and may wait there while the run is paused).
 
         Under DDP the ranks agree on stopping (a signal seen by one, an error in rank 0's callbacks)
         with one small all-reduce at the iterations that log, evaluate or checkpoint and every
@@ -256,6 +272,12 @@ class Trainer(TrainingStep):
         handlers = self._install_signal_handlers()
         try:
             while self.step < t.iterations:
+                if on_step is not None:
+                    on_step(self)
+                    if self._stop_signal is not None:     # stopped from the live view while paused
+                        if self.run_dir is not None and self.saved_step != self.step and not self._guard(None, logger):
+                            self.save()
+                        return False
                 t0, c0 = time.perf_counter(), time.process_time()
                 self.iteration()
                 due = self.step % t.log_every == 0 or self.step == t.iterations
@@ -321,6 +343,10 @@ class Trainer(TrainingStep):
         if fail:
             raise UserError(f"another rank failed at iteration {self.step} (its message is above); every rank stops")
         return stop
+
+    def request_stop(self) -> None:
+        """Stop after this iteration, checkpointed, as a SIGTERM would (the live view's stop)."""
+        self._stop_signal = signal.SIGTERM
 
     def _install_signal_handlers(self) -> dict:
         import threading

@@ -92,7 +92,7 @@ def render(run_dir: Path) -> str:
                           for k, v in config.items())
     title = f"wgangp run {run_dir.resolve().name}"
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><link rel="icon" href="data:,">
 <style>{static_text("uPlot.min.css")}
 {static_text("report.css")}</style></head>
 <body><h1>{html.escape(title)}</h1>

@@ -1,0 +1,88 @@
+"""The live page and the report in a real browser (Debian's chromium + chromium-driver, driven by
+Selenium). Skipped with the reason where either is missing; ``.ci/run`` installs both."""
+import shutil
+import time
+
+import pytest
+
+from tests.viz.test_live import _get, start_live_run
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="needs chromium and chromium-driver "
+                                "(apt-get install chromium chromium-driver)")
+
+
+@pytest.fixture()
+def browser():
+    webdriver = pytest.importorskip("selenium.webdriver")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1400,1600"):
+        opts.add_argument(arg)
+    drv = webdriver.Chrome(service=webdriver.ChromeService(executable_path=DRIVER), options=opts)
+    drv.set_script_timeout(20)
+    yield drv
+    drv.quit()
+
+
+def _wait(browser, script: str, timeout: float = 60.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        got = browser.execute_script(script)
+        if got:
+            return got
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for: {script}")
+
+
+PAINTED = """const c = document.getElementById(arguments[0]); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+const seen = new Set(); for (let i = 0; i < d.length; i += 4 * 97) seen.add(d[i] + ',' + d[i + 1] + ',' + d[i + 2]); return seen.size;"""
+
+
+def test_the_live_page_follows_a_training_run_and_its_pause_button_stops_it(tmp_path, browser):
+    proc, url = start_live_run(tmp_path / "r")
+    try:
+        browser.get(url)
+        first = int(_wait(browser, "return document.getElementById('step').dataset.step"))
+        later = int(_wait(browser, f"const s = +document.getElementById('step').dataset.step; return s > {first} + 10 && s"))
+        assert later > first                                                  # the counter advances
+        assert browser.execute_script(PAINTED, "surface") > 20                 # a heat map, not a blank canvas
+        assert browser.execute_script(PAINTED, "gradnorm") > 1
+        _wait(browser, "return document.querySelectorAll('#curves .curve canvas').length >= 4")   # uPlot curves
+        _wait(browser, "return document.querySelector('.curve[data-key=\"w_estimate\"]') !== null")
+        browser.find_element("id", "pause").click()
+        _wait(browser, "return document.getElementById('status').textContent === 'paused'")
+        held = int(browser.execute_script("return document.getElementById('step').dataset.step"))
+        time.sleep(1.5)
+        assert _get(url + "api/state")["snapshot"]["step"] <= held + 1        # at most the iteration in flight
+        browser.find_element("id", "set-optim.lr").clear()
+        browser.find_element("id", "set-optim.lr").send_keys("0.0003")
+        browser.find_element("id", "apply-optim.lr").click()
+        browser.find_element("id", "resume").click()
+        _wait(browser, "return document.getElementById('status').textContent === 'training'")
+        _wait(browser, "return [...document.querySelectorAll('#events li')].some(li => li.textContent.includes('optim.lr'))")
+        assert _get(url + "api/state")["snapshot"]["settings"]["optim.lr"] == 0.0003
+        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def test_the_report_renders_offline_with_no_request(tmp_path, browser):
+    from wgangp import api
+    from wgangp.config import load_config
+
+    run_dir = tmp_path / "done"
+    cfg = load_config("toy-8gaussians", {"model.hidden": 32, "model.depth": 2, "data.batch_size": 64,
+                                          "train.iterations": 10, "train.log_every": 2, "train.eval_every": 5,
+                                          "train.eval_samples": 200, "device": "cpu"})
+    api.train(cfg, run_dir, progress=False)
+    browser.get((run_dir / "report.html").as_uri())
+    _wait(browser, "return document.querySelectorAll('#curves .curve canvas').length >= 5")
+    requests = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert [r for r in requests if not r.startswith("data:")] == []       # nothing fetched, not even a file
+    assert browser.execute_script("return [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors

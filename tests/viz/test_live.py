@@ -1,0 +1,182 @@
+"""The live view: a real training process serves its page; controls pause, step, change settings
+and stop it; every change is an event in metrics.jsonl and the checkpoint, replayed by --resume."""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import torch
+
+from wgangp.errors import UserError
+from wgangp.train import controls as ctl
+from wgangp.viz import live
+
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}       # one thread: the test process computes too
+SMALL = ["--set", "model.hidden=32", "--set", "model.depth=2", "--set", "data.batch_size=64", "--set", "train.log_every=2",
+         "--set", "train.eval_every=0", "--set", "train.eval_samples=200", "--set", "device=cpu", "--set", "train.ckpt_every=1000"]
+
+
+def _get(url: str):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def _post(url: str, body: dict) -> tuple[int, dict]:
+    req = urllib.request.Request(url + "api/control", data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def _until(what, timeout=60.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        got = what()
+        if got:
+            return got
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def start_live_run(out, iterations=100_000, extra=()):
+    proc = subprocess.Popen([sys.executable, "-m", "wgangp", "train", "toy-8gaussians", "--out", str(out), "--live",
+                             "--quiet", "--set", f"train.iterations={iterations}", *SMALL, *extra],
+                            stderr=subprocess.PIPE, text=True, env=ENV)
+    line = ""
+    while "live view at" not in line:
+        line = proc.stderr.readline()
+        if not line and proc.poll() is not None:
+            raise AssertionError(f"the run ended before serving: rc {proc.returncode}")
+    return proc, re.search(r"(http://\S+/)", line).group(1)
+
+
+def test_controls_pause_step_set_stop_and_resume_replays_them(tmp_path):
+    out = tmp_path / "r"
+    proc, url = start_live_run(out, extra=["--paused"])
+    try:
+        snap = _until(lambda: _get(url + "api/state")["snapshot"])
+        assert snap["paused"] and snap["step"] == 0 and snap["panels"]["kind"] == "plane"
+        time.sleep(1.0)
+        assert _get(url + "api/state")["snapshot"]["step"] == 0              # paused: no iteration runs
+        assert _post(url, {"action": "step"})[0] == 200
+        _until(lambda: _get(url + "api/state")["snapshot"]["step"] == 1)
+        time.sleep(0.8)
+        assert _get(url + "api/state")["snapshot"]["step"] == 1              # one step, then paused again
+        assert _post(url, {"action": "set", "key": "optim.lr", "value": "0.0005"}) == (
+            200, {"queued": "set", "key": "optim.lr", "value": 0.0005})
+        code, answer = _post(url, {"action": "set", "key": "train.n_critic", "value": 2.5})
+        assert code == 400 and "integer" in answer["error"]
+        code, answer = _post(url, {"action": "set", "key": "data.batch_size", "value": 8})
+        assert code == 400 and "cannot change while training" in answer["error"]
+        assert _post(url, {"action": "set", "key": "loss.gp_weight", "value": 5})[0] == 200
+        assert _post(url, {"action": "resume"})[0] == 200
+        snap = _until(lambda: (s := _get(url + "api/state")["snapshot"])["step"] > 20 and s)
+        assert not snap["paused"] and snap["settings"]["optim.lr"] == 0.0005 and snap["settings"]["loss.gp_weight"] == 5
+        assert _post(url, {"action": "stop"})[0] == 200
+        assert proc.wait(timeout=60) == 130
+    finally:
+        proc.kill()
+    events = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines() if '"control"' in x]
+    assert [(e["key"], e["value"], e["was"], e["step"]) for e in events] == [
+        ("optim.lr", 0.0005, 0.0001, 1), ("loss.gp_weight", 5.0, 0.1, 1)]
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert [e["key"] for e in state["controls"]] == ["optim.lr", "loss.gp_weight"]
+    stopped_at = state["step"]
+    done = subprocess.run([sys.executable, "-m", "wgangp", "train", "--out", str(out), "--resume", "--quiet", "--set",
+                           f"train.iterations={stopped_at + 4}"], capture_output=True, text=True, env=ENV)
+    assert done.returncode == 0, done.stderr[-1500:]
+    resumed = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert resumed["config"]["optim"]["lr"] == 0.0001                   # as configured; the changes are events
+    assert [e["key"] for e in resumed["controls"]] == ["optim.lr", "loss.gp_weight"]
+    assert resumed["opt_d"]["param_groups"][0]["lr"] == pytest.approx(0.0005)      # ... and were replayed
+
+
+def test_the_event_stream_sends_rows_and_snapshots_as_the_run_trains(tmp_path):
+    proc, url = start_live_run(tmp_path / "r")
+    try:
+        kinds, rows = set(), []
+        with urllib.request.urlopen(url + "events", timeout=30) as stream:
+            event = None
+            for raw in stream:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: "):
+                    kinds.add(event)
+                    if event == "rows":
+                        rows += json.loads(line[6:])
+                if {"rows", "snapshot"} <= kinds and len(rows) >= 3:
+                    break
+        steps = [r["step"] for r in rows if r["kind"] == "train"]
+        assert steps == sorted(steps) and steps[0] == 2 and "w_estimate" in rows[0]
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=60) == 130                      # SIGTERM: stopped, checkpointed
+
+
+def test_watching_a_finished_run_serves_it_but_refuses_controls(tmp_path):
+    from wgangp import api
+    from wgangp.config import load_config
+
+    run_dir = tmp_path / "done"
+    cfg = load_config("toy-8gaussians", {"model.hidden": 32, "model.depth": 2, "data.batch_size": 64,
+                                          "train.iterations": 6, "train.log_every": 2, "train.eval_samples": 200,
+                                          "device": "cpu"})
+    api.train(cfg, run_dir, progress=False, live={})
+    snap = json.loads((run_dir / "live.json").read_text())
+    assert snap["step"] == 6 and snap["panels"]["kind"] == "plane"
+    p = snap["panels"]
+    assert len(p["surface"]) == p["grid"] and len(p["real"]) == len(p["fake"]) == 256 and len(p["push"]) == 48
+    assert sum(p["grad_norm"]["counts"]) == 256 and len(p["manifold"]) == 18
+    server = live.serve(run_dir, None, say=lambda m: None)
+    try:
+        state = _get(server.url + "api/state")
+        assert state["controllable"] is False and state["snapshot"]["step"] == 6
+        code, answer = _post(server.url, {"action": "pause"})
+        assert code == 409 and "wgangp watch" in answer["error"]
+        with urllib.request.urlopen(server.url, timeout=10) as r:
+            page = r.read().decode()
+        assert "/static/live.js" in page and "http" not in page.replace("http-equiv", "")
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(server.url + "static/../config.json", timeout=10)
+    finally:
+        server.close()
+
+
+def test_another_interface_is_served_only_with_a_warning(tmp_path):
+    said = []
+    server = live.serve(tmp_path, None, host="0.0.0.0", say=said.append)
+    server.close()
+    assert "warning" in said[0] and "anyone who can reach this machine" in said[0]
+    busy = live.serve(tmp_path, None, say=lambda m: None)
+    try:
+        with pytest.raises(UserError, match="pick another --port"):
+            live.LiveServer(tmp_path, None, port=busy.server_address[1])
+    finally:
+        busy.close()
+
+
+def test_control_values_are_checked_before_they_reach_the_trainer():
+    c = ctl.Controls(frozen={"train.n_critic": "a DP run's budget"})
+    with pytest.raises(UserError, match="cannot change in this run: a DP run's budget"):
+        c.request("set", "train.n_critic", 3)
+    with pytest.raises(UserError, match=r"must be in \[0, 1\]"):
+        c.request("set", "optim.lr", 5)
+    with pytest.raises(UserError, match="unknown action"):
+        c.request("jump")
+    assert c.request("set", "optim.lr", "1e-3") == {"queued": "set", "key": "optim.lr", "value": 0.001}
+
+
+def test_live_refuses_torchrun_and_options_it_does_not_know(tmp_path, monkeypatch, capsys):
+    from wgangp.cli import main
+
+    assert main(["train", "toy-8gaussians", "--out", str(tmp_path / "a"), "--paused"]) == 2
+    assert "belong to --live" in capsys.readouterr().err
