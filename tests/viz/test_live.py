@@ -180,3 +180,39 @@ def test_live_refuses_torchrun_and_options_it_does_not_know(tmp_path, monkeypatc
 
     assert main(["train", "toy-8gaussians", "--out", str(tmp_path / "a"), "--paused"]) == 2
     assert "belong to --live" in capsys.readouterr().err
+
+
+def _kind_configs(tmp_path):
+    import numpy as np
+
+    from wgangp.config import load_config
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "img.npz", x_train=rng.integers(0, 255, size=(64, 28, 28), dtype=np.uint8))
+    np.savez(tmp_path / "sig.npz", x_train=rng.normal(size=(48, 1, 32)).astype(np.float32), y_train=np.arange(48) % 2)
+    (tmp_path / "c.txt").write_text("the cat sat\na dog ran\n" * 50)
+    base = {"train.iterations": 2, "train.log_every": 1, "train.eval_samples": 32, "device": "cpu"}
+    return {
+        "images": load_config("mnist-dcgan", {**base, "data.path": str(tmp_path / "img.npz"), "model.dim": 4}),
+        "series": load_config("signals-sines-cond", {**base, "data.name": "signals", "data.path": str(tmp_path / "sig.npz"),
+                                                     "data.batch_size": 16, "model.dim": 4, "model.noise_dim": 8}),
+        "text": load_config("text-python-docs", {**base, "data.name": "text", "data.path": str(tmp_path / "c.txt"),
+                                                 "data.seq_len": 12, "data.batch_size": 16, "model.dim": 16,
+                                                 "model.depth": 1}),
+    }
+
+
+@pytest.mark.parametrize("kind", ["images", "series", "text"])
+def test_every_kind_with_panels_draws_its_own(tmp_path, kind):
+    from wgangp import api
+
+    cfg = _kind_configs(tmp_path)[kind]
+    api.train(cfg, tmp_path / kind, progress=False, live={})
+    p = json.loads((tmp_path / kind / "live.json").read_text())["panels"]
+    assert p["kind"] == kind
+    if kind == "images":
+        assert p["grid"].startswith("data:image/png;base64,") and len(p["grid"]) > 1000
+    elif kind == "series":
+        assert len(p["real"]) == len(p["fake"]) == 4 and len(p["fake"][0]) == 32
+    else:
+        assert len(p["lines"]) == 16 and all(isinstance(line, str) for line in p["lines"])

@@ -14,6 +14,9 @@ from wgangp.metrics.registry import register_metric
 from wgangp.metrics.text import text_metrics
 
 
+LIVE_LINES, LIVE_SEED = 16, 20_171_108     # the live view's generated lines
+
+
 def sample_text(run, n: int, seed: int = 0) -> list[str]:
     """``n`` generated strings of a text run: the most likely character at every position."""
     return decode(run.sample(n, seed=seed), run.domain_state["charmap"])
@@ -50,6 +53,9 @@ class Text(Domain):
 
     def pictures(self, run, title: str) -> list:
         return [write_lines(sample_text(run, 64, seed=EVAL_SEED), run.run_dir / "samples.txt")]
+
+    def live_panels(self, run, cache: dict) -> dict:
+        return {"kind": "text", "lines": sample_text(run, LIVE_LINES, seed=LIVE_SEED)}     # the same noise each time
 
     def summary(self, m: dict) -> list[str]:
         if m.get("js4") is None:

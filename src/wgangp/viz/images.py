@@ -28,3 +28,15 @@ def save_grid(images: torch.Tensor, path: Path, nrow: int | None = None) -> Path
         save_image(grid(images, nrow), f, format="png")
     os.replace(tmp, path)
     return path
+
+
+def png_data_uri(images: torch.Tensor, nrow: int | None = None) -> str:
+    """``(N, C, H, W)`` images in [-1, 1] as one PNG grid in a ``data:`` URI (the live view's panel)."""
+    import base64
+    import io
+
+    from torchvision.utils import save_image
+
+    buf = io.BytesIO()
+    save_image(grid(images, nrow), buf, format="png")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()

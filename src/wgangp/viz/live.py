@@ -4,8 +4,9 @@ or after (``wgangp watch RUN``).
 Two halves that meet in the run directory, so a page can watch a run of another process:
 
 * :class:`LiveProbe`, in the training process, called before every iteration: it takes the live
-  view's requests (:class:`wgangp.train.controls.Controls`) and, at most every ``interval``
-  seconds, writes ``RUN/live.json`` (atomically): the step, the settings that can change, and the
+  view's requests (:class:`wgangp.train.controls.Controls`) and, every :data:`INTERVAL` seconds
+  while a page is open (:data:`IDLE_INTERVAL` while none is), writes ``RUN/live.json``
+  (atomically): the step, the settings that can change, and the
   panels of the run's data kind (``Domain.live_panels``: for 2-D points the critic's value
   surface, real and generated points, the generator's gradient on some of them, the image of a
   grid of noise, and ``||grad D||`` at interpolates). Rows of ``metrics.jsonl`` are what the
@@ -30,7 +31,9 @@ from wgangp.errors import UserError
 from wgangp.viz.report import STATIC
 
 LIVE_FILE = "live.json"
-INTERVAL = 0.25                  # seconds between two snapshots of a training run (a few per second)
+INTERVAL = 0.5                   # seconds between two snapshots while a page is open (benchmarks/live_overhead.py)
+IDLE_INTERVAL = 5.0              # ... and while none is (the file still serves a 'wgangp watch' of another process)
+BUDGET = 0.05                    # at most this share of the wall time goes to snapshots (a slow panel waits longer)
 POLL = 0.2                       # seconds between two looks at the run directory per open page
 ASSETS = {"uPlot.iife.min.js": "text/javascript", "uPlot.min.css": "text/css", "curves.js": "text/javascript",
           "live.js": "text/javascript", "live.css": "text/css", "report.css": "text/css"}
@@ -38,20 +41,21 @@ ASSETS = {"uPlot.iife.min.js": "text/javascript", "uPlot.min.css": "text/css", "
 
 def _write_json_atomic(path: Path, obj) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, allow_nan=False))
+    tmp.write_text(json.dumps(obj, allow_nan=False, separators=(",", ":")))
     os.replace(tmp, path)
 
 
 class LiveProbe:
     """The training side (see the module docstring): ``probe(trainer)`` before every iteration."""
 
-    def __init__(self, run, controls=None, log=None, interval: float = INTERVAL):
+    def __init__(self, run, controls=None, log=None, viewers=lambda: 1):
         from wgangp.train.controls import SETTABLE
 
-        self.run, self.controls, self.log, self.interval = run, controls, log or (lambda row: None), interval
+        self.run, self.controls, self.log, self.viewers = run, controls, log or (lambda row: None), viewers
         self.path = Path(run.run_dir) / LIVE_FILE
         self.cache: dict = {}                  # the domain's fixed inputs (real points, noise), kept across snapshots
         self.last = float("-inf")
+        self.cost = 0.0                        # seconds the last snapshot took
         self.keys = list(SETTABLE)
         self.snapshots = 0
 
@@ -64,9 +68,10 @@ class LiveProbe:
             if waited:
                 self.last = float("-inf")      # show the resume at once
         now = time.perf_counter()
-        if now - self.last >= self.interval or trainer.step == trainer.cfg.train.iterations:
+        if now - self.last >= max(INTERVAL if self.viewers() else IDLE_INTERVAL, self.cost / BUDGET):
             self.write(trainer)
             self.last = time.perf_counter()
+            self.cost = self.last - now
 
     def write(self, trainer) -> None:
         from wgangp.train.controls import _get
@@ -128,12 +133,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
         offset, seen = 0, None
+        self.server.count(+1)
         try:
             while not self.server.closing:
                 rows, offset = self.server.new_rows(offset)
                 if rows:
                     self._event("rows", rows)
-                live = self.server.read_live(seen)
+                live = self.server.read_live(seen, parse=False)
                 if live is not None:
                     seen = live[0]
                     self._event("snapshot", live[1])
@@ -143,9 +149,13 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(POLL)
         except (BrokenPipeError, ConnectionResetError):
             return                                  # the page was closed
+        finally:
+            self.server.count(-1)
 
     def _event(self, name: str, data) -> None:
-        self.wfile.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
+        """One event; ``data`` as JSON text already (a snapshot file: one line) or a value to dump."""
+        text = data if isinstance(data, str) else json.dumps(data)
+        self.wfile.write(f"event: {name}\ndata: {text}\n\n".encode())
         self.wfile.flush()
 
 
@@ -162,6 +172,12 @@ class LiveServer(ThreadingHTTPServer):
                             "(0: any free one)") from None
         self.run_dir, self.controls, self.closing = Path(run_dir), controls, False
         self.thread: threading.Thread | None = None
+        self.viewers = 0                            # open event streams (pages)
+        self._count_lock = threading.Lock()
+
+    def count(self, delta: int) -> None:
+        with self._count_lock:
+            self.viewers += delta
 
     @property
     def url(self) -> str:
@@ -199,14 +215,16 @@ class LiveServer(ThreadingHTTPServer):
                 continue
         return rows, offset + end
 
-    def read_live(self, seen) -> tuple[float, dict] | None:
-        """``(mtime, snapshot)`` of ``live.json`` if it changed since ``seen``."""
+    def read_live(self, seen, parse: bool = True) -> tuple[int, dict | str] | None:
+        """``(mtime, snapshot)`` of ``live.json`` if it changed since ``seen`` (``parse=False``: its
+        text, one line, as the event stream sends it)."""
         path = self.run_dir / LIVE_FILE
         try:
             stamp = path.stat().st_mtime_ns
             if stamp == seen:
                 return None
-            return stamp, json.loads(path.read_text())
+            text = path.read_text()
+            return stamp, json.loads(text) if parse else text.strip()
         except (FileNotFoundError, json.JSONDecodeError):
             return None
 
@@ -242,9 +260,9 @@ def start_live(run, trainer, logger, options: dict) -> LiveView:
     frozen = {"train.n_critic": "a DP run's privacy budget was planned for its number of critic steps"} \
         if trainer.private is not None else {}
     controls = Controls(start_paused=bool(options.get("paused", False)), frozen=frozen)
-    probe = LiveProbe(run, controls, log=logger.log)
     server = serve(run.run_dir, controls, str(options.get("host", "127.0.0.1")), int(options.get("port", 0)),
                    say=lambda m: print(m, file=sys.stderr, flush=True))
+    probe = LiveProbe(run, controls, log=logger.log, viewers=lambda: server.viewers)
     probe.write(trainer)                              # the page has something to draw before the first iteration
     return LiveView(probe, server)
 

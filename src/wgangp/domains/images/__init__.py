@@ -64,6 +64,12 @@ class Images(Domain):
         save_grid(images, run.run_dir / "samples" / f"step-{run.step:07d}.png", nrow=nrow)
         logger.image("samples", image_grid(images, nrow=nrow), run.step)
 
+    def live_panels(self, run, cache: dict) -> dict:
+        from wgangp.viz.images import png_data_uri
+
+        n, nrow = grid_layout(run.n_classes)
+        return {"kind": "images", "grid": png_data_uri(run.sample(n, seed=EVAL_SEED), nrow=nrow)}   # fixed noise
+
     def augment(self, run, out: Path, per_class: int | None, seed: int, filter_net, max_draws: int) -> dict:
         from wgangp.domains.images.augment import augment_images
 

@@ -84,6 +84,17 @@
     $("gradmean").textContent = h.mean.toFixed(3);
   }
 
+  let seriesChart = null;
+  function drawSeries(p) {        // one uPlot chart: real series then generated ones, against the sample index
+    const n = p.fake[0].length, x = [...Array(n).keys()];
+    const data = [x, ...p.real, ...p.fake];
+    if (!seriesChart) {
+      const series = [{label: "t"}, ...p.real.map((_, k) => ({label: `real ${k}`, stroke: "#e67e22"})),
+                      ...p.fake.map((_, k) => ({label: `generated ${k}`, stroke: "#27ae60"}))];
+      seriesChart = new uPlot({width: 720, height: 260, scales: {x: {time: false}}, series}, data, $("series"));
+    } else seriesChart.setData(data);
+  }
+
   function settingsForm(s, controllable) {
     const box = $("settings");
     if (box.dataset.built) return;
@@ -117,6 +128,10 @@
     }
     const p = s.panels || {};
     if (p.kind === "plane") { $("plane-panels").hidden = false; drawPlane(p); drawHistogram(p.grad_norm); }
+    if (["images", "text", "series"].includes(p.kind)) { $("kind-panels").hidden = false; $(`${p.kind}-panel`).hidden = false; }
+    if (p.kind === "images") $("samples").src = p.grid;
+    if (p.kind === "text") $("lines").textContent = p.lines.join("\n");
+    if (p.kind === "series") drawSeries(p);
   }
 
   async function control(body) {
