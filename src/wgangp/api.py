@@ -34,7 +34,7 @@ from wgangp.train.loop import Trainer
 from wgangp.train.rundir import (acquire_lock, open_run_dir, read_run_config, release_lock, remove_stale,
                                  write_run_config)
 from wgangp.viz import critic_weights, gradient_norms, training_curves
-from wgangp.viz.live import start_live
+from wgangp.viz.live import open_live, start_live
 from wgangp.viz.report import write_report
 
 
@@ -130,9 +130,12 @@ def train(preset_or_config: str | Path | Config | None, out: str | Path, overrid
     if live is not None and info is not None:
         raise UserError("--live is for one process: under torchrun, start the run without it and open "
                         "'wgangp watch RUN_DIR' beside it")
+    server = open_live(run_dir, live) if live is not None else None
     try:
-        return _train(cfg, run_dir, resume, progress, stop_after, info, live)
+        return _train(cfg, run_dir, resume, progress, stop_after, info, (live, server) if server else None)
     finally:
+        if server is not None:
+            server.close()
         release_lock(run_dir)                        # only if this process took it
         if info is not None:
             import gc
@@ -254,7 +257,7 @@ def _fit_logged(tr: Trainer, run: Run, progress: bool, stop_after: int | None, a
         logger.histograms("weights/critic", t.D, t.step)
         logger.histograms("weights/generator", t.G, t.step)
 
-    view = start_live(run, tr, logger, live) if live is not None else None
+    view = start_live(run, tr, logger, *live) if live is not None else None
     try:
         with out_of_memory("training", advice):
             completed = tr.fit(logger, on_eval=on_eval, stop_after=stop_after, on_sample=on_sample, on_diag=on_diag,
@@ -273,8 +276,6 @@ def _fit_logged(tr: Trainer, run: Run, progress: bool, stop_after: int | None, a
             write_report(run_dir)
     finally:
         logger.close()
-        if view is not None:
-            view.close()
 
 
 def sample(run: Run | str | Path, n: int, seed: int = 0, classes: int | list[int] | None = None) -> torch.Tensor:

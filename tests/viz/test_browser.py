@@ -63,8 +63,11 @@ def test_the_live_page_follows_a_training_run_and_its_pause_button_stops_it(tmp_
         _wait(browser, "return document.getElementById('status').textContent === 'training'")
         _wait(browser, "return [...document.querySelectorAll('#events li')].some(li => li.textContent.includes('optim.lr'))")
         assert _get(url + "api/state")["snapshot"]["settings"]["optim.lr"] == 0.0003
+        requests = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        assert requests and all(r.startswith(url) or r.startswith("data:") for r in requests), requests
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert not errors, errors
+        assert browser.save_screenshot(str(tmp_path / "live.png")) and (tmp_path / "live.png").stat().st_size > 20_000
     finally:
         proc.terminate()
         proc.wait(timeout=60)
@@ -86,3 +89,4 @@ def test_the_report_renders_offline_with_no_request(tmp_path, browser):
     assert browser.execute_script("return [...document.images].every(i => i.complete && i.naturalWidth > 0)")
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
+    assert browser.save_screenshot(str(tmp_path / "report.png")) and (tmp_path / "report.png").stat().st_size > 20_000

@@ -151,6 +151,20 @@ def test_watching_a_finished_run_serves_it_but_refuses_controls(tmp_path):
         server.close()
 
 
+def test_a_second_live_run_on_a_busy_port_is_a_one_line_error_that_writes_nothing(tmp_path, capsys):
+    from wgangp.cli import main
+
+    busy = live.serve(tmp_path, None, say=lambda m: None)
+    try:
+        out = tmp_path / "second"
+        assert main(["train", "toy-8gaussians", "--out", str(out), "--live", "--port", str(busy.server_address[1]),
+                     "--set", "train.iterations=2"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "pick another --port" in err[0] and not out.exists()
+    finally:
+        busy.close()
+
+
 def test_another_interface_is_served_only_with_a_warning(tmp_path):
     said = []
     server = live.serve(tmp_path, None, host="0.0.0.0", say=said.append)
@@ -216,3 +230,20 @@ def test_every_kind_with_panels_draws_its_own(tmp_path, kind):
         assert len(p["real"]) == len(p["fake"]) == 4 and len(p["fake"][0]) == 32
     else:
         assert len(p["lines"]) == 16 and all(isinstance(line, str) for line in p["lines"])
+
+
+def test_a_table_run_draws_its_columns_and_correlation_gaps(tmp_path):
+    from wgangp import api
+    from wgangp.config import load_config
+
+    cfg = load_config("table-breast-cancer", {"train.iterations": 3, "data.batch_size": 64, "model.hidden": 32,
+                                              "model.depth": 2, "train.eval_samples": 64, "device": "cpu"})
+    api.train(cfg, tmp_path / "t", progress=False, live={})
+    p = json.loads((tmp_path / "t" / "live.json").read_text())["panels"]
+    assert p["kind"] == "table" and 1 <= len(p["columns"]) <= 8
+    for col in p["columns"].values():
+        assert len(col["real"]) == len(col["fake"]) == len(col["labels"])
+        assert abs(sum(col["real"]) - 1) < 0.02                                # shares of the real records
+    n = len(p["corr_names"])
+    assert n >= 2 and len(p["corr_gap"]) == n and all(len(row) == n for row in p["corr_gap"])
+    assert all(row[i] == 0 for i, row in enumerate(p["corr_gap"]))             # a column against itself

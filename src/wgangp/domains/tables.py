@@ -194,6 +194,11 @@ class Tables(Domain):
         write_csv(records, out, specs_of(run.domain_state))
         return {"real": counts, "synthetic": extra}
 
+    def live_panels(self, run, cache: dict) -> dict:
+        from wgangp.domains.tables_live import panels
+
+        return panels(run, cache, sample_records)
+
     def summary(self, m: dict) -> list[str]:
         parts = []
         if m.get("marginal_mean") is not None:

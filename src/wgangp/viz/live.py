@@ -36,7 +36,7 @@ IDLE_INTERVAL = 5.0              # ... and while none is (the file still serves 
 BUDGET = 0.05                    # at most this share of the wall time goes to snapshots (a slow panel waits longer)
 POLL = 0.2                       # seconds between two looks at the run directory per open page
 ASSETS = {"uPlot.iife.min.js": "text/javascript", "uPlot.min.css": "text/css", "curves.js": "text/javascript",
-          "live.js": "text/javascript", "live.css": "text/css", "report.css": "text/css"}
+          "live.js": "text/javascript", "live.css": "text/css", "report.css": "text/css", "tables.js": "text/javascript"}
 
 
 def _write_json_atomic(path: Path, obj) -> None:
@@ -240,28 +240,31 @@ class LiveView:
     def __init__(self, probe: LiveProbe, server: LiveServer):
         self.probe, self.server = probe, server
 
-    def close(self) -> None:
-        self.server.close()
 
-
-def start_live(run, trainer, logger, options: dict) -> LiveView:
-    """The live view of a run this process trains: controls, probe and server (``options``: host,
-    port, paused). Settings that cannot change in this run are refused with the reason."""
+def open_live(run_dir: Path, options: dict) -> LiveServer:
+    """The live view's server for a run about to train (``options``: host, port, paused), started
+    before the run directory is touched: a busy port is an error that leaves nothing behind."""
     import sys
-
-    from wgangp.train.controls import Controls
 
     unknown = set(options) - {"host", "port", "paused"}
     if unknown:
         raise UserError(f"live options: unknown {sorted(unknown)}; known: host, port, paused")
+    return serve(run_dir, None, str(options.get("host", "127.0.0.1")), int(options.get("port", 0)),
+                 say=lambda m: print(m, file=sys.stderr, flush=True))
+
+
+def start_live(run, trainer, logger, options: dict, server: LiveServer) -> LiveView:
+    """The live view of a run this process trains: controls and probe, handed to ``server``
+    (:func:`open_live`). Settings that cannot change in this run are refused with the reason."""
+    from wgangp.train.controls import Controls
+
     if trainer.captured is not None:
         raise UserError("--live steers the run between iterations, and train.cuda_graphs=true replays one captured "
                         "iteration; drop one of them")
     frozen = {"train.n_critic": "a DP run's privacy budget was planned for its number of critic steps"} \
         if trainer.private is not None else {}
     controls = Controls(start_paused=bool(options.get("paused", False)), frozen=frozen)
-    server = serve(run.run_dir, controls, str(options.get("host", "127.0.0.1")), int(options.get("port", 0)),
-                   say=lambda m: print(m, file=sys.stderr, flush=True))
+    server.controls = controls
     probe = LiveProbe(run, controls, log=logger.log, viewers=lambda: server.viewers)
     probe.write(trainer)                              # the page has something to draw before the first iteration
     return LiveView(probe, server)

@@ -128,7 +128,8 @@
     }
     const p = s.panels || {};
     if (p.kind === "plane") { $("plane-panels").hidden = false; drawPlane(p); drawHistogram(p.grad_norm); }
-    if (["images", "text", "series"].includes(p.kind)) { $("kind-panels").hidden = false; $(`${p.kind}-panel`).hidden = false; }
+    if (["images", "text", "series", "table"].includes(p.kind)) { $("kind-panels").hidden = false; $(`${p.kind}-panel`).hidden = false; }
+    if (p.kind === "table") wgangpTables.draw(p, $("table-columns"), $("corrgap"), $("corrnames"));
     if (p.kind === "images") $("samples").src = p.grid;
     if (p.kind === "text") $("lines").textContent = p.lines.join("\n");
     if (p.kind === "series") drawSeries(p);
