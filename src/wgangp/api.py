@@ -134,7 +134,7 @@ def train(preset_or_config: str | Path | Config | None, out: str | Path, overrid
     try:
         return _train(cfg, run_dir, resume, progress, stop_after, info, (live, server) if server else None)
     finally:
-        if server is not None:
+        if server is not None and live.get("server") is None:     # a server handed in outlives the run
             server.close()
         release_lock(run_dir)                        # only if this process took it
         if info is not None:

@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     _classifier_args(sub)
     _report_args(sub)
     _watch_args(sub)
+    _playground_args(sub)
     return p
 
 
@@ -65,6 +66,36 @@ def _cmd_watch(args) -> int:
         while True:
             time.sleep(3600)
     finally:
+        server.close()
+
+
+def _playground_args(sub) -> None:
+    g = sub.add_parser("playground", help="a page that trains toy GANs with the paper's losses (the real trainer, CPU)")
+    g.add_argument("--out", default=None, help="folder for the playground's runs (default: a new temporary one)")
+    g.add_argument("--port", type=int, default=0, help="the port (default 0: any free one, printed)")
+    g.add_argument("--host", default="127.0.0.1", help="the interface (default 127.0.0.1: this machine only)")
+
+
+def _cmd_playground(args) -> int:
+    import tempfile
+    import time
+
+    from wgangp.viz.live import serve
+    from wgangp.viz.playground import Playground
+
+    root = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="wgangp-playground-"))
+    if root.exists() and any(root.iterdir()):
+        raise UserError(f"'{root}' is not empty; the playground writes its runs into a new folder")
+    root.mkdir(parents=True, exist_ok=True)
+    server = serve(root, None, args.host, args.port, say=lambda m: print(m.replace("live view", "playground"),
+                                                                         file=sys.stderr, flush=True))
+    server.playground = Playground(root, server)
+    print(f"wgangp: the playground's runs go to {root}", file=sys.stderr)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        server.playground.stop()
         server.close()
 
 
@@ -333,7 +364,7 @@ def _run(argv: list[str] | None) -> int:
         args = _parser().parse_args(argv)
         commands = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "eval": _cmd_eval,
                     "classifier": _cmd_classifier, "augment": _cmd_augment, "report": _cmd_report,
-                    "watch": _cmd_watch}
+                    "watch": _cmd_watch, "playground": _cmd_playground}
         return commands[args.cmd](args)
     except UserError as e:
         print(f"wgangp: error: {e}", file=sys.stderr)

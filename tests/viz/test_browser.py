@@ -90,3 +90,37 @@ def test_the_report_renders_offline_with_no_request(tmp_path, browser):
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
     assert browser.save_screenshot(str(tmp_path / "report.png")) and (tmp_path / "report.png").stat().st_size > 20_000
+
+
+def test_the_playground_page_starts_a_run_that_the_page_follows(tmp_path, browser):
+    from wgangp.viz import live
+    from wgangp.viz.playground import Playground
+
+    server = live.serve(tmp_path, None, say=lambda m: None)
+    server.playground = Playground(tmp_path, server)
+    try:
+        browser.get(server.url)
+        _wait(browser, "return document.getElementById('pg-train') !== null")
+        browser.execute_script("document.getElementById('pg-data').value = 'drawn'; "
+                               "document.getElementById('pg-data').dispatchEvent(new Event('change'));")
+        surface = browser.find_element("id", "surface")
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        for dx in range(-120, 121, 30):                              # nine points clicked onto the plane
+            ActionChains(browser).move_to_element_with_offset(surface, dx, dx // 2).click().perform()
+        assert "9 points drawn" in browser.find_element("id", "pg-answer").text
+        for key, value in (("pg-hidden", "16"), ("pg-depth", "2"), ("pg-iterations", "3000")):
+            browser.find_element("id", key).clear()
+            browser.find_element("id", key).send_keys(value)
+        browser.find_element("id", "pg-train").click()
+        _wait(browser, "return document.getElementById('pg-answer').textContent.startsWith('started run-001')")
+        _wait(browser, "return +document.getElementById('step').dataset.step > 20")
+        assert browser.execute_script(PAINTED, "surface") > 20
+        import json
+
+        assert json.loads((tmp_path / "run-001" / "config.json").read_text())["data"]["name"] == "points"
+        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors
+    finally:
+        server.playground.stop()
+        server.close()

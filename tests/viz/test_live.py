@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.request
 
+import numpy as np
 import pytest
 import torch
 
@@ -247,3 +248,42 @@ def test_a_table_run_draws_its_columns_and_correlation_gaps(tmp_path):
     n = len(p["corr_names"])
     assert n >= 2 and len(p["corr_gap"]) == n and all(len(row) == n for row in p["corr_gap"])
     assert all(row[i] == 0 for i, row in enumerate(p["corr_gap"]))             # a column against itself
+
+
+def _start(url: str, form: dict) -> tuple[int, dict]:
+    req = urllib.request.Request(url + "api/start", data=json.dumps(form).encode(), method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_the_playground_trains_the_runs_its_form_asks_for(tmp_path):
+    from wgangp.viz.playground import Playground
+
+    server = live.serve(tmp_path, None, say=lambda m: None)
+    server.playground = Playground(tmp_path, server)
+    try:
+        code, answer = _start(server.url, {"data": "moons"})
+        assert code == 400 and "data: one of" in answer["error"]
+        code, answer = _start(server.url, {"data": "drawn", "points": [[0, 0]]})
+        assert code == 400 and "at least 8 points" in answer["error"]
+        small = {"hidden": 16, "depth": 2, "iterations": 20}
+        assert _start(server.url, {"data": "8gaussians", "loss": "wgan-clip", **small}) == (
+            200, {"started": "run-001", "data": "8gaussians", "loss": "wgan-clip"})
+        _until(lambda: not _get(server.url + "api/state")["running"])
+        state = _get(server.url + "api/state")
+        assert state["error"] is None and state["snapshot"]["step"] == 20
+        assert json.loads((tmp_path / "run-001" / "config.json").read_text())["loss"]["name"] == "wgan-clip"
+        ring = [[float(np.cos(a)), float(np.sin(a))] for a in np.linspace(0, 6.28, 12, endpoint=False)]
+        assert _start(server.url, {"data": "drawn", "points": ring, "iterations": 5000, "hidden": 16})[0] == 200
+        _until(lambda: (s := _get(server.url + "api/state")["snapshot"]) and s["step"] > 0 and s)
+        assert _start(server.url, {"data": "swissroll", **small})[0] == 200      # stops run-002, checkpointed
+        assert (tmp_path / "run-002" / "checkpoint.pt").is_file()
+        assert json.loads((tmp_path / "run-002" / "config.json").read_text())["data"]["name"] == "points"
+        _until(lambda: not _get(server.url + "api/state")["running"])
+        assert (tmp_path / "run-003" / "eval.json").is_file()
+    finally:
+        server.playground.stop()
+        server.close()

@@ -36,7 +36,8 @@ IDLE_INTERVAL = 5.0              # ... and while none is (the file still serves 
 BUDGET = 0.05                    # at most this share of the wall time goes to snapshots (a slow panel waits longer)
 POLL = 0.2                       # seconds between two looks at the run directory per open page
 ASSETS = {"uPlot.iife.min.js": "text/javascript", "uPlot.min.css": "text/css", "curves.js": "text/javascript",
-          "live.js": "text/javascript", "live.css": "text/css", "report.css": "text/css", "tables.js": "text/javascript"}
+          "live.js": "text/javascript", "live.css": "text/css", "report.css": "text/css", "tables.js": "text/javascript",
+          "playground.js": "text/javascript"}
 
 
 def _write_json_atomic(path: Path, obj) -> None:
@@ -109,12 +110,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, (STATIC / path[8:]).read_bytes(), ASSETS[path[8:]] + "; charset=utf-8")
         elif path == "/api/state":
             self._send(200, json.dumps(self.server.state()).encode())
+        elif path == "/playground":
+            self._send(200, (STATIC / "live.html").read_bytes(), "text/html; charset=utf-8")
         elif path == "/events":
             self._stream()
         else:
             self._send(404, b'{"error": "not found"}')
 
     def do_POST(self) -> None:
+        if self.path.split("?")[0] == "/api/start" and self.server.playground is not None:
+            return self._start()
         if self.path.split("?")[0] != "/api/control":
             return self._send(404, b'{"error": "not found"}')
         try:
@@ -127,15 +132,26 @@ class _Handler(BaseHTTPRequestHandler):
         except (UserError, ValueError, AttributeError) as e:
             self._send(400, json.dumps({"error": str(e)}).encode())
 
+    def _start(self) -> None:
+        from wgangp.viz.playground import read_form
+
+        try:
+            self._send(200, json.dumps(self.server.playground.start(read_form(self))).encode())
+        except UserError as e:
+            self._send(400, json.dumps({"error": str(e)}).encode())
+
     def _stream(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        offset, seen = 0, None
+        offset, seen, run_dir = 0, None, self.server.run_dir
         self.server.count(+1)
         try:
             while not self.server.closing:
+                if self.server.run_dir != run_dir:        # the playground started another run
+                    offset, seen, run_dir = 0, None, self.server.run_dir
+                    self._event("reset", {"run": run_dir.name})
                 rows, offset = self.server.new_rows(offset)
                 if rows:
                     self._event("rows", rows)
@@ -174,6 +190,11 @@ class LiveServer(ThreadingHTTPServer):
         self.thread: threading.Thread | None = None
         self.viewers = 0                            # open event streams (pages)
         self._count_lock = threading.Lock()
+        self.playground = None                      # wgangp playground: its Playground (starts runs)
+
+    def switch(self, run_dir: Path, controls) -> None:
+        """Serve another run directory (the playground's next run); open pages are told to reset."""
+        self.run_dir, self.controls = Path(run_dir), controls
 
     def count(self, delta: int) -> None:
         with self._count_lock:
@@ -231,7 +252,8 @@ class LiveServer(ThreadingHTTPServer):
     def state(self) -> dict:
         live = self.read_live(None)
         return {"run": self.run_dir.resolve().name, "controllable": self.controls is not None,
-                "snapshot": live[1] if live else None}
+                "snapshot": live[1] if live else None,
+                **(self.playground.state() if self.playground is not None else {"playground": False})}
 
 
 class LiveView:
@@ -246,9 +268,11 @@ def open_live(run_dir: Path, options: dict) -> LiveServer:
     before the run directory is touched: a busy port is an error that leaves nothing behind."""
     import sys
 
-    unknown = set(options) - {"host", "port", "paused"}
+    unknown = set(options) - {"host", "port", "paused", "server"}
     if unknown:
-        raise UserError(f"live options: unknown {sorted(unknown)}; known: host, port, paused")
+        raise UserError(f"live options: unknown {sorted(unknown)}; known: host, port, paused, server")
+    if options.get("server") is not None:          # a server that outlives the run (the playground's)
+        return options["server"]
     return serve(run_dir, None, str(options.get("host", "127.0.0.1")), int(options.get("port", 0)),
                  say=lambda m: print(m, file=sys.stderr, flush=True))
 

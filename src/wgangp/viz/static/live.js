@@ -150,6 +150,13 @@
   const source = new EventSource("/events");
   source.addEventListener("rows", (e) => { rows.push(...JSON.parse(e.data)); dirty = true; });
   source.addEventListener("snapshot", (e) => onSnapshot(JSON.parse(e.data)));
+  source.addEventListener("reset", (e) => {        // the playground started another run: start the page over
+    rows.length = 0; snapshot = null; lastStep = null;
+    for (const id of Object.keys(charts)) { charts[id].destroy(); delete charts[id]; }
+    $("curves").textContent = ""; $("events").textContent = "none";
+    $("settings").textContent = ""; delete $("settings").dataset.built;
+    $("run").textContent = JSON.parse(e.data).run;
+  });
   source.onerror = () => { $("status").textContent = "disconnected (the run's process has ended?)"; };
   window.wgangpLive = {rows: () => rows, snapshot: () => snapshot, charts};
 })();
