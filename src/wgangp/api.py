@@ -34,6 +34,7 @@ from wgangp.train.loop import Trainer
 from wgangp.train.rundir import (acquire_lock, open_run_dir, read_run_config, release_lock, remove_stale,
                                  write_run_config)
 from wgangp.viz import critic_weights, gradient_norms, training_curves
+from wgangp.train.controls import Replay
 from wgangp.viz.live import open_live, start_live
 from wgangp.viz.report import write_report
 
@@ -109,14 +110,16 @@ def write_pictures(run: Run) -> list[Path]:
 
 
 def train(preset_or_config: str | Path | Config | None, out: str | Path, overrides: list[str] | dict | None = None,
-          resume: bool = False, progress: bool = True, stop_after: int | None = None, live: dict | None = None) -> Run:
+          resume: bool = False, progress: bool = True, stop_after: int | None = None, live: dict | None = None,
+          replay: list[dict] | None = None) -> Run:
     """Train (or with ``resume=True`` continue) a run in ``out``; returns the :class:`Run`.
 
     ``preset_or_config``: a preset name (``wgangp.list_presets()``), a .toml/.json file or a
     :class:`Config`; ``overrides``: ``{"train.iterations": 2000}`` or ``["train.iterations=2000"]``.
     ``stop_after``: stop (checkpointed) after this many iterations, as if interrupted.
     ``live``: serve the live view while training (``{"host": "127.0.0.1", "port": 0, "paused":
-    False}``, any key optional; :mod:`wgangp.viz.live`).
+    False}``, any key optional; :mod:`wgangp.viz.live`). ``replay``: the control events of a steered
+    run (:func:`wgangp.train.controls.read_events`), applied at their iterations.
     """
     run_dir = Path(out)
     if isinstance(preset_or_config, Config):
@@ -132,7 +135,7 @@ def train(preset_or_config: str | Path | Config | None, out: str | Path, overrid
                         "'wgangp watch RUN_DIR' beside it")
     server = open_live(run_dir, live) if live is not None else None
     try:
-        return _train(cfg, run_dir, resume, progress, stop_after, info, (live, server) if server else None)
+        return _train(cfg, run_dir, resume, progress, stop_after, info, (live, server) if server else None, replay)
     finally:
         if server is not None and live.get("server") is None:     # a server handed in outlives the run
             server.close()
@@ -208,7 +211,8 @@ def _resume(tr: Trainer, run_dir: Path) -> None:
         print(f"wgangp: note: {tr.resume_note}", file=sys.stderr)
 
 
-def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | None, info, live=None) -> Run:
+def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | None, info, live=None,
+           replay=None) -> Run:
     main = info is None or info.is_main
     cfg, has_ckpt = _open_shared(run_dir, cfg, resume, info)
     direction = check_metrics(cfg)
@@ -228,13 +232,14 @@ def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | N
     check_eval_memory(run)
     write_run_config(cfg, run_dir)                   # a resume's changed keys only once its checkpoint loaded
     truncate_metrics(run_dir, tr.step)
-    _fit_logged(tr, run, progress, stop_after, advice, live)
+    _fit_logged(tr, run, progress, stop_after, advice, live, replay)
     if info is not None:                             # the other ranks wait here (not after a failure: they have
         distributed.barrier()                        # been told, or torchrun stops them): a rank that leaves the
     return run                                       # group while rank 0 still evaluates can abort at exit
 
 
-def _fit_logged(tr: Trainer, run: Run, progress: bool, stop_after: int | None, advice: str, live=None) -> None:
+def _fit_logged(tr: Trainer, run: Run, progress: bool, stop_after: int | None, advice: str, live=None,
+                replay=None) -> None:
     """Rank 0's training: logging, evaluations, sample grids, diagnostics, then the final evaluation,
     ``eval.json`` and the pictures."""
     cfg, run_dir = tr.cfg, run.run_dir
@@ -258,10 +263,11 @@ def _fit_logged(tr: Trainer, run: Run, progress: bool, stop_after: int | None, a
         logger.histograms("weights/generator", t.G, t.step)
 
     view = start_live(run, tr, logger, *live) if live is not None else None
+    hooks = ([Replay(replay, logger.log)] if replay else []) + ([view.probe] if view is not None else [])
     try:
         with out_of_memory("training", advice):
             completed = tr.fit(logger, on_eval=on_eval, stop_after=stop_after, on_sample=on_sample, on_diag=on_diag,
-                               on_step=view.probe if view is not None else None)
+                               on_step=(lambda t: [h(t) for h in hooks]) if hooks else None)
         if view is not None:
             view.probe.write(tr)                     # the last state, for the page that stays open
         logger.bar.close()

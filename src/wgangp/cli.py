@@ -127,6 +127,8 @@ def _train_args(sub) -> None:
     t.add_argument("--port", type=int, default=0, help="--live: the port (default 0: any free one, printed)")
     t.add_argument("--host", default="127.0.0.1", help="--live: the interface (default 127.0.0.1: this machine only)")
     t.add_argument("--paused", action="store_true", help="--live: start paused (step or resume from the page)")
+    t.add_argument("--replay", default=None, metavar="RUN", help="apply the changes made from RUN's live view at "
+                   "their iterations (with RUN's config and seed: the same run again)")
 
 
 def _sample_args(sub) -> None:
@@ -250,7 +252,14 @@ def _cmd_train(args) -> int:
     live = {"host": args.host, "port": args.port, "paused": args.paused} if args.live else None
     if not args.live and (args.paused or args.port or args.host != "127.0.0.1"):
         raise UserError("--port, --host and --paused belong to --live; add --live")
-    run = api.train(cfg, args.out, resume=args.resume, progress=not args.quiet and rank == 0, live=live)
+    replay = None
+    if args.replay:
+        from wgangp.train.controls import read_events
+
+        replay = read_events(args.replay)
+        if not replay:
+            raise UserError(f"'{args.replay}' has no control events in its metrics.jsonl (nothing to replay)")
+    run = api.train(cfg, args.out, resume=args.resume, progress=not args.quiet and rank == 0, live=live, replay=replay)
     if rank != 0:                     # torchrun: rank 0 reports for the job
         return 0 if run.completed else 130
     if not run.completed:

@@ -287,3 +287,32 @@ def test_the_playground_trains_the_runs_its_form_asks_for(tmp_path):
     finally:
         server.playground.stop()
         server.close()
+
+
+def test_a_run_steered_by_hand_is_replayed_bit_for_bit(tmp_path):
+    steered, again = tmp_path / "steered", tmp_path / "again"
+    proc, url = start_live_run(steered, iterations=30, extra=["--paused"])
+    try:
+        _until(lambda: _get(url + "api/state")["snapshot"])
+        assert _post(url, {"action": "set", "key": "optim.lr", "value": 3e-4})[0] == 200   # before iteration 1
+        assert _post(url, {"action": "step"})[0] == 200
+        _until(lambda: _get(url + "api/state")["snapshot"]["step"] == 1)
+        assert _post(url, {"action": "set", "key": "loss.gp_weight", "value": 2.0})[0] == 200
+        assert _post(url, {"action": "set", "key": "train.n_critic", "value": 2})[0] == 200
+        assert _post(url, {"action": "resume"})[0] == 200
+        assert proc.wait(timeout=120) == 0
+    finally:
+        proc.kill()
+    done = subprocess.run([sys.executable, "-m", "wgangp", "train", "toy-8gaussians", "--out", str(again), "--quiet",
+                           "--set", "train.iterations=30", *SMALL, "--replay", str(steered)],
+                          capture_output=True, text=True, env=ENV)
+    assert done.returncode == 0, done.stderr[-1500:]
+    a, b = (torch.load(d / "checkpoint.pt", weights_only=True) for d in (steered, again))
+    assert [(e["key"], e["step"]) for e in b["controls"]] == [("optim.lr", 0), ("loss.gp_weight", 1), ("train.n_critic", 1)]
+    assert all(torch.equal(a["generator"][k], b["generator"][k]) for k in a["generator"])
+    assert all(torch.equal(a["critic"][k], b["critic"][k]) for k in a["critic"])
+    plain = subprocess.run([sys.executable, "-m", "wgangp", "train", "toy-8gaussians", "--out", str(tmp_path / "plain"),
+                            "--quiet", "--set", "train.iterations=30", *SMALL], capture_output=True, text=True, env=ENV)
+    assert plain.returncode == 0
+    c = torch.load(tmp_path / "plain" / "checkpoint.pt", weights_only=True)
+    assert not all(torch.equal(a["generator"][k], c["generator"][k]) for k in a["generator"])   # the changes mattered

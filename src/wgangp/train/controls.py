@@ -151,3 +151,34 @@ class Controls:
                      "time": round(time.time(), 3)}
             trainer.controls.append(event)
             log(event)
+
+
+def read_events(run_dir) -> list[dict]:
+    """The control events of a run (its ``metrics.jsonl``), in order: what ``--replay`` applies."""
+    from wgangp.train.logging import read_metrics
+
+    events = [r for r in read_metrics(run_dir) if r.get("kind") == "control"]
+    for e in events:
+        check(str(e.get("key")), e.get("value"))
+    return events
+
+
+class Replay:
+    """``on_step``: apply a steered run's changes at the iterations they were made (before the
+    iteration that followed each), so a fresh run with the same config and seed is the same run."""
+
+    def __init__(self, events: list[dict], log=None):
+        self.events, self.log, self.next = list(events), log or (lambda row: None), 0
+
+    def __call__(self, trainer) -> None:
+        while self.next < len(self.events) and self.events[self.next]["step"] <= trainer.step:
+            e = self.events[self.next]
+            self.next += 1
+            if e["step"] < trainer.step or any(c["time"] == e.get("time") and c["key"] == e["key"]
+                                               for c in trainer.controls):
+                continue                               # before this resume's step: already in the checkpoint
+            was = _get(trainer.cfg, e["key"])
+            set_value(trainer, e["key"], check(e["key"], e["value"]))
+            event = {**e, "was": was, "replayed": True}
+            trainer.controls.append(event)
+            self.log(event)
