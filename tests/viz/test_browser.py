@@ -124,3 +124,25 @@ def test_the_playground_page_starts_a_run_that_the_page_follows(tmp_path, browse
     finally:
         server.playground.stop()
         server.close()
+
+
+def test_a_table_run_page_draws_its_columns_and_the_correlation_gaps(tmp_path, browser):
+    from wgangp import api
+    from wgangp.config import load_config
+    from wgangp.viz import live
+
+    cfg = load_config("table-breast-cancer", {"train.iterations": 3, "data.batch_size": 64, "model.hidden": 32,
+                                              "model.depth": 2, "train.eval_samples": 64, "device": "cpu"})
+    api.train(cfg, tmp_path / "t", progress=False, live={})
+    server = live.serve(tmp_path / "t", None, say=lambda m: None)      # wgangp watch of the finished run
+    try:
+        browser.get(server.url)
+        _wait(browser, "return document.querySelectorAll('#table-columns canvas').length >= 2")
+        first = browser.execute_script("return document.querySelector('#table-columns canvas').id = 'col0'")
+        assert first == "col0" and browser.execute_script(PAINTED, "col0") > 2      # bars, not a blank canvas
+        assert browser.execute_script(PAINTED, "corrgap") > 2
+        assert browser.find_element("id", "plane-panels").get_attribute("hidden") is not None   # no toy panels
+        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors
+    finally:
+        server.close()
