@@ -29,12 +29,12 @@ from wgangp.run import Run, build_trainer, check_config, load_run, run_of
 from wgangp.train import distributed
 from wgangp.train.checkpoint import NAME as CKPT_NAME
 from wgangp.train.checkpoint import load_checkpoint
+from wgangp.train.controls import Replay
 from wgangp.train.logging import RunLogger, read_metrics, truncate_metrics
 from wgangp.train.loop import Trainer
 from wgangp.train.rundir import (acquire_lock, open_run_dir, read_run_config, release_lock, remove_stale,
                                  write_run_config)
 from wgangp.viz import critic_weights, gradient_norms, training_curves
-from wgangp.train.controls import Replay
 from wgangp.viz.live import open_live, start_live
 from wgangp.viz.report import write_report
 

@@ -39,9 +39,7 @@ def sines(n_per_class: int = 1000, length: int = 64, n_classes: int = 4, seed: i
 
 
 def load_signals(data_cfg) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """``(x (N, C, L) float32, labels (N,) int64 or None)`` of the configured data set."""
-    if data_cfg.name == "sines":
-        return sines()
+    """``(x (N, C, L) float32, labels (N,) int64 or None)`` of the file ``data.path``."""
     path = Path(data_cfg.path)
     require_file(path, "signal file", "pass --set data.path=FILE.npz (x_train (N, L) or (N, C, L))")
     try:
@@ -77,8 +75,9 @@ def load_signals(data_cfg) -> tuple[torch.Tensor, torch.Tensor | None]:
 class SignalSource(PointSource):
     """Batches ``(B, C, L)`` of scaled signals (and their labels), reshuffled every epoch."""
 
-    def __init__(self, data_cfg, seed: int):
-        x, labels = load_signals(data_cfg)
+    def __init__(self, data_cfg, seed: int, arrays: tuple[torch.Tensor, torch.Tensor | None] | None = None):
+        """``arrays``: ``(x, labels)`` given (a built-in set); otherwise read from ``data.path``."""
+        x, labels = arrays if arrays is not None else load_signals(data_cfg)
         if len(x) < data_cfg.batch_size:
             raise UserError(f"{len(x)} signals cannot fill a batch of data.batch_size={data_cfg.batch_size}")
         self.scale = x.abs().amax(dim=(0, 2)).clamp_min(1e-12)          # (C,): largest magnitude per channel

@@ -96,19 +96,25 @@ def _read_csv(p: Path) -> np.ndarray:
     return np.loadtxt(p, delimiter=",", skiprows=1 if has_header else 0, ndmin=2, dtype=np.float64)
 
 
-def toy_source(data_cfg, seed: int) -> PointSource:
-    """The source of ``data.name`` in (8gaussians, 25gaussians, swissroll, points) (module docstring)."""
-    if data_cfg.name == "points":
-        points = load_points(data_cfg.path)
-        if len(points) < data_cfg.batch_size:
-            raise UserError(f"data file '{data_cfg.path}' holds {len(points)} points, fewer than data.batch_size="
-                            f"{data_cfg.batch_size}; lower it with --set data.batch_size=N")
-        return PointSource(data_cfg.batch_size, seed, points=points)
+def file_source(data_cfg, seed: int) -> PointSource:
+    """``data.name=points``: the point file ``data.path``, reshuffled every epoch."""
+    points = load_points(data_cfg.path)
+    if len(points) < data_cfg.batch_size:
+        raise UserError(f"data file '{data_cfg.path}' holds {len(points)} points, fewer than data.batch_size="
+                        f"{data_cfg.batch_size}; lower it with --set data.batch_size=N")
+    return PointSource(data_cfg.batch_size, seed, points=points)
+
+
+def fixed_mixture_source(data_cfg, seed: int) -> PointSource:
+    """25 Gaussians as the official code: 4000 copies of the 25 centres plus noise, shuffled once,
+    cycled in order (row i is centre i % 25)."""
     dist = toy_distribution(data_cfg.name)
-    if data_cfg.name == "25gaussians":
-        gen = torch.Generator().manual_seed(seed + 1)
-        # The official code: 4000 copies of the 25 centres plus noise, shuffled once, cycled in order.
-        fixed = dist.centers.repeat(4000, 1) + dist.std * torch.randn(100_000, 2, generator=gen)
-        labels = torch.arange(25).repeat(4000)                  # row i is centre i % 25
-        return PointSource(data_cfg.batch_size, seed, dist=dist, points=fixed, reshuffle=False, labels=labels)
-    return PointSource(data_cfg.batch_size, seed, dist=dist)
+    gen = torch.Generator().manual_seed(seed + 1)
+    fixed = dist.centers.repeat(4000, 1) + dist.std * torch.randn(100_000, 2, generator=gen)
+    labels = torch.arange(25).repeat(4000)
+    return PointSource(data_cfg.batch_size, seed, dist=dist, points=fixed, reshuffle=False, labels=labels)
+
+
+def distribution_source(data_cfg, seed: int) -> PointSource:
+    """Fresh draws of the toy distribution ``data.name`` every batch."""
+    return PointSource(data_cfg.batch_size, seed, dist=toy_distribution(data_cfg.name))

@@ -6,13 +6,17 @@ shares it) and, for the Gaussian mixtures, modes captured and the high-quality f
 """
 from __future__ import annotations
 
-from wgangp.data.toy import toy_source
+from wgangp.data.toy import distribution_source, file_source, fixed_mixture_source
 from wgangp.domains import shared_metrics  # noqa: F401  (registers w1)
 from wgangp.domains.base import EVAL_SEED, Domain, register_domain
 from wgangp.errors import UserError
 from wgangp.metrics.registry import register_metric
 from wgangp.metrics.toy import mode_metrics
 
+
+
+SOURCES = {"8gaussians": distribution_source, "25gaussians": fixed_mixture_source, "swissroll": distribution_source,
+           "points": file_source}                 # which reader serves each data.name
 
 
 class Points(Domain):
@@ -25,7 +29,7 @@ class Points(Domain):
             raise UserError("data.name=points needs a file: add --set data.path=FILE.npy (or .csv) with one point per row")
 
     def build_source(self, data_cfg, seed: int, conditional: bool):
-        return toy_source(data_cfg, seed)
+        return SOURCES[data_cfg.name](data_cfg, seed)
 
     def pictures(self, run, title: str) -> list:
         if run.data_shape != (2,):

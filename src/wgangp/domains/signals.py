@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from wgangp.data.signals import SignalSource
+from wgangp.data.signals import SignalSource, sines
 from wgangp.domains import shared_metrics  # noqa: F401  (registers w1)
 from wgangp.domains.base import Domain, register_domain
 from wgangp.errors import UserError
@@ -31,7 +31,7 @@ class Signals(Domain):
             raise UserError("data.name=signals needs a file: add --set data.path=FILE.npz (x_train (N, L) or (N, C, L))")
 
     def build_source(self, data_cfg, seed: int, conditional: bool):
-        return SignalSource(data_cfg, seed)
+        return SignalSource(data_cfg, seed, arrays=sines() if data_cfg.name == "sines" else None)
 
     def state(self, source) -> dict:
         return source.signal_state()

@@ -49,7 +49,7 @@ class Trainer(TrainingStep):
         self.best: dict | None = None               # train.best_metric: {"key", "value", "step"} of best.pt
         self.best_direction = "min"                  # which way train.best_metric improves (set from the registry)
         self.resume_note = ""                        # what a resume could not restore bit for bit
-        self.controls: list[dict] = []               # changes made while training (train.controls), replayed on resume
+        self.controls: list[dict] = []               # changes made while training (train/controls.py), replayed on resume
         self._stop_signal: int | None = None
         if self.private is not None and self.run_dir is not None:
             from wgangp.train.privacy import LEDGER
