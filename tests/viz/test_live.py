@@ -190,7 +190,7 @@ def test_control_values_are_checked_before_they_reach_the_trainer():
     assert c.request("set", "optim.lr", "1e-3") == {"queued": "set", "key": "optim.lr", "value": 0.001}
 
 
-def test_live_refuses_torchrun_and_options_it_does_not_know(tmp_path, monkeypatch, capsys):
+def test_live_only_options_without_live_are_refused(tmp_path, capsys):
     from wgangp.cli import main
 
     assert main(["train", "toy-8gaussians", "--out", str(tmp_path / "a"), "--paused"]) == 2
