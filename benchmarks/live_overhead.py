@@ -1,12 +1,15 @@
 """What the live view costs a training run: iterations/s of ``toy-25gaussians-fast`` without the
 view, with ``--live`` and no page open, and with ``--live`` and the page open in a headless
 chromium (Selenium), measured in the same run, alternating in rounds (drift in machine speed hits
-all three alike).
+all three alike; the order rotates). A ratio is the median over rounds of the round's it/s against
+the same round's plain run.
 
 Each run is a child process (``wgangp.api.train``) whose training loop is timed from its first to
 its last iteration (``Trainer.fit``: the live probe's snapshots and waits are inside it, start-up
 and the final evaluation are not). The page's own CPU use (drawing, JSON parsing) competes with
-training on the same cores, as it would on a laptop; it is part of the "page open" figure.
+training on the same cores, as it would on a laptop; it is part of the "page open" figure. The
+browser is started (on an empty page) before the run, as a user's browser is already running: its
+own start-up, a few CPU seconds, is not charged to the live view.
 
     python benchmarks/live_overhead.py --iterations 1500 --rounds 2
     python benchmarks/live_overhead.py --blank        # and a plain run beside an open blank browser page
@@ -26,6 +29,7 @@ import time
 from pathlib import Path
 
 PRESET = "toy-25gaussians-fast"
+SETTLE = 3.0                     # seconds a fresh browser gets to finish starting before the run
 
 
 def child(out: str, iterations: int, live: bool) -> None:
@@ -64,19 +68,19 @@ def one(kind: str, iterations: int, work: Path) -> float:
     out = work / f"{kind}-{time.monotonic_ns()}"
     cmd = [sys.executable, __file__, "--child", str(out), "--iterations", str(iterations)] + (
         ["--live"] if kind in ("live", "page") else [])
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     browser = None
+    if kind in ("blank", "page"):          # a browser already running, as a user's is: its start-up is not timed
+        browser = _browser()
+        browser.get("about:blank")
+        time.sleep(SETTLE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        if kind == "blank":                # the browser's own cost: open, showing an empty page
-            browser = _browser()
-            browser.get("about:blank")
-        if kind == "page":
+        if kind == "page":                 # the page opens when the run says where, before its first iteration
             line = ""
             while "live view at" not in line:
                 line = proc.stderr.readline()
                 if not line:
                     raise SystemExit(f"the live run ended early: {proc.wait()}")
-            browser = _browser()
             browser.get(re.search(r"(http://\S+/)", line).group(1))
         stdout, stderr = proc.communicate(timeout=3600)
     finally:
@@ -110,13 +114,16 @@ def main(argv=None) -> int:
     rates = {k: [] for k in kinds}
     with tempfile.TemporaryDirectory() as work:
         for r in range(args.rounds):
-            for k in kinds:
+            order = kinds[r % len(kinds):] + kinds[:r % len(kinds)]      # rotated: no kind always runs first
+            for k in order:
                 rates[k].append(one(k, args.iterations, Path(work)))
                 print(f"round {r}: {k:>5s} {rates[k][-1]:7.1f} it/s", flush=True)
     med = {k: statistics.median(v) for k, v in rates.items()}
+    paired = {k: [a / b for a, b in zip(rates[k], rates["plain"])] for k in kinds if k != "plain"}
     result = {"preset": PRESET, "iterations": args.iterations, "rounds": args.rounds,
               "its": rates, **{f"{k}_its": med[k] for k in kinds},
-              **{f"{k}_ratio": med[k] / med["plain"] for k in kinds if k != "plain"}}
+              **{f"{k}_ratio": statistics.median(v) for k, v in paired.items()},
+              **{f"{k}_ratio_range": f"{min(v):.3f}-{max(v):.3f}" for k, v in paired.items()}}
     print("RESULT " + " ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
                                for k, v in result.items() if k != "its"))
     if args.out:

@@ -186,6 +186,12 @@ def critic_gradients(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, 
         return list(torch.autograd.grad(value, list(critic.parameters()), allow_unused=True))
 
 
+@torch.no_grad()
+def critic_values(critic: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The critic's Wasserstein value at each sample, ``(N,)``, without a graph (the live view's surface)."""
+    return _wasserstein(_at_least_fp32(critic(x)))
+
+
 def critic_input_gradients(critic: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``(D(x), dD/dx)`` of the critic's Wasserstein value at each sample, ``(N,)`` and ``x``'s shape,
     detached (the live view: the direction each generated point is pushed, and ``||grad D||`` at

@@ -146,3 +146,34 @@ def test_a_table_run_page_draws_its_columns_and_the_correlation_gaps(tmp_path, b
         assert not errors, errors
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("kind", ["images", "series", "text"])
+def test_an_image_signal_or_text_run_page_draws_its_own_panel(tmp_path, browser, kind):
+    from tests.viz.test_live import _kind_configs
+    from wgangp import api
+    from wgangp.viz import live
+
+    api.train(_kind_configs(tmp_path)[kind], tmp_path / kind, progress=False, live={})
+    server = live.serve(tmp_path / kind, None, say=lambda m: None)      # wgangp watch of the finished run
+    try:
+        browser.get(server.url)
+        _wait(browser, f"return !document.getElementById('{kind}-panel').hidden")
+        if kind == "images":                                        # the PNG grid decoded, not a broken image
+            assert _wait(browser, "const i = document.getElementById('samples'); return i.complete && i.naturalWidth")
+        elif kind == "series":                                      # a waveform chart a class and the spectra
+            charts = _wait(browser, "const c = [...document.querySelectorAll('#series .curve')]; "
+                                    "return c.length >= 3 && c.map(e => e.dataset.key)")
+            assert {"wave-0", "wave-1", "spectra"} <= set(charts)
+            assert browser.execute_script("return document.querySelector('#series .curve[data-key=\"spectra\"] "
+                                          "canvas').id = 'spec'") == "spec"
+            assert browser.execute_script(PAINTED, "spec") > 2
+        else:
+            lines = _wait(browser, "return document.getElementById('lines').textContent")
+            assert len(lines.splitlines()) == 16
+        assert browser.find_element("id", "plane-panels").get_attribute("hidden") is not None   # no toy panels
+        _wait(browser, "return document.querySelectorAll('#curves .curve canvas').length >= 1")
+        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors
+    finally:
+        server.close()

@@ -227,10 +227,36 @@ def test_every_kind_with_panels_draws_its_own(tmp_path, kind):
     assert p["kind"] == kind
     if kind == "images":
         assert p["grid"].startswith("data:image/png;base64,") and len(p["grid"]) > 1000
-    elif kind == "series":
-        assert len(p["real"]) == len(p["fake"]) == 4 and len(p["fake"][0]) == 32
+    elif kind == "series":                          # two classes: a real and a generated series each, and spectra
+        assert [g["label"] for g in p["groups"]] == ["class 0", "class 1"] and p["shown"] == p["length"] == 32
+        assert all(len(g["real"]) == len(g["fake"]) == 32 and len(g["real_power"]) == len(g["fake_power"]) == 17
+                   for g in p["groups"])
     else:
         assert len(p["lines"]) == 16 and all(isinstance(line, str) for line in p["lines"])
+
+
+def test_the_signal_panel_shows_each_class_its_own_real_series_and_spectrum(tmp_path):
+    import numpy as np
+
+    from wgangp import api
+    from wgangp.config import load_config
+    from wgangp.domains import signals_live
+
+    t = np.arange(2048) / 2048
+    cycles = np.where(np.arange(48) % 2 == 0, 3, 40)               # class 0: 3 cycles a series, class 1: 40
+    x = np.sin(2 * np.pi * cycles[:, None] * t + np.random.default_rng(0).uniform(0, 6, (48, 1)))
+    np.savez(tmp_path / "s.npz", x_train=x[:, None].astype(np.float32), y_train=np.arange(48) % 2)
+    cfg = load_config("signals-sines-cond", {"train.iterations": 1, "train.eval_samples": 16, "device": "cpu",
+                                             "data.name": "signals", "data.path": str(tmp_path / "s.npz"),
+                                             "data.batch_size": 16, "model.dim": 4, "model.noise_dim": 8})
+    api.train(cfg, tmp_path / "r", progress=False, live={})
+    p = json.loads((tmp_path / "r" / "live.json").read_text())["panels"]
+    assert p["length"] == 2048 and p["shown"] == signals_live.SHOWN
+    bands = [len(g["real_power"]) for g in p["groups"]]
+    assert bands == [signals_live.BINS] * 2 and all(len(g["real"]) == signals_live.SHOWN for g in p["groups"])
+    per_band = 1025 / signals_live.BINS                             # rfft bins per band
+    peaks = [int(np.argmax(g["real_power"])) for g in p["groups"]]
+    assert peaks == [int(3 // per_band), int(40 // per_band)]      # each class's own frequency, in its own group
 
 
 def test_a_table_run_draws_its_columns_and_correlation_gaps(tmp_path):
@@ -316,3 +342,15 @@ def test_a_run_steered_by_hand_is_replayed_bit_for_bit(tmp_path):
     assert plain.returncode == 0
     c = torch.load(tmp_path / "plain" / "checkpoint.pt", weights_only=True)
     assert not all(torch.equal(a["generator"][k], c["generator"][k]) for k in a["generator"])   # the changes mattered
+
+
+def test_live_under_torchrun_is_refused_before_the_run_directory_is_touched(tmp_path, monkeypatch):
+    from wgangp import api
+    from wgangp.config import load_config
+    from wgangp.errors import UserError
+    from wgangp.train import distributed
+
+    monkeypatch.setattr(distributed, "from_env", lambda device: object())    # as under torchrun, WORLD_SIZE > 1
+    with pytest.raises(UserError, match="--live is for one process.*wgangp watch"):
+        api.train(load_config("toy-8gaussians", {"device": "cpu"}), tmp_path / "r", progress=False, live={})
+    assert not (tmp_path / "r").exists()

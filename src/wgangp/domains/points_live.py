@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from wgangp.objectives import critic_input_gradients
+from wgangp.objectives import critic_input_gradients, critic_values
 
 N_POINTS = 256                   # real and generated points drawn
 N_ARROWS = 48                    # generated points with their gradient arrow
@@ -44,14 +44,14 @@ def plane(run, cache: dict, reference) -> dict:
     c = _fixed(run, cache, reference)
     G, D = run.generator, run.critic
     dev = next(G.parameters()).device
+    real = c["real"].to(dev)
     with torch.no_grad():
         fake = G(c["z"].to(dev)).float()
         manifold = G(c["noise_grid"].to(dev)).float() if c["noise_grid"] is not None else None
-    value, _ = critic_input_gradients(D, c["plane"].to(dev))
-    _, push = critic_input_gradients(D, fake[:N_ARROWS])
-    real = c["real"].to(dev)
+        value = critic_values(D, c["plane"].to(dev))            # the surface needs no gradient
     x_hat = c["alpha"].to(dev) * real + (1 - c["alpha"].to(dev)) * fake
-    _, g_hat = critic_input_gradients(D, x_hat)
+    _, grads = critic_input_gradients(D, torch.cat([fake[:N_ARROWS], x_hat]))   # one backward for both
+    push, g_hat = grads[:N_ARROWS], grads[N_ARROWS:]
     norms = g_hat.norm(dim=1).cpu().numpy()
     counts, edges = np.histogram(norms, bins=30, range=(0.0, max(2.0, float(np.quantile(norms, 0.99)))))
     return {"kind": "plane", "lim": c["lim"], "grid": GRID, "surface": _rounded(value.view(GRID, GRID), 3),

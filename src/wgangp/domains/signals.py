@@ -17,9 +17,6 @@ from wgangp.metrics.registry import register_metric
 from wgangp.metrics.signals import class_agreement, spectrum_distance
 
 
-LIVE_SERIES, LIVE_SEED = 4, 20_171_109     # the live view's series
-
-
 class Signals(Domain):
     name = "signals"
     data_names = ("signals", "sines")
@@ -40,12 +37,10 @@ class Signals(Domain):
         return x * torch.tensor(state["scale"], dtype=x.dtype)[:, None]
 
     def live_panels(self, run, cache: dict) -> dict:
-        """Four generated series and four real ones (channel 0, in the data's units)."""
-        if "real" not in cache:
-            cache["real"] = self.to_data_units(self.reference(run, LIVE_SERIES, LIVE_SEED), run.domain_state)
-        fake = self.to_data_units(run.sample(LIVE_SERIES, seed=LIVE_SEED), run.domain_state)
-        as_list = lambda x: torch.round(x[:, 0].float() * 1e4).div(1e4).tolist()     # noqa: E731
-        return {"kind": "series", "real": as_list(cache["real"]), "fake": as_list(fake)}
+        """Per class: a real and a generated series and their mean power spectra (``signals_live``)."""
+        from wgangp.domains.signals_live import series
+
+        return series(run, cache, lambda x: self.to_data_units(x, run.domain_state))
 
     def summary(self, m: dict) -> list[str]:
         parts = []

@@ -6,7 +6,7 @@ which checks them and answers at once; the training thread takes them at the nex
 boundary (:meth:`Controls.apply`), so a change never lands inside an iteration. Every change is an
 event ``{"kind": "control", "step", "key", "value", "was"}``: logged to ``metrics.jsonl``, kept
 in the checkpoint (``Trainer.controls``) and applied again by ``--resume``
-(:func:`replay`), so a run steered by hand can be read back and continued as it was.
+(:func:`reapply`), so a run steered by hand can be read back and continued as it was.
 """
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def configured(config: dict, events: list[dict]) -> dict:
     return out
 
 
-def replay(trainer, events: list[dict]) -> None:
+def reapply(trainer, events: list[dict]) -> None:
     """Apply the changes ``events`` made (a resumed run continues with its steered settings)."""
     for e in events:
         set_value(trainer, e["key"], check(e["key"], e["value"]))

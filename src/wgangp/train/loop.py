@@ -131,9 +131,9 @@ class Trainer(TrainingStep):
         self.best = state.get("best")
         self.controls = list(state.get("controls") or [])      # not kept by wgangp <= 0.1
         if self.controls:
-            from wgangp.train.controls import replay
+            from wgangp.train.controls import reapply
 
-            replay(self, self.controls)
+            reapply(self, self.controls)
         self._load_rng(state)
 
     def _load_rng(self, state: dict) -> None:

@@ -38,7 +38,7 @@ def config_of(form: dict, run_dir: Path):
     over = {"loss.name": loss, "model.hidden": form.get("hidden", 128), "model.depth": form.get("depth", 3),
             "optim.lr": form.get("lr", 2e-3), "train.n_critic": form.get("n_critic", 5),
             "train.iterations": form.get("iterations", 6000), "train.eval_every": 500, "train.eval_samples": 2000,
-            "device": "cpu"}
+            "seed": form.get("seed", 0), "device": "cpu"}
     if loss == "wgan-clip":
         over.update({"optim.name": "rmsprop", "optim.lr": form.get("lr", 5e-5)})
     if loss == "gan":

@@ -84,15 +84,24 @@
     $("gradmean").textContent = h.mean.toFixed(3);
   }
 
-  let seriesChart = null;
-  function drawSeries(p) {        // one uPlot chart: real series then generated ones, against the sample index
-    const n = p.fake[0].length, x = [...Array(n).keys()];
-    const data = [x, ...p.real, ...p.fake];
-    if (!seriesChart) {
-      const series = [{label: "t"}, ...p.real.map((_, k) => ({label: `real ${k}`, stroke: "#e67e22"})),
-                      ...p.fake.map((_, k) => ({label: `generated ${k}`, stroke: "#27ae60"}))];
-      seriesChart = new uPlot({width: 720, height: 260, scales: {x: {time: false}}, series}, data, $("series"));
-    } else seriesChart.setData(data);
+  const seriesCharts = {};
+  function lineChart(id, title, xLabel, x, lines, width) {   // lines: [[label, values, colour, dash?]]
+    const data = [x, ...lines.map((l) => l[1])];
+    if (seriesCharts[id]) { seriesCharts[id].setData(data); return; }
+    const series = [{label: xLabel}, ...lines.map(([label, , stroke, dash]) => ({label, stroke, dash, width: 1.2}))];
+    const box = document.createElement("div");
+    box.className = "curve"; box.dataset.key = id; $("series").appendChild(box);
+    seriesCharts[id] = new uPlot({title, width, height: 200, scales: {x: {time: false}}, series}, data, box);
+  }
+
+  const DASH = [undefined, [6, 3], [2, 2], [8, 3, 2, 3]];
+  function drawSeries(p) {        // per class: the real and a generated series; all classes' mean spectra in one chart
+    const n = Math.max(...p.groups.map((g) => g.fake.length)), t = [...Array(n).keys()];
+    p.groups.forEach((g, k) => lineChart(`wave-${k}`, `${g.label}: first ${p.shown} of ${p.length} samples`, "t", t,
+      [["real", g.real, "#e67e22"], ["generated", g.fake, "#27ae60"]], 360));
+    const bands = [...Array(p.groups[0].fake_power.length).keys()];
+    lineChart("spectra", "mean power spectrum, log10 (band of the rfft)", "band", bands, p.groups.flatMap((g, k) => [
+      [`real ${g.label}`, g.real_power, "#e67e22", DASH[k % 4]], [`generated ${g.label}`, g.fake_power, "#27ae60", DASH[k % 4]]]), 720);
   }
 
   function settingsForm(s, controllable) {

@@ -20,7 +20,7 @@
                field("loss", select("pg-loss", ["wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"], "wgan-gp")),
                field("width", input("pg-hidden", 128)), field("depth", input("pg-depth", 3)),
                field("lr", input("pg-lr", 0.002)), field("n_critic", input("pg-ncritic", 5)),
-               field("iterations", input("pg-iterations", 6000)));
+               field("iterations", input("pg-iterations", 6000)), field("seed", input("pg-seed", 0)));
     const go = document.createElement("button"); go.id = "pg-train"; go.textContent = "train";
     const clear = document.createElement("button"); clear.id = "pg-clear"; clear.textContent = "clear drawn points";
     const note = document.createElement("span"); note.id = "pg-answer";
@@ -49,7 +49,7 @@
   async function start() {
     const form = {data: $("pg-data").value, loss: $("pg-loss").value, hidden: $("pg-hidden").value,
                   depth: $("pg-depth").value, lr: $("pg-lr").value, n_critic: $("pg-ncritic").value,
-                  iterations: $("pg-iterations").value, points: drawn};
+                  iterations: $("pg-iterations").value, seed: $("pg-seed").value, points: drawn};
     const r = await fetch("/api/start", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(form)});
     const answer = await r.json();
     $("pg-answer").textContent = r.ok ? `started ${answer.started} (${answer.data}, ${answer.loss})` : answer.error;
