@@ -58,8 +58,9 @@ def main(argv=None) -> int:
     p.add_argument("--set", action="append", default=[], dest="sets", help="KEY=VALUE for every run")
     p.add_argument("--variant", nargs=2, action="append", default=[], metavar=("NAME", "KEY=V[,KEY=V]"),
                    help="also run with these keys changed")
+    p.add_argument("--variants-only", action="store_true", help="do not run the preset unchanged beside them")
     args = p.parse_args(argv)
-    variants = [("preset", [])] + [(name, spec.split(",")) for name, spec in args.variant]
+    variants = ([] if args.variants_only else [("preset", [])]) + [(n, spec.split(",")) for n, spec in args.variant]
     got = {name: [] for name, _ in variants}
     with tempfile.TemporaryDirectory() as work:
         for seed in args.seeds:

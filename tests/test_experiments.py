@@ -54,3 +54,14 @@ def test_faults_table_runs_a_case_against_a_tree_and_reports_its_exit_and_messag
     rows = (tmp_path / "t.md").read_text().splitlines()
     assert len(rows) == 3 and rows[2].startswith("| 10 a directory as config path | 2: wgangp: error: ")
     assert "is a directory" in rows[2]
+
+
+def test_time_to_quality_times_the_whole_command_and_reads_its_final_evaluation(tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "toy_time_to_quality", Path(__file__).resolve().parents[1] / "experiments" / "toy_time_to_quality.py")
+    ttq = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ttq)
+    got = ttq.one("toy-25gaussians-minute", 0, ["train.iterations=3", "train.eval_samples=200"], tmp_path)
+    assert got["modes"] is not None and 0 <= got["modes"] <= 25 and 0 <= got["hq"] <= 1 and got["w1"] > 0
+    assert got["seconds"] > 0.5                                  # a whole process (imports included), not the loop
+    assert not list(tmp_path.iterdir())                          # its run directory is removed
