@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import torch
 
+from wgangp.metrics.signals import power_spectrum
+
 MAX_GROUPS = 4                   # classes drawn (the first ones)
 SPECTRUM_SERIES = 32             # series per class behind each mean spectrum
 SHOWN = 1024                     # samples of a series drawn
@@ -16,7 +18,7 @@ SEED = 20_171_109
 
 def _log_power(x: torch.Tensor) -> list:
     """``(N, C, L)`` -> log10 mean power per band (at most BINS bands)."""
-    p = torch.fft.rfft(x.double(), dim=-1).abs().square().mean(dim=(0, 1))
+    p = power_spectrum(x).mean(dim=(0, 1))
     if len(p) > BINS:
         p = torch.stack([band.mean() for band in torch.tensor_split(p, BINS)])
     floor = 1e-12 * float(p.max().clamp_min(1e-300))

@@ -14,19 +14,20 @@ import numpy as np
 import torch
 
 
-def _power(x: torch.Tensor) -> torch.Tensor:
+def power_spectrum(x: torch.Tensor) -> torch.Tensor:
+    """``|rfft|^2`` per series and channel, in float64."""
     return torch.fft.rfft(x.double(), dim=-1).abs().square()          # (N, C, L // 2 + 1)
 
 
 def spectrum_distance(real: torch.Tensor, fake: torch.Tensor) -> float:
     """``(N, C, L)`` sets -> mean |log10 P_real(f) - log10 P_fake(f)| over channels and frequencies."""
-    p, q = _power(real).mean(0), _power(fake).mean(0)
+    p, q = power_spectrum(real).mean(0), power_spectrum(fake).mean(0)
     floor = 1e-12 * float(p.max())
     return float((p.clamp_min(floor).log10() - q.clamp_min(floor).log10()).abs().mean())
 
 
 def _features(x: torch.Tensor) -> np.ndarray:
-    return _power(x).sqrt().flatten(1).numpy()
+    return power_spectrum(x).sqrt().flatten(1).numpy()
 
 
 def class_agreement(real: torch.Tensor, real_labels: torch.Tensor, fake: torch.Tensor, fake_labels: torch.Tensor,
