@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.14.1 torchvision==0.29.1
 DEMO_OUT ?= runs/demo-25gaussians
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test test-slow bench clean
 
 setup: $(VENV)/.installed
 
@@ -25,6 +25,11 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+# The learning checks (pytest -m slow): seeded runs that must reach stated quality; image ones read real
+# MNIST / CIFAR-10 from ../shared/data (or $$WGANGP_SHARED_DATA) and skip, saying so, without it.
+test-slow: setup
+	$(PY) -m pytest -q -m slow -p no:cacheprovider
 
 bench: setup
 	$(PY) benchmarks/run.py --preset toy-25gaussians --device cpu

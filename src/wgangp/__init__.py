@@ -32,7 +32,7 @@ def train(preset_or_config, out, overrides=None, resume: bool = False, progress:
 
 _LAZY = {"Run": "wgangp.run", "build_trainer": "wgangp.run", "load_run": "wgangp.run",
          "evaluate": "wgangp.api", "evaluate_images": "wgangp.api", "load_images": "wgangp.api",
-         "sample": "wgangp.api", "save_samples": "wgangp.api", "TableSynthesizer": "wgangp.domains.table_api"}
+         "sample": "wgangp.api", "save_samples": "wgangp.api", "train_classifier": "wgangp.api", "TableSynthesizer": "wgangp.domains.table_api"}
 
 _SUBMODULES = ("api", "augment", "cli", "data", "diagnostics", "domains", "export", "metrics", "nets", "objectives",
                "run", "viz")
@@ -49,4 +49,4 @@ def __getattr__(name: str):
 
 
 __all__ = ["Config", "Run", "TableSynthesizer", "UserError", "build_trainer", "evaluate", "evaluate_images", "list_presets", "load_config",
-           "load_images", "load_run", "sample", "save_samples", "train", "__version__"]
+           "load_images", "load_run", "sample", "save_samples", "train", "train_classifier", "__version__"]
