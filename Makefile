@@ -27,7 +27,7 @@ test: setup
 	$(PY) -m pytest -q
 
 # The learning checks (pytest -m slow): seeded runs that must reach stated quality; image ones read real
-# MNIST / CIFAR-10 from ../shared/data (or $$WGANGP_SHARED_DATA) and skip, saying so, without it.
+# MNIST / CIFAR-10 from ../shared/data (or the folder in WGANGP_SHARED_DATA) and skip, saying so, without it.
 # (make test-slow TESTS=tests/test_learning_images.py: one file of them, as CI runs)
 test-slow: setup
 	$(PY) -m pytest -q -rP -m slow -p no:cacheprovider $(TESTS)

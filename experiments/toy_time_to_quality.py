@@ -68,12 +68,14 @@ def main(argv=None) -> int:
             for name, sets in variants:
                 r = one(args.preset, seed, args.sets + sets, Path(work))
                 got[name].append(r)
-                print(f"seed {seed} {name}: {r['seconds']:.1f} s (training {r['train_seconds']} s), modes {r['modes']}, high quality "
-                      f"{r['hq'] if r['hq'] is None else round(r['hq'], 3)}, W1 {r['w1']:.4f}", flush=True)
+                print(f"seed {seed} {name}: {r['seconds']:.1f} s (training {r['train_seconds']} s), "
+                      f"modes {r['modes']}, high quality {r['hq'] if r['hq'] is None else round(r['hq'], 3)}, "
+                      f"W1 {r['w1']:.4f}", flush=True)
     for name, sets in variants:
         rs = got[name]
         print(f"RESULT preset={args.preset} variant={name} sets={','.join(args.sets + sets) or '-'} "
-              f"seconds={_stat([r['seconds'] for r in rs])} train_seconds={_stat([r['train_seconds'] for r in rs])} modes={_stat([r['modes'] for r in rs])} "
+              f"seconds={_stat([r['seconds'] for r in rs])} train_seconds={_stat([r['train_seconds'] for r in rs])} "
+              f"modes={_stat([r['modes'] for r in rs])} "
               f"high_quality={_stat([r['hq'] for r in rs])} w1={_stat([r['w1'] for r in rs])} "
               f"min_modes={min((r['modes'] for r in rs if r['modes'] is not None), default='n/a')}")
     return 0
