@@ -10,7 +10,7 @@ from wgangp.cli import main
 from wgangp.config import load_config
 from wgangp.data import text
 from wgangp.errors import UserError
-from wgangp.metrics.text import js_divergence, text_metrics
+from wgangp.metrics.text import js_divergence, text_metrics, word_share
 
 WORDS = ["the cat sat", "a dog ran", "the dog sat", "a cat ran"]
 
@@ -103,6 +103,16 @@ def test_js_divergence_values():
     assert m["copied"] == pytest.approx(2 / 3) and m["unique"] == pytest.approx(2 / 3)
 
 
+def test_word_share_counts_corpus_words_and_leaves_out_a_cut_last_token():
+    corpus = ["the cat sat", "a dog ran far"]
+    assert word_share(corpus, ["the dog", "cat xq"]) == pytest.approx(3 / 4)
+    assert word_share(corpus, ["zz yy"]) == 0.0 and word_share(corpus, ["", "   "]) == 0.0
+    # seq_len 8: the corpus line "a dog ra" fills it, so its "ra" (maybe cut) is no word; the sample
+    # "a dog ra" loses its "ra" too, while "ra dog" (shorter) keeps it: 3 of 4 tokens are words
+    assert word_share(["a dog ra"], ["a dog ra", "ra dog"], seq_len=8) == pytest.approx(3 / 4)
+    assert word_share(["a dog ra"], ["a dog ra", "ra dog"]) == pytest.approx(1.0)
+
+
 def test_text_run_end_to_end(tmp_path, capsys):
     corpus = _corpus(tmp_path / "c.txt")
     out = tmp_path / "r"
@@ -113,7 +123,7 @@ def test_text_run_end_to_end(tmp_path, capsys):
     assert (out / "samples.txt").is_file() and (out / "training_curves.png").is_file()
     assert main(["eval", str(out), "--json"]) == 0
     m = json.loads(capsys.readouterr().out.splitlines()[-1])
-    assert {"js1", "js2", "js3", "js4", "unique", "copied"} <= set(m)
+    assert {"js1", "js2", "js3", "js4", "unique", "copied", "words"} <= set(m) and 0.0 <= m["words"] <= 1.0
     corpus.unlink()                                       # samples decode from the checkpoint alone
     assert main(["sample", str(out), "-n", "7", "-o", str(tmp_path / "s.txt")]) == 0
     lines = (tmp_path / "s.txt").read_text().split("\n")

@@ -60,16 +60,19 @@ class Text(Domain):
     def summary(self, m: dict) -> list[str]:
         if m.get("js4") is None:
             return []
-        return [f"n-gram JS divergence js1 {m['js1']:.3f} .. js4 {m['js4']:.3f}, copied lines {m['copied']:.1%}"]
+        words = f", tokens that are corpus words {m['words']:.1%}" if m.get("words") is not None else ""
+        return [f"n-gram JS divergence js1 {m['js1']:.3f} .. js4 {m['js4']:.3f}, copied lines {m['copied']:.1%}{words}"]
 
 
-@register_metric("ngram_js", domains=("text",), best={f"js{n}": "min" for n in range(1, 5)},
+@register_metric("ngram_js", domains=("text",), best={**{f"js{n}": "min" for n in range(1, 5)}, "words": "max"},
                  description="JS divergences (bits) of the character 1- to 4-gram distributions of generated and "
-                             "corpus lines, the share of distinct samples and of samples copied from the corpus")
+                             "corpus lines, the share of distinct samples, of samples copied from the corpus and of "
+                             "space-separated tokens that are corpus words")
 def _ngram_js(ctx) -> dict:
     source = ctx.run.reference_source()
     reference = decode(source.fresh(ctx.n, ctx.seed + 1), ctx.run.domain_state["charmap"])
-    return text_metrics(reference, sample_text(ctx.run, ctx.n, seed=ctx.seed), corpus=source.lines())
+    return text_metrics(reference, sample_text(ctx.run, ctx.n, seed=ctx.seed), corpus=source.lines(),
+                        seq_len=ctx.run.domain_state["seq_len"])
 
 
 register_domain(Text())
