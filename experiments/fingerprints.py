@@ -83,6 +83,16 @@ def _hash(obj) -> str:
     return h.hexdigest()[:16]
 
 
+def cpu_kind() -> str:
+    """What decides the CPU kernels' bits: torch's CPU capability, and AMX where the CPU has it
+    (the same code trains to other bits on an AVX2, an AVX512 and an AMX machine)."""
+    try:
+        amx = "amx_tile" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        amx = False
+    return torch.backends.cpu.get_cpu_capability() + ("+AMX" if amx else "")
+
+
 def fingerprint(name: str, preset: str, overrides: dict, tmp: Path) -> dict:
     import wgangp
 
@@ -111,7 +121,7 @@ def main() -> int:
         for name, (preset, overrides) in families(tmp).items():
             if args.only and not any(name.startswith(o) for o in args.only.split(",")):
                 continue
-            r = fingerprint(name, preset, overrides, tmp)
+            r = {**fingerprint(name, preset, overrides, tmp), "cpu": cpu_kind()}
             print(json.dumps(r), flush=True)
             results.append(r)
     if args.out:

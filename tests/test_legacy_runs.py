@@ -61,7 +61,9 @@ def test_legacy_run_evaluates_to_the_same_numbers(legacy, capsys, name):
     dropped = {k for k, v in old.items() if v is None and k not in new}    # modes of data without modes
     assert set(old) - dropped <= set(new)
     for key in set(old) - dropped - set(REDEFINED):
-        assert new[key] == (pytest.approx(old[key], rel=1e-12) if isinstance(old[key], float) else old[key]), key
+        # rel 1e-7: another CPU kind's kernels move W1 in the tenth digit (1.7e-10 relative seen between an
+        # AVX512 and an AMX machine); a changed metric moves it far more
+        assert new[key] == (pytest.approx(old[key], rel=1e-7) if isinstance(old[key], float) else old[key]), key
 
 
 @pytest.mark.parametrize("name", ["toy-cond", "table"])
