@@ -2,7 +2,9 @@
 
     python benchmarks/profile_step.py --preset mnist-dcgan --iters 5 --set data.path=../shared/data/mnist.npz
 
-Prints the top operators by self CPU time (CUDA time too on a GPU) and the share of the total.
+Prints the top operators by self CPU time (CUDA time too on a GPU) and the share of the total,
+then the number of aten operators one generator iteration dispatches (what per-call overhead
+multiplies on small networks).
 """
 from __future__ import annotations
 
@@ -12,9 +14,22 @@ from pathlib import Path
 
 import torch
 from torch.profiler import ProfilerActivity, profile
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from wgangp.config import load_config
 from wgangp.run import build_trainer
+
+
+class _CountOps(TorchDispatchMode):
+    """Counts every aten operator call dispatched while active."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.calls += 1
+        return func(*args, **(kwargs or {}))
 
 
 def main(argv=None) -> None:
@@ -40,6 +55,9 @@ def main(argv=None) -> None:
     print(f"# {args.preset} on {tr.device}, {args.iters} generator iterations, {torch.get_num_threads()} threads")
     for e in sorted(events, key=lambda e: getattr(e, key), reverse=True)[:args.top]:
         print(f"{e.key:<45} {getattr(e, key) / 1e3:10.1f} ms  {100 * getattr(e, key) / total:5.1f}%  calls {e.count}")
+    with _CountOps() as count:
+        tr.iteration()
+    print(f"aten operators dispatched in one generator iteration: {count.calls}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ def test_short_seeded_run_on_8gaussians_captures_all_8_modes(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("preset, modes, hq", [("toy-25gaussians-fast", 25, 0.80), ("toy-8gaussians-fast", 8, 0.90),
-                                               ("toy-8gaussians-30s", 8, 0.90)])
+                                               ("toy-8gaussians-30s", 8, 0.90),
+                                               ("toy-25gaussians-minute", 25, 0.80)])
 def test_fast_presets_reach_the_quality_targets(tmp_path, preset, modes, hq):
     # About 2.5 minutes each on 2 CPU cores: run with `pytest -m slow`.
     run = wgangp.train(preset, tmp_path / "r", {"device": "cpu", "train.eval_every": 0}, progress=False)
