@@ -95,6 +95,9 @@ class TrainConfig:
     channels_last: bool = False   # image nets and batches in NHWC memory format (meant for CUDA; no gain measured on a CPU)
     compile: str = "none"         # none | default | reduce-overhead (CUDA graphs) | max-autotune: torch.compile the
                                   # generator and the critic's generator-step forward; the penalty stays eager
+    trace_steps: bool = False     # the critic step (penalty and double backward included) and the generator step traced
+                                  # once into flat aten graphs and replayed without autograd's bookkeeping: the same
+                                  # numbers, less per-operator overhead (small networks on a CPU; wgangp.train.traced)
     cuda_graphs: bool = False     # CUDA: capture a whole generator iteration (critic steps with their penalty's
                                   # double backward, generator step, optimiser steps) as one CUDA graph and replay it
     keep_last: int = 1            # checkpoints kept: checkpoint.pt, and with K > 1 the K latest in checkpoints/
@@ -302,6 +305,10 @@ def validate(cfg: Config) -> None:
     if cfg.train.cuda_graphs and cfg.train.compile != "none":
         raise UserError("train.cuda_graphs=true cannot be combined with train.compile: pick one (compile's "
                         "reduce-overhead mode graphs the generator only; cuda_graphs graphs the whole iteration)")
+    if cfg.train.trace_steps and (cfg.train.precision != "fp32" or cfg.train.cuda_graphs or cfg.train.compile != "none"):
+        raise UserError("train.trace_steps=true (on in the CPU-sized fast presets) runs fp32 steps of its own: it "
+                        "cannot be combined with train.precision=bf16/fp16, train.cuda_graphs or train.compile; "
+                        "add --set train.trace_steps=false")
     if cfg.train.dp_epsilon:
         _check_private(cfg)
     if cfg.device not in ("auto", "cpu", "cuda") and not cfg.device.startswith("cuda:"):
@@ -317,8 +324,8 @@ def _check_private(cfg: Config) -> None:
         bad.append(f"loss.name={cfg.loss.name} (use wgan-gp: its critic loss is a sum of per-sample terms)")
     if cfg.train.precision != "fp32":
         bad.append(f"train.precision={cfg.train.precision} (fp32 only)")
-    if cfg.train.cuda_graphs or cfg.train.compile != "none":
-        bad.append("train.cuda_graphs / train.compile (per-sample gradients run eagerly)")
+    if cfg.train.cuda_graphs or cfg.train.compile != "none" or cfg.train.trace_steps:
+        bad.append("train.cuda_graphs / train.compile / train.trace_steps (per-sample gradients run eagerly)")
     if cfg.train.on_nonfinite == "rollback":
         bad.append("train.on_nonfinite=rollback (the steps a rollback undoes have spent privacy too; use stop)")
     if cfg.train.dp_max_grad_norm <= 0:

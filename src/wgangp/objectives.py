@@ -169,6 +169,30 @@ def generator_loss(critic: nn.Module, fake: torch.Tensor, loss: str, labels: tor
     return -out.mean() + ac
 
 
+def critic_loss_and_grads(critic, params: list[torch.Tensor], real: torch.Tensor, fake: torch.Tensor,
+                          alpha: torch.Tensor, loss: str, gp_weight: float, labels: torch.Tensor | None = None,
+                          ac_weight: float = 1.0, projection: bool = False):
+    """:func:`critic_loss` and its gradients w.r.t. ``params`` (the critic's), as values rather than
+    ``.grad`` accumulations: ``(loss, w_estimate, penalty, grads)``, all detached. What
+    :mod:`wgangp.train.traced` records once as a graph (the penalty's double backward included)."""
+    with torch.enable_grad():
+        value, w, penalty = critic_loss(critic, real, fake, alpha, loss, gp_weight, labels=labels,
+                                        ac_weight=ac_weight, projection=projection)
+        grads = torch.autograd.grad(value, params)
+    return value.detach(), w, penalty, [g.detach() for g in grads]
+
+
+def generator_loss_and_grads(generate, critic, params: list[torch.Tensor], z: torch.Tensor, loss: str,
+                             labels: torch.Tensor | None = None, ac_weight: float = 0.1, projection: bool = False):
+    """:func:`generator_loss` of ``generate(z, labels)`` and its gradients w.r.t. ``params`` (the
+    generator's; the critic's weights are constants here): ``(loss, grads)``, detached."""
+    with torch.enable_grad():
+        value = generator_loss(critic, generate(z, labels), loss, labels=labels, ac_weight=ac_weight,
+                               projection=projection)
+        grads = torch.autograd.grad(value, params)
+    return value.detach(), [g.detach() for g in grads]
+
+
 def critic_gradients(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, loss: str,
                      labels: torch.Tensor | None = None, projection: bool = False) -> list[torch.Tensor]:
     """Gradients of the critic's adversarial term w.r.t. each of ``critic.parameters()`` (the

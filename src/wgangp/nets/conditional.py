@@ -39,7 +39,10 @@ class LabelConcat(nn.Module):
         self.n_classes = n_classes
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        return self.base(torch.cat([z, F.one_hot(labels, self.n_classes).to(z.dtype)], dim=1))
+        # the one-hot by comparison: F.one_hot's range check reads the labels on the host, which a traced
+        # step (train.trace_steps) cannot; labels are checked where they enter (Run.class_labels, the sources)
+        one_hot = labels.unsqueeze(1) == torch.arange(self.n_classes, device=labels.device)
+        return self.base(torch.cat([z, one_hot.to(z.dtype)], dim=1))
 
 
 class ClassHead(nn.Module):

@@ -21,9 +21,9 @@ STALE = (f".{CKPT_NAME}.*.tmp", ".best.pt.*.tmp", ".best.json.tmp", ".eval.json.
          "metrics.jsonl.tmp", "checkpoints/.step-*.tmp")
 # Keys that may change on --resume without changing what the run computes so far (train.ema only
 # changes which generator is sampled; switched on at a resume, the average starts at the loaded
-# weights; train.compile and train.cuda_graphs change how the same maths is executed).
+# weights; train.compile, train.cuda_graphs and train.trace_steps change how the same maths is executed).
 RESUMABLE_CHANGES = {"train.iterations", "train.log_every", "train.ckpt_every", "train.eval_every", "device",
-                     "train.ema", "train.compile", "train.cuda_graphs", "train.sample_every", "train.diag_every",
+                     "train.ema", "train.compile", "train.cuda_graphs", "train.trace_steps", "train.sample_every", "train.diag_every",
                      "train.keep_last", "train.best_metric", "train.on_nonfinite", "train.rollback_lr_scale",
                      "train.max_rollbacks"}
 

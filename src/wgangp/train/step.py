@@ -17,6 +17,7 @@ from wgangp.errors import UserError
 from wgangp.train import distributed, privacy
 from wgangp.train.ema import EMA
 from wgangp.train.graphs import CapturedIteration
+from wgangp.train.traced import TracedSteps
 from wgangp.train.optim import make_optimizer, set_lr
 
 
@@ -54,6 +55,10 @@ class TrainingStep:
     def __init__(self, cfg: Config, source, G: torch.nn.Module, D: torch.nn.Module, n_classes: int = 0,
                  dist=None, *, graph_capture: bool = True):
         self.cfg, self.source, self.G, self.D, self.n_classes, self.dist = cfg, source, G, D, n_classes, dist
+        if cfg.train.trace_steps and dist is not None:
+            raise UserError("train.trace_steps=true (on in the CPU-sized fast presets) is for one process: DDP's "
+                            "gradient all-reduce runs in autograd hooks, which a traced step has none of; under "
+                            "torchrun add --set train.trace_steps=false")
         self.device = distributed.device_for(dist, resolve_device(cfg.device))
         self.static = cfg.train.cuda_graphs
         if self.static and graph_capture and self.device.type != "cuda":
@@ -137,6 +142,7 @@ class TrainingStep:
             self.G_fwd = torch.compile(self.G, mode=mode)
             self.G_step = self.G_fwd if dist is None else torch.compile(self.G_step, mode=mode)
             self.D_gen = torch.compile(self.D, mode=mode)
+        self.traced = TracedSteps(self.G, self.D, self.cfg, self.projection) if self.cfg.train.trace_steps else None
 
     def _setup_buffers(self, noise_seed: int) -> None:
         """Noise and interpolation weights are drawn on the device from a generator of our own."""
@@ -177,6 +183,20 @@ class TrainingStep:
         """One critic update; ``labels`` (conditional): the real batch's classes, also used for
         the fake batch, as the official AC-GAN."""
         cfg = self.cfg
+        if self.traced is not None:
+            z = self.z_d.normal_(generator=self.gen)
+            self.alpha.uniform_(generator=self.gen)
+            loss, w, penalty, grads = self.traced.critic(real, labels, z, self.alpha)
+            self._apply_grads(grads, self.D, self.opt_d)
+        else:
+            loss, w, penalty = self._eager_critic_loss(real, labels)
+            self._backward_step(loss, self.opt_d, self.scaler_d)
+        if cfg.loss.name == "wgan-clip":
+            objectives.clip_weights_(self.D, cfg.loss.clip_value)
+        self._stats[:3] += torch.stack((w, penalty, loss.detach()))
+
+    def _eager_critic_loss(self, real: torch.Tensor, labels: torch.Tensor | None):
+        cfg = self.cfg
         with self._autocast():
             with torch.no_grad():
                 fake = self.generate(self.G_fwd, self.z_d.normal_(generator=self.gen), labels)
@@ -187,14 +207,26 @@ class TrainingStep:
             loss, w, penalty = objectives.critic_loss(self.D_step, real, fake, self.alpha, cfg.loss.name,
                                                       cfg.loss.gp_weight, grad_scale=scale, labels=labels,
                                                       ac_weight=cfg.loss.ac_weight, projection=self.projection)
-        self._backward_step(loss, self.opt_d, self.scaler_d)
-        if cfg.loss.name == "wgan-clip":
-            objectives.clip_weights_(self.D, cfg.loss.clip_value)
-        self._stats[:3] += torch.stack((w, penalty, loss.detach()))
+        return loss, w, penalty
+
+    @staticmethod
+    def _apply_grads(grads: list[torch.Tensor], module: torch.nn.Module, opt: torch.optim.Optimizer) -> None:
+        """A traced step's gradients as the parameters' ``.grad`` (every parameter gets one, so no
+        ``zero_grad``), then the optimiser step."""
+        for p, g in zip(module.parameters(), grads):
+            # in the parameter's own strides, as autograd's accumulation would leave it: a backward kernel
+            # may hand back another layout, and the fused optimiser steps read both as one flat array
+            p.grad = g if g.stride() == p.stride() else torch.empty_like(p).copy_(g)
+        opt.step()
 
     def generator_step(self) -> None:
-        self.D.requires_grad_(False)            # no critic weight-gradients in the generator step
         labels = self.y_g.random_(0, self.n_classes, generator=self.gen) if self.n_classes else None
+        if self.traced is not None:
+            loss, grads = self.traced.generator(self.z_g.normal_(generator=self.gen), labels)
+            self._apply_grads(grads, self.G, self.opt_g)
+            self._stats[3] += loss * self.cfg.train.n_critic
+            return
+        self.D.requires_grad_(False)            # no critic weight-gradients in the generator step
         with self._autocast():
             fake = self.generate(self.G_step, self.z_g.normal_(generator=self.gen), labels)
             loss = objectives.generator_loss(self.D_gen, fake, self.cfg.loss.name,  # the frozen critic, unwrapped
