@@ -59,16 +59,15 @@ class TracedSteps:
         self._generator = _Traced(self._generator_fn, (G, D))
 
     def _state(self) -> list[torch.Tensor]:
-        g = [t.detach() for t in (*self.G.parameters(), *self.G.buffers())]
-        d = [t.detach() for t in (*self.D.parameters(), *self.D.buffers())]
-        return g + d
+        # the live tensors themselves (a replay runs under no_grad, so no detach is needed per call)
+        return [*self.G.parameters(), *self.G.buffers(), *self.D.parameters(), *self.D.buffers()]
 
     def _split(self, state):
         n = len(self.g_names)
         return state[:n], state[n:]
 
     def _generate(self, g_state, z, labels):
-        return _call(self.G, self.g_names, g_state, z) if labels is None else _call(self.G, self.g_names, g_state, z, labels)
+        return _call(self.G, self.g_names, g_state, *((z,) if labels is None else (z, labels)))
 
     def _critic_fn(self, state, real, labels, z, alpha):
         g_state, d_state = self._split(state)
