@@ -36,6 +36,8 @@ class DataConfig:
     dequantize: bool = False      # images: x/128 - 1 + U(0, 1/128) per pixel, as the official CIFAR ResNet
     seq_len: int = 32             # text: characters per example (lines cut / padded to it)
     max_lines: int = 0            # text: keep the first N lines of the corpus (0 = all)
+    text_filter: str = "none"     # text: none | prose (keep the lines whose first seq_len characters are all letters,
+                                  # spaces and , . ; : ' ( ) -)
     label: str = ""               # tables: the class column (conditional generation, utility target); "" = none
     label_bins: int = 0           # tables: cut a numeric data.label into this many quantile bins (0 = use its values)
     categorical: str = ""         # tables: comma list of numeric columns to treat as categorical
@@ -139,6 +141,7 @@ CHOICES = {
     "loss.conditioning": ("ac", "projection"),
     "optim.name": ("adam", "rmsprop"),
     "optim.lr_decay": ("none", "linear"),
+    "data.text_filter": ("none", "prose"),
     "train.precision": ("fp32", "bf16", "fp16"),
     "train.compile": ("none", "default", "reduce-overhead", "max-autotune"),
     "train.on_nonfinite": ("stop", "rollback"),

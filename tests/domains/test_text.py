@@ -81,6 +81,26 @@ def test_builtin_corpus_needs_no_download():
     assert len(lines) > 5000 and all(len(s) >= 20 for s in lines)
 
 
+def test_prose_filter_keeps_only_lines_of_letters_spaces_and_plain_punctuation(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text("The cat sat, on (the) mat.\nx = f(a) + 1\nIt's plain-text; yes: fine\n"
+                    "a long clean start then { late\nThe end\n", encoding="utf-8")
+    cfg = _cfg(path).data
+    cfg.text_filter = "prose"
+    # seq_len 12: only the first 12 characters are judged ("a long clean" passes, the brace is cut off)
+    assert text.load_lines(cfg) == ["The cat sat, on (the) mat.", "It's plain-text; yes: fine",
+                                    "a long clean start then { late", "The end"]
+    cfg.max_lines = 2                     # counted among the lines that pass
+    assert text.load_lines(cfg) == ["The cat sat, on (the) mat.", "It's plain-text; yes: fine"]
+    path.write_text("x = 1\n{}\n", encoding="utf-8")
+    with pytest.raises(UserError, match="passes data.text_filter=prose"):
+        text.load_lines(cfg)
+    builtin = load_config("text-python-docs", {"data.text_filter": "prose"}).data
+    lines = text.load_lines(builtin)
+    assert 3000 < len(lines) < len(text.load_lines(load_config("text-python-docs").data))
+    assert all(text.is_prose(s, 32) for s in lines)
+
+
 def test_sequence_generator_outputs_a_distribution_at_every_position(tmp_path):
     from wgangp.nets import build_networks
 
