@@ -38,12 +38,12 @@ BILLION_WORD_URL = "http://www.statmt.org/lm-benchmark/1-billion-word-language-m
 BILLION_WORD_DIR = "1-billion-word-language-modeling-benchmark-r13output/training-monolingual.tokenized.shuffled"
 
 
-def _read_lines(path: Path, limit: int, out: list[str], keep=None) -> None:
+def _read_lines(path: Path, limit: int, out: list[str], keep) -> None:
     try:
         with path.open(encoding="utf-8") as f:
             for line in f:
                 line = line.rstrip("\n")
-                if line and (keep is None or keep(line)):
+                if line and keep(line):
                     out.append(line)
                     if limit and len(out) >= limit:
                         return
@@ -80,14 +80,15 @@ def load_lines(data_cfg) -> list[str]:
     ``data.text_filter``)."""
     lines: list[str] = []
     limit = data_cfg.max_lines
-    keep = (lambda line: is_prose(line, data_cfg.seq_len)) if data_cfg.text_filter == "prose" else None
+    prose = data_cfg.text_filter == "prose"
+    keep = (lambda line: is_prose(line, data_cfg.seq_len)) if prose else (lambda line: True)
     if data_cfg.name == "python-docs":
         try:
             from pydoc_data.topics import topics
         except ImportError:
             raise UserError("this Python has no pydoc_data (the built-in corpus); use data.name=text with a file") from None
         lines = [s.strip() for text in topics.values() for s in text.splitlines() if len(s.strip()) >= 20]
-        lines = [line for line in lines if keep is None or keep(line)]
+        lines = list(filter(keep, lines))
         lines = lines[:limit] if limit else lines
     elif data_cfg.name == "billion-word":
         for path in _billion_word_files(data_cfg):
@@ -101,7 +102,7 @@ def load_lines(data_cfg) -> list[str]:
     if not lines:
         raise UserError(f"the corpus of data.name={data_cfg.name} holds no non-empty line" +
                         (" that passes data.text_filter=prose (letters, spaces and , . ; : ' ( ) - only)"
-                         if keep else ""))
+                         if prose else ""))
     return lines
 
 
