@@ -157,6 +157,26 @@ def test_an_interrupted_unpack_leaves_nothing_and_a_killed_one_is_cleaned_next_t
     assert [p.name for p in extracted.iterdir() if p.name.startswith(".unpack-")] == []
 
 
+def _wait_blocked_in_pipe_read(pid, deadline):
+    """Until ``pid`` sleeps in read() on the pipe. A signal that lands between the reader's open() and its
+    read() is lost: CPython runs Python handlers only when a syscall returns EINTR or between bytecodes,
+    and that read never returns (the CI run of 0b10da3 hung so, on a loaded machine)."""
+    wchan = f"/proc/{pid}/wchan"
+    while time.time() < deadline:
+        try:
+            with open(wchan) as f:
+                where = f.read().strip()
+        except OSError:
+            where = ""
+        if "pipe" in where:
+            return
+        if where in ("", "0"):                                 # no /proc or a kernel that hides it: a pause
+            time.sleep(1.0)
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the run (pid {pid}) never blocked reading the pipe")
+
+
 def test_sigterm_during_data_loading_says_so_and_exits_143(tmp_path):
     fifo = tmp_path / "slow.csv"
     os.mkfifo(fifo)                                            # reading it blocks: the run is still loading
@@ -169,6 +189,7 @@ def test_sigterm_during_data_loading_says_so_and_exits_143(tmp_path):
             writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
         except OSError:
             time.sleep(0.1)
+    _wait_blocked_in_pipe_read(p.pid, deadline)
     p.send_signal(signal.SIGTERM)
     _, err = p.communicate(timeout=60)
     os.close(writer)
