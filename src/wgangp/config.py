@@ -26,8 +26,10 @@ class DataConfig:
                                   # | billion-word | signals | sines
     # The keys below are read by the domain of data.name (which also checks them); they live here so
     # that every run's config stays one typed, flat table with the same keys.
-    path: str = ""                # points: .npy/.csv; images, signals: .npz/.npy; mnist etc.: torchvision root or .npz; table: .csv/.tsv/.parquet;
-                                  # text: a .txt file (one example a line); billion-word: the corpus folder
+    path: str = ""                # points: .npy/.csv; images: .npz/.npy; mnist etc.: torchvision root or .npz; table: .csv/.tsv/.parquet;
+                                  # text: a .txt file (one example a line); billion-word: the corpus folder; signals: .npz/.npy,
+                                  # .csv/.tsv/.txt (one series a row), a UCR/UEA NAME_TRAIN.tsv/.txt/.ts file or its folder,
+                                  # or a folder of .wav files (class sub-folders optional)
     key: str = ""                 # array name inside an .npz (default: x_train, else the only 3-D/4-D array)
     download: bool = False        # let torchvision download mnist / fashion-mnist / cifar10 into data.path
     resolution: int = 0           # image folders: resize + centre-crop to this size (0 = native size)
@@ -38,12 +40,15 @@ class DataConfig:
     max_lines: int = 0            # text: keep the first N lines of the corpus (0 = all)
     text_filter: str = "none"     # text: none | prose (keep the lines whose first seq_len characters are all letters,
                                   # spaces and , . ; : ' ( ) -)
-    label: str = ""               # tables: the class column (conditional generation, utility target); "" = none
+    label: str = ""               # tables: the class column (conditional generation, utility target); "" = none;
+                                  # signals in a .csv/.tsv/.txt: first | last | a header name (the label column); "" = none
     label_bins: int = 0           # tables: cut a numeric data.label into this many quantile bins (0 = use its values)
     categorical: str = ""         # tables: comma list of numeric columns to treat as categorical
     drop: str = ""                # tables: comma list of columns left out (direct identifiers, free text)
     holdout: float = 0.2          # tables: share of records kept out of training for utility and privacy checks
     split_seed: int = 0           # tables: which random hold-out split (0 = the fixed default one)
+    length: int = 0               # signals: crop every series to its first N samples or zero-pad it at its end to N;
+                                  # 0 = the files' own length (one length for all, padded to what model.arch builds)
     batch_size: int = 256
 
 
@@ -281,7 +286,7 @@ def validate(cfg: Config) -> None:
         if flat[key] <= 0 and not (flat[key] == 0 and key in SIZE_KEYS):
             raise UserError(f"config key '{key}' must be > 0, got {flat[key]}")
     for key in ("train.gen_batch_size", "train.eval_every", "train.sample_every", "train.diag_every", "optim.lr_g", "loss.gp_weight",
-                "train.max_rollbacks"):
+                "train.max_rollbacks", "data.length"):
         if flat[key] < 0:
             raise UserError(f"config key '{key}' must be >= 0, got {flat[key]}")
     if not 0.0 <= cfg.train.ema < 1.0:

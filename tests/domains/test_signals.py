@@ -103,3 +103,36 @@ def test_conditional_generator_learns_the_sines(tmp_path):
     m = wgangp.evaluate(run, n=400)
     assert m["class_agreement"] > 0.5
     assert m["w1"] < 2.6
+
+
+def _short_run(out, path, capsys, *extra):
+    sets = ["data.name=signals", f"data.path={path}", "data.batch_size=8", "model.dim=4", "model.noise_dim=8",
+            "train.iterations=2", "train.eval_samples=40", "device=cpu", *extra]
+    assert main(["train", "signals-sines-cond", "--out", str(out), "--quiet", *[a for s in sets for a in ("--set", s)]]) == 0
+    return capsys.readouterr().err
+
+
+def test_a_short_run_from_a_csv_file_pads_its_length_and_says_so(tmp_path, capsys):
+    x = np.random.default_rng(0).normal(size=(40, 24))
+    labels = np.where(np.arange(40) % 2, "walk", "run")
+    (tmp_path / "s.csv").write_text("label," + ",".join(f"t{i}" for i in range(24)) + "\n"
+                                    + "".join(f"{k}," + ",".join(map(str, row)) + "\n" for k, row in zip(labels, x)))
+    err = _short_run(tmp_path / "r", tmp_path / "s.csv", capsys, "data.label=label")
+    assert "24 samples zero-padded at their end to data.length=32" in err
+    run = wgangp.load_run(tmp_path / "r")
+    assert run.data_shape == (1, 32) and run.n_classes == 2 and run.config.data.length == 32
+    assert main(["eval", str(tmp_path / "r"), "--json"]) == 0          # the real data read again at length 32
+    assert "spectrum_distance" in json.loads(capsys.readouterr().out.splitlines()[-1])
+
+
+def test_a_short_run_from_a_wav_folder_of_two_classes(tmp_path, capsys):
+    sf = pytest.importorskip("soundfile")
+    t = np.arange(64) / 8000
+    for i in range(24):
+        cls, freq = ("high", 2000) if i % 2 else ("low", 500)
+        (tmp_path / "w" / cls).mkdir(parents=True, exist_ok=True)
+        tone = 0.5 * np.sin(2 * np.pi * freq * t + i)
+        sf.write(tmp_path / "w" / cls / f"{i}.wav", np.stack([tone, -tone], axis=1), 8000, subtype="PCM_16")
+    _short_run(tmp_path / "r", tmp_path / "w", capsys)
+    run = wgangp.load_run(tmp_path / "r")
+    assert run.data_shape == (2, 64) and run.n_classes == 2

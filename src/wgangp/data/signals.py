@@ -1,7 +1,9 @@
 """1-D signals (sensor, radar or audio snippets) as ``(channels, length)`` samples.
 
 * ``data.name=signals``: ``data.path`` an .npz with ``x_train`` (or ``data.key``) of shape
-  ``(N, L)`` or ``(N, C, L)`` and optional integer labels ``y_train``, or an .npy array.
+  ``(N, L)`` or ``(N, C, L)`` and optional integer labels ``y_train``, an .npy array, a CSV/TSV/TXT
+  file of one series a row, a UCR/UEA ``NAME_TRAIN`` file or folder, or a folder of WAV files; any
+  length through ``data.length`` (the readers and the rules: :mod:`wgangp.data.series_io`).
 * ``data.name=sines``: a built-in labelled set for trying things out: 4 classes of noisy
   sinusoids of 64 samples (class ``k`` at ``2 + 3k`` cycles a window, a second harmonic, random
   phase and amplitude, white noise), 1,000 per class, drawn from a fixed seed; no download.
@@ -14,12 +16,11 @@ by ``wgangp sample`` are in the data's own units again. Spectrograms are images:
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
-import numpy as np
 import torch
 
-from wgangp.data.base import PointSource, refuse_complex, require_file
+from wgangp.data.base import PointSource
+from wgangp.data.series_io import SeriesSet, read_series
 from wgangp.errors import UserError
 
 SINES_SEED = 31_415
@@ -39,37 +40,17 @@ def sines(n_per_class: int = 1000, length: int = 64, n_classes: int = 4, seed: i
 
 
 def load_signals(data_cfg) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """``(x (N, C, L) float32, labels (N,) int64 or None)`` of the file ``data.path``."""
-    path = Path(data_cfg.path)
-    require_file(path, "signal file", "pass --set data.path=FILE.npz (x_train (N, L) or (N, C, L))")
-    try:
-        if path.suffix == ".npy":
-            x, y = np.load(path, allow_pickle=False), None
-        else:
-            with np.load(path, allow_pickle=False) as npz:
-                key = data_cfg.key or ("x_train" if "x_train" in npz.files else None)
-                if key not in npz.files:
-                    raise UserError(f"'{path}' has no array '{key or 'x_train'}' (it holds {', '.join(npz.files)}); "
-                                    "set data.key")
-                x = npz[key]
-                y = npz["y_train"] if "y_train" in npz.files else None
-    except UserError:
-        raise
-    except Exception as e:
-        raise UserError(f"signal file '{path}' could not be read ({type(e).__name__}: {e})") from None
-    refuse_complex(x, f"signal file '{path}'", "store the real and imaginary parts as two channels, e.g. "
-                   "np.stack([x.real, x.imag], axis=1) of shape (N, 2, L)")
-    if x.ndim == 2:
-        x = x[:, None, :]
-    if x.ndim != 3 or min(x.shape) == 0 or not np.issubdtype(x.dtype, np.number) or not np.isfinite(x).all():
-        raise UserError(f"signal file '{path}': expected finite numbers of shape (N, L) or (N, C, L); got "
-                        f"{x.dtype} {tuple(x.shape)}")
-    labels = None
-    if y is not None:
-        if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer) or (y < 0).any():
-            raise UserError(f"labels 'y_train' in '{path}' must be {len(x)} integers >= 0; got {y.dtype} {y.shape}")
-        labels = torch.from_numpy(y.astype(np.int64))
-    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), labels
+    """``(x (N, C, L) float32, labels (N,) int64 or None)`` of ``data.path``, read by
+    :func:`wgangp.data.series_io.read_series` (its formats, ``data.label`` and ``data.length``)."""
+    series = read_signal_set(data_cfg)
+    labels = torch.from_numpy(series.labels) if series.labels is not None else None
+    return torch.from_numpy(series.x), labels
+
+
+def read_signal_set(data_cfg) -> SeriesSet:
+    """The :class:`~wgangp.data.series_io.SeriesSet` of ``data.path`` under ``data.key``,
+    ``data.label`` and ``data.length`` (with its class names, sample rate and notes)."""
+    return read_series(data_cfg.path, key=data_cfg.key, label=data_cfg.label, length=data_cfg.length)
 
 
 class SignalSource(PointSource):

@@ -1,7 +1,10 @@
 """1-D signals (sensor, radar or audio snippets) as ``(channels, length)`` samples.
 
-Data: :mod:`wgangp.data.signals` (.npz/.npy arrays, the built-in sines), every channel scaled to
-``[-1, 1]``; a checkpoint keeps the scale, and samples are written in the data's own units.
+Data: :mod:`wgangp.data.signals` (.npz/.npy arrays, CSV/TSV/TXT rows, UCR/UEA files, WAV folders, read
+by :mod:`wgangp.data.series_io`; the built-in sines), every channel scaled to ``[-1, 1]``; a
+checkpoint keeps the scale, and samples are written in the data's own units. Lengths: ``data.length``
+crops or zero-pads every series; left at 0, series of one length not built by ``model.arch`` are
+zero-padded at their end to the next length it builds (:meth:`Signals.resolve`, said in a note).
 Metrics: exact W1, the power-spectrum distance and, for conditional runs, class agreement
 (:mod:`wgangp.metrics.signals`).
 """
@@ -9,12 +12,17 @@ from __future__ import annotations
 
 import torch
 
-from wgangp.data.signals import SignalSource, sines
+from wgangp.data.series_io import FORMATS
+from wgangp.data.signals import SignalSource, read_signal_set, sines
 from wgangp.domains import shared_metrics  # noqa: F401  (registers w1)
 from wgangp.domains.base import Domain, register_domain
 from wgangp.errors import UserError
 from wgangp.metrics.registry import register_metric
 from wgangp.metrics.signals import class_agreement, spectrum_distance
+
+
+# model.arch -> the signal lengths it builds are multiples of this (dcgan-1d: 4 stride-2 stages)
+LENGTH_STEP = {"dcgan-1d": 16}
 
 
 class Signals(Domain):
@@ -25,7 +33,30 @@ class Signals(Domain):
 
     def validate(self, cfg) -> None:
         if cfg.data.name == "signals" and not cfg.data.path:
-            raise UserError("data.name=signals needs a file: add --set data.path=FILE.npz (x_train (N, L) or (N, C, L))")
+            raise UserError(f"data.name=signals needs data: add --set data.path=... ({FORMATS})")
+        if cfg.data.name == "sines" and cfg.data.length:
+            raise UserError(f"data.length={cfg.data.length} applies to signal files (data.name=signals); the built-in "
+                            "sines are 64 samples long: drop data.length")
+        step = LENGTH_STEP.get(cfg.model.arch, 1)
+        if cfg.data.length % step:
+            below = cfg.data.length // step * step
+            raise UserError(f"data.length={cfg.data.length}: model.arch={cfg.model.arch} builds lengths that are "
+                            f"multiples of {step}; set data.length={f'{below} or ' if below else ''}{below + step}")
+
+    def resolve(self, cfg) -> list[str]:
+        """Signal files: the reader's notes (cropping, padding), and ``data.length`` set to the next
+        length ``model.arch`` builds when it was 0 and the files' length is not one."""
+        if cfg.data.name != "signals":
+            return []
+        series = read_signal_set(cfg.data)
+        notes = [f"signals: {note}" for note in series.notes]
+        step, length = LENGTH_STEP.get(cfg.model.arch, 1), series.x.shape[2]
+        if cfg.data.length == 0 and length % step:
+            cfg.data.length = -(-length // step) * step
+            notes.append(f"signals: the series of {length} samples zero-padded at their end to data.length="
+                         f"{cfg.data.length} (model.arch={cfg.model.arch} builds multiples of {step}; set "
+                         "data.length to choose)")
+        return notes
 
     def build_source(self, data_cfg, seed: int, conditional: bool):
         return SignalSource(data_cfg, seed, arrays=sines() if data_cfg.name == "sines" else None)
