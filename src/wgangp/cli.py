@@ -297,7 +297,8 @@ def _cmd_sample(args) -> int:
         raise UserError(f"output '{out}' exists; choose a new name or add --force to replace it")
     run = api.load_run(args.run_dir, checkpoint=args.checkpoint)
     classes = _classes(run, args.classes)
-    nbytes = args.n * math.prod(run.data_shape) * 4
+    shape = run.domain.sample_shape(run.data_shape, run.domain_state)     # as written (e.g. spectrograms as series)
+    nbytes = args.n * math.prod(shape) * 4
     writer = run.domain.writers().get("/" if out.endswith(("/", os.sep)) or not Path(out).suffix else Path(out).suffix)
     if writer is not None:                            # a format of the data kind's own (text lines, table records)
         if nbytes > IN_MEMORY_LIMIT:
@@ -311,9 +312,9 @@ def _cmd_sample(args) -> int:
     labels = run.class_labels(args.n, classes) if (run.n_classes or classes) else None
     batches = (run.to_data_units(x) for x in run.iter_samples(args.n, seed=args.seed, classes=classes))
     with out_of_memory("sampling", "the generator's batch does not fit; free memory or use a smaller model"):
-        path = api.stream_samples(batches, args.n, run.data_shape, args.output, labels=labels,
+        path = api.stream_samples(batches, args.n, shape, args.output, labels=labels,
                                   progress=nbytes > 64 * 2**20 and not args.quiet)
-    print(f"wrote {args.n} samples of shape {tuple(run.data_shape)} to {path}")
+    print(f"wrote {args.n} samples of shape {shape} to {path}")
     return 0
 
 

@@ -32,7 +32,7 @@ class DataConfig:
                                   # or a folder of .wav files (class sub-folders optional)
     key: str = ""                 # array name inside an .npz (default: x_train, else the only 3-D/4-D array)
     download: bool = False        # let torchvision download mnist / fashion-mnist / cifar10 into data.path
-    resolution: int = 0           # image folders: resize + centre-crop to this size (0 = native size)
+    resolution: int = 0           # image folders: resize + centre-crop to this size (0 = native size); spectrograms: their side
     max_images: int = 0           # image folders / LSUN: keep the first N images (0 = all)
     lsun_class: str = "bedroom_train"   # LSUN category, read from data.path/<lsun_class>_lmdb
     dequantize: bool = False      # images: x/128 - 1 + U(0, 1/128) per pixel, as the official CIFAR ResNet
@@ -49,6 +49,7 @@ class DataConfig:
     split_seed: int = 0           # tables: which random hold-out split (0 = the fixed default one)
     length: int = 0               # signals: crop every series to its first N samples or zero-pad it at its end to N;
                                   # 0 = the files' own length (one length for all, padded to what model.arch builds)
+    representation: str = "waveform"   # signals: waveform | spectrogram (SpecGAN's STFT images for an image model.arch)
     batch_size: int = 256
 
 
@@ -147,6 +148,7 @@ CHOICES = {
     "optim.name": ("adam", "rmsprop"),
     "optim.lr_decay": ("none", "linear"),
     "data.text_filter": ("none", "prose"),
+    "data.representation": ("waveform", "spectrogram"),
     "train.precision": ("fp32", "bf16", "fp16"),
     "train.compile": ("none", "default", "reduce-overhead", "max-autotune"),
     "train.on_nonfinite": ("stop", "rollback"),

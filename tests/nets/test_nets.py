@@ -13,6 +13,8 @@ SHAPES = {
     "mlp": (2,),
     "resnet-text": (10, 8),                 # one-hot (vocab, seq_len)
     "dcgan-1d": (2, 32),                    # (channels, length)
+    "wavegan": (2, 256),                    # two stride-4 stages: one phase shuffle
+    "resnet-1d": (2, 24),
     "dcgan-mnist": (1, 28, 28),
     "dcgan-cifar": (3, 32, 32),
     "resnet-cifar": (3, 32, 32),

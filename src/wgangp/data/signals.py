@@ -10,8 +10,10 @@
 
 Every channel is divided by its largest magnitude in the training data, so samples lie in
 ``[-1, 1]`` where the generator's tanh ends; ``scale`` is kept in checkpoints, and samples written
-by ``wgangp sample`` are in the data's own units again. Spectrograms are images: use
-``data.name=images`` with an array of them.
+by ``wgangp sample`` are in the data's own units again. ``data.representation=spectrogram``: the
+source holds SpecGAN's normalised log-magnitude images of the scaled series instead
+(:mod:`wgangp.data.spectrogram`; their side is ``data.resolution``); spectrograms given as images
+(radar micro-Doppler) are ``data.name=images``.
 """
 from __future__ import annotations
 
@@ -19,14 +21,16 @@ import math
 
 import torch
 
+from wgangp.data import spectrogram as spec
 from wgangp.data.base import PointSource
 from wgangp.data.series_io import SeriesSet, read_series
 from wgangp.errors import UserError
 
 SINES_SEED = 31_415
+SINES_LENGTH = 64
 
 
-def sines(n_per_class: int = 1000, length: int = 64, n_classes: int = 4, seed: int = SINES_SEED):
+def sines(n_per_class: int = 1000, length: int = SINES_LENGTH, n_classes: int = 4, seed: int = SINES_SEED):
     """The built-in set: ``(x (N, 1, L) float32, y (N,) int64)``."""
     gen = torch.Generator().manual_seed(seed)
     y = torch.arange(n_classes).repeat_interleave(n_per_class)
@@ -54,7 +58,13 @@ def read_signal_set(data_cfg) -> SeriesSet:
 
 
 class SignalSource(PointSource):
-    """Batches ``(B, C, L)`` of scaled signals (and their labels), reshuffled every epoch."""
+    """Batches ``(B, C, L)`` of scaled signals, or ``(B, C, S, S)`` spectrograms of them
+    (``data.representation=spectrogram``), and their labels, reshuffled every epoch.
+
+    ``series``: the scaled signals ``(N, C, L)`` in either case (what the metrics compare);
+    ``stft``, ``mean``, ``std``: the spectrogram's settings and per-bin statistics ``(C, S)`` (None
+    for waveforms).
+    """
 
     def __init__(self, data_cfg, seed: int, arrays: tuple[torch.Tensor, torch.Tensor | None] | None = None):
         """``arrays``: ``(x, labels)`` given (a built-in set); otherwise read from ``data.path``."""
@@ -62,8 +72,30 @@ class SignalSource(PointSource):
         if len(x) < data_cfg.batch_size:
             raise UserError(f"{len(x)} signals cannot fill a batch of data.batch_size={data_cfg.batch_size}")
         self.scale = x.abs().amax(dim=(0, 2)).clamp_min(1e-12)          # (C,): largest magnitude per channel
-        super().__init__(data_cfg.batch_size, seed, points=x / self.scale[:, None], labels=labels)
+        self.series = points = x / self.scale[:, None]
+        self.stft = self.mean = self.std = None
+        if data_cfg.representation == "spectrogram":
+            if not data_cfg.resolution:
+                raise UserError("data.representation=spectrogram needs data.resolution, the spectrogram's side "
+                                "(wgangp train sets it from model.arch)")
+            try:
+                self.stft = spec.stft_params(x.shape[2], data_cfg.resolution)
+            except ValueError as e:
+                raise UserError(f"data.representation=spectrogram: {e}; set data.length within that range") from None
+            logmag = spec.log_magnitude(self.series, self.stft)
+            self.mean, self.std = spec.fit_stats(logmag)
+            points = spec.normalise(logmag, self.mean, self.std)
+        super().__init__(data_cfg.batch_size, seed, points=points, labels=labels)
+
+    def fresh_series(self, n: int, seed: int) -> torch.Tensor:
+        """``n`` scaled series ``(n, C, L)``: those whose samples :meth:`fresh` draws for ``seed``."""
+        gen = torch.Generator().manual_seed(seed)
+        return self.series[torch.randint(len(self.series), (n,), generator=gen)]
 
     def signal_state(self) -> dict:
-        """What a checkpoint keeps to write samples in the data's units."""
-        return {"scale": [float(s) for s in self.scale]}
+        """What a checkpoint keeps to write samples in the data's units (plain values)."""
+        state = {"scale": [float(s) for s in self.scale]}
+        if self.stft is not None:
+            state["spectrogram"] = {"length": self.stft.length, "side": self.stft.side, "n_fft": self.stft.n_fft,
+                                    "hop": self.stft.hop, "mean": self.mean.tolist(), "std": self.std.tolist()}
+        return state

@@ -69,6 +69,10 @@ class Domain:
         """Generated samples in the data's own units (e.g. a per-channel scale undone)."""
         return x
 
+    def sample_shape(self, data_shape: tuple[int, ...], state: dict | None) -> tuple[int, ...]:
+        """The shape of one sample after :meth:`to_data_units` (the generator's, unless decoding changes it)."""
+        return tuple(data_shape)
+
     def class_names(self, state: dict | None) -> list[str]:
         """Names of the classes of a conditional run, where the data names them (``--class NAME``)."""
         return []

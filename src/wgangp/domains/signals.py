@@ -7,13 +7,20 @@ crops or zero-pads every series; left at 0, series of one length not built by ``
 zero-padded at their end to the next length it builds (:meth:`Signals.resolve`, said in a note).
 Metrics: exact W1, the power-spectrum distance and, for conditional runs, class agreement
 (:mod:`wgangp.metrics.signals`).
+
+``data.representation=spectrogram`` (SpecGAN): the series are trained as the normalised
+log-magnitude spectrogram images of :mod:`wgangp.data.spectrogram`, of the side the image network
+``model.arch`` builds (set in ``data.resolution`` by :meth:`Signals.resolve`); the checkpoint keeps
+the STFT settings and per-bin statistics, samples come back as series through Griffin-Lim, and the
+spectrum and class metrics compare those with the real series (W1 compares the images).
 """
 from __future__ import annotations
 
 import torch
 
+from wgangp.data import spectrogram as spec
 from wgangp.data.series_io import FORMATS
-from wgangp.data.signals import SignalSource, read_signal_set, sines
+from wgangp.data.signals import SINES_LENGTH, SignalSource, read_signal_set, sines
 from wgangp.domains import shared_metrics  # noqa: F401  (registers w1)
 from wgangp.domains.base import Domain, register_domain
 from wgangp.errors import UserError
@@ -22,7 +29,7 @@ from wgangp.metrics.signals import class_agreement, spectrum_distance
 
 
 # model.arch -> the signal lengths it builds are multiples of this (dcgan-1d: 4 stride-2 stages)
-LENGTH_STEP = {"dcgan-1d": 16}
+LENGTH_STEP = {"dcgan-1d": 16, "resnet-1d": 8, "wavegan": 1}     # wavegan: any length >= 16 (nets/wavegan.py)
 
 
 class Signals(Domain):
@@ -37,6 +44,12 @@ class Signals(Domain):
         if cfg.data.name == "sines" and cfg.data.length:
             raise UserError(f"data.length={cfg.data.length} applies to signal files (data.name=signals); the built-in "
                             "sines are 64 samples long: drop data.length")
+        if cfg.data.representation == "spectrogram":
+            _check_spectrogram(cfg, 1 if cfg.data.name == "sines" else None,
+                               SINES_LENGTH if cfg.data.name == "sines" else cfg.data.length or None)
+        elif _image_shape(cfg.model.arch):
+            raise UserError(f"model.arch={cfg.model.arch} is an image network: train signals with it as spectrograms "
+                            "(--set data.representation=spectrogram) or choose a 1-D network (dcgan-1d)")
         step = LENGTH_STEP.get(cfg.model.arch, 1)
         if cfg.data.length % step:
             below = cfg.data.length // step * step
@@ -45,17 +58,25 @@ class Signals(Domain):
 
     def resolve(self, cfg) -> list[str]:
         """Signal files: the reader's notes (cropping, padding), and ``data.length`` set to the next
-        length ``model.arch`` builds when it was 0 and the files' length is not one."""
-        if cfg.data.name != "signals":
-            return []
-        series = read_signal_set(cfg.data)
-        notes = [f"signals: {note}" for note in series.notes]
-        step, length = LENGTH_STEP.get(cfg.model.arch, 1), series.x.shape[2]
-        if cfg.data.length == 0 and length % step:
-            cfg.data.length = -(-length // step) * step
-            notes.append(f"signals: the series of {length} samples zero-padded at their end to data.length="
-                         f"{cfg.data.length} (model.arch={cfg.model.arch} builds multiples of {step}; set "
-                         "data.length to choose)")
+        length ``model.arch`` builds when it was 0 and the files' length is not one. Spectrograms:
+        ``data.resolution`` set to the side ``model.arch`` builds, and a note of the STFT chosen."""
+        notes, channels, length = [], 1, SINES_LENGTH
+        if cfg.data.name == "signals":
+            series = read_signal_set(cfg.data)
+            notes = [f"signals: {note}" for note in series.notes]
+            step, (channels, length) = LENGTH_STEP.get(cfg.model.arch, 1), series.x.shape[1:]
+            if cfg.data.length == 0 and length % step:
+                cfg.data.length = -(-length // step) * step
+                notes.append(f"signals: the series of {length} samples zero-padded at their end to data.length="
+                             f"{cfg.data.length} (model.arch={cfg.model.arch} builds multiples of {step}; set "
+                             "data.length to choose)")
+        if cfg.data.representation == "spectrogram":
+            side = _check_spectrogram(cfg, channels, length)
+            cfg.data.resolution, p = side, spec.stft_params(length, side)
+            padded = f", zero-padded to {p.padded} samples" if p.padded > length else ""
+            notes.append(f"signals: each series of {length} samples is a {side}x{side} spectrogram for model.arch="
+                         f"{cfg.model.arch}: n_fft {p.n_fft}, hop {p.hop}{padded}; samples come back through "
+                         f"{spec.GL_ITERS} Griffin-Lim iterations")
         return notes
 
     def build_source(self, data_cfg, seed: int, conditional: bool):
@@ -65,13 +86,20 @@ class Signals(Domain):
         return source.signal_state()
 
     def to_data_units(self, x: torch.Tensor, state: dict | None) -> torch.Tensor:
-        return x * torch.tensor(state["scale"], dtype=x.dtype)[:, None]
+        """Generated ``(N, C, L)`` series, or ``(N, C, S, S)`` spectrograms (decoded by Griffin-Lim), as
+        ``(N, C, L)`` series in the data's units."""
+        return _unscale(as_series(x, state), state)
+
+    def sample_shape(self, data_shape: tuple[int, ...], state: dict | None) -> tuple[int, ...]:
+        stft = (state or {}).get("spectrogram")
+        return (data_shape[0], stft["length"]) if stft else tuple(data_shape)
 
     def live_panels(self, run, cache: dict) -> dict:
         """Per class: a real and a generated series and their mean power spectra (``signals_live``)."""
         from wgangp.domains.signals_live import series
 
-        return series(run, cache, lambda x: self.to_data_units(x, run.domain_state))
+        state = run.domain_state
+        return series(run, cache, lambda x: self.to_data_units(x, state), lambda x: _unscale(x, state))
 
     def summary(self, m: dict) -> list[str]:
         parts = []
@@ -84,10 +112,63 @@ class Signals(Domain):
         return parts
 
 
+def _image_shape(arch: str) -> tuple[int, ...] | None:
+    """``(C, H, W)`` of the images ``model.arch`` builds; None if it is no image network."""
+    from wgangp.nets import _IMAGE_NETS         # the registry's table of image networks
+
+    return _IMAGE_NETS[arch][-1] if arch in _IMAGE_NETS else None
+
+
+def _check_spectrogram(cfg, channels: int | None, length: int | None) -> int:
+    """The spectrogram side ``model.arch`` builds for signals of ``channels`` and ``length`` (None:
+    not known yet); a one-line UserError naming what fits otherwise."""
+    from wgangp.nets import _IMAGE_NETS
+
+    arch, shape = cfg.model.arch, _image_shape(cfg.model.arch)
+    if shape is None:
+        raise UserError(f"data.representation=spectrogram trains an image network; model.arch={arch} is not one: use "
+                        + ", ".join(f"{n} ({'x'.join(map(str, v[-1]))})" for n, v in _IMAGE_NETS.items()))
+    side = shape[1]
+    if cfg.data.resolution not in (0, side):
+        raise UserError(f"data.resolution={cfg.data.resolution}: model.arch={arch} builds {side}x{side} spectrograms; "
+                        "leave data.resolution at 0 (it is set from model.arch)")
+    if channels is not None and channels != shape[0]:
+        fits = [f"{n} ({v[-1][1]}x{v[-1][1]})" for n, v in _IMAGE_NETS.items() if v[-1][0] == channels]
+        raise UserError(f"model.arch={arch} builds {shape[0]}-channel images; these signals have {channels} "
+                        f"channel(s): use {' or '.join(fits) if fits else 'a 1-D network (dcgan-1d)'}")
+    lo, hi = spec.length_range(side)
+    if length is not None and not lo <= length <= hi:
+        raise UserError(f"series of {length} samples do not fit model.arch={arch}'s {side}x{side} spectrogram "
+                        f"(hop 2 to {side} holds {lo} to {hi} samples): set data.length={lo if length < lo else hi}")
+    return side
+
+
+def as_series(x: torch.Tensor, state: dict | None) -> torch.Tensor:
+    """Generated samples as scaled ``(N, C, L)`` series: spectrograms decoded by Griffin-Lim."""
+    stft = (state or {}).get("spectrogram")
+    if not stft:
+        return x
+    p = spec.StftParams(stft["length"], stft["side"], stft["n_fft"], stft["hop"])
+    return spec.to_waveform(x, p, torch.tensor(stft["mean"]), torch.tensor(stft["std"]))
+
+
+def _unscale(x: torch.Tensor, state: dict) -> torch.Tensor:
+    """Scaled ``(N, C, L)`` series in the data's units."""
+    return x * torch.tensor(state["scale"], dtype=x.dtype)[:, None]
+
+
+def _series(ctx) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(real, generated)`` scaled series of an evaluation (spectrograms decoded once, cached)."""
+    if "series" not in ctx.cache:
+        real = ctx.run.reference_source().fresh_series(ctx.n, ctx.seed + 1)
+        ctx.cache["series"] = real, as_series(ctx.samples(), ctx.run.domain_state)
+    return ctx.cache["series"]
+
+
 @register_metric("spectrum", domains=("signals",), best={"spectrum_distance": "min"},
                  description="mean |log10| difference (decades) of the generated and real mean power spectra")
 def _spectrum(ctx) -> dict:
-    return {"spectrum_distance": spectrum_distance(ctx.reference(), ctx.samples())}
+    return {"spectrum_distance": spectrum_distance(*_series(ctx))}
 
 
 @register_metric("class_agreement", domains=("signals",), best={"class_agreement": "max"},
@@ -99,8 +180,8 @@ def _class_agreement(ctx) -> dict:
         return {}
     source = run.reference_source()
     labels = run.class_labels(ctx.n)
-    fake = run.sample(ctx.n, seed=ctx.seed, classes=labels.tolist())
-    return {"class_agreement": class_agreement(source.points, source.labels, fake, labels, seed=ctx.seed)}
+    fake = as_series(run.sample(ctx.n, seed=ctx.seed, classes=labels.tolist()), run.domain_state)
+    return {"class_agreement": class_agreement(source.series, source.labels, fake, labels, seed=ctx.seed)}
 
 
 register_domain(Signals())

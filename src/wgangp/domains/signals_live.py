@@ -30,27 +30,28 @@ def _real_by_class(run, n_groups: int) -> list[torch.Tensor]:
     source = run.reference_source()
     gen = torch.Generator().manual_seed(SEED)
     if not run.n_classes or source.labels is None:
-        return [source.points[torch.randint(len(source.points), (SPECTRUM_SERIES,), generator=gen)]]
+        return [source.series[torch.randint(len(source.series), (SPECTRUM_SERIES,), generator=gen)]]
     out = []
     for c in range(n_groups):
         idx = (source.labels == c).nonzero().flatten()
         pick = idx[torch.randint(len(idx), (SPECTRUM_SERIES,), generator=gen)] if len(idx) else idx
-        out.append(source.points[pick])
+        out.append(source.series[pick])
     return out
 
 
-def series(run, cache: dict, to_units) -> dict:
+def series(run, cache: dict, to_units, real_units) -> dict:
     """The panel: ``groups`` of {label, real, fake, real_power, fake_power}; ``to_units`` maps
-    generator-scaled series to the data's units."""
+    generated samples to ``(N, C, L)`` series in the data's units, ``real_units`` the source's
+    scaled series."""
     n_groups = min(run.n_classes, MAX_GROUPS) if run.n_classes else 1
     if "real" not in cache:
-        cache["real"] = [to_units(x) for x in _real_by_class(run, n_groups)]
+        cache["real"] = [real_units(x) for x in _real_by_class(run, n_groups)]
     shown = lambda x: torch.round(x[0, 0, :SHOWN].float() * 1e4).div(1e4).tolist() if len(x) else []  # noqa: E731
     groups = []
     for g, real in enumerate(cache["real"]):
         fake = to_units(run.sample(SPECTRUM_SERIES, seed=SEED, classes=g if run.n_classes else None))
         groups.append({"label": f"class {g}" if run.n_classes else "all", "real": shown(real), "fake": shown(fake),
                        "real_power": _log_power(real) if len(real) else [], "fake_power": _log_power(fake)})
-    length = run.data_shape[-1]
+    length = cache["real"][0].shape[-1]
     return {"kind": "series", "length": length, "shown": min(length, SHOWN), "channels": run.data_shape[0],
             "classes": run.n_classes or 0, "groups": groups}

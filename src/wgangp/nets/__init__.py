@@ -58,22 +58,41 @@ def _resnet_text(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, cat
     return SequenceGenerator(s), SequenceCritic(s)
 
 
-@register("dcgan-1d")
-def _dcgan_1d(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, categorical_spans=()):
-    """A 1-D DCGAN for signals ``(channels, length)``, class-conditional like the point networks."""
-    from wgangp.errors import UserError
-    from wgangp.nets.conv1d import SignalCritic, SignalGenerator, SignalSizes
+# name -> (module, sizes dataclass, generator class, critic class): signals ``(channels, length)``
+_SIGNAL_NETS = {
+    "dcgan-1d": ("conv1d", "SignalSizes", "SignalGenerator", "SignalCritic"),       # lengths: multiples of 16
+    "wavegan": ("wavegan", "WaveGANSizes", "WaveGANGenerator", "WaveGANCritic"),    # any length >= 16
+    "resnet-1d": ("resnet1d", "ResNet1dSizes", "ResNet1dGenerator", "ResNet1dCritic"),  # multiples of 8
+}
 
-    if len(data_shape) != 2:
-        raise UserError(f"model.arch=dcgan-1d needs signals of shape (channels, length); this data set has samples "
-                        f"of shape {tuple(data_shape)}")
-    channels, length = data_shape
-    try:
-        g = SignalGenerator(SignalSizes(channels, length, model_cfg.noise_dim + n_classes, model_cfg.dim))
-        d = SignalCritic(SignalSizes(channels, length, model_cfg.noise_dim, model_cfg.dim, model_cfg.activation))
-    except ValueError as e:
-        raise UserError(f"model.arch=dcgan-1d: {e}") from None
-    return _conditional(g, d, n_classes)
+
+def _register_signal(name: str) -> None:
+    """A 1-D network for signals ``(channels, length)``, class-conditional like the point networks."""
+    module, sizes_cls, gen_cls, critic_cls = _SIGNAL_NETS[name]
+
+    @register(name)
+    def _build(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, categorical_spans=()):
+        import importlib
+
+        from wgangp.errors import UserError
+
+        if len(data_shape) != 2:
+            raise UserError(f"model.arch={name} needs signals of shape (channels, length); this data set has "
+                            f"samples of shape {tuple(data_shape)}")
+        mod = importlib.import_module(f"wgangp.nets.{module}")
+        sizes = getattr(mod, sizes_cls)
+        channels, length = data_shape
+        try:
+            g = getattr(mod, gen_cls)(sizes(channels, length, model_cfg.noise_dim + n_classes, model_cfg.dim))
+            d = getattr(mod, critic_cls)(sizes(channels, length, model_cfg.noise_dim, model_cfg.dim,
+                                               model_cfg.activation))
+        except ValueError as e:                     # a length the network cannot be built with
+            raise UserError(f"model.arch={name}: {e}") from None
+        return _conditional(g, d, n_classes)
+
+
+for _name in _SIGNAL_NETS:
+    _register_signal(_name)
 
 
 def _conditional(g: nn.Module, d: nn.Module, n_classes: int, g_takes_labels: bool = False):

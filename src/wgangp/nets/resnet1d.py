@@ -1,0 +1,123 @@
+"""A 1-D ResNet for short sensor series (lengths of about 24 to 512): the official CIFAR-10 ResNet's
+blocks (:mod:`wgangp.nets.resnet`) in one dimension, kernel 5.
+
+Generator: ``z -> Linear 4DIM*(L/8) -> (4DIM, L/8) -> 3 x UpBlock (4DIM -> 4DIM -> 2DIM -> DIM) ->
+BN -> ReLU -> Conv5 channels -> tanh``: ``(N, noise_dim) -> (N, channels, L)``; ``L`` must be a
+multiple of 8. An up-block is ``BN-ReLU-[nearest 2x upsample, Conv5]-BN-ReLU-Conv5`` with a 1x1 conv
+on the upsampled input as shortcut.
+Critic: first block ``Conv5-ReLU-Conv5-meanpool`` (+ ``meanpool-Conv1x1`` shortcut) to DIM, two
+down-blocks ``ReLU-Conv5-ReLU-Conv5-meanpool`` (+ ``Conv1x1-meanpool``) to 2DIM and 4DIM, ReLU,
+**global mean over time**, Linear -> 1: ``(N, channels, L) -> (N, 1)`` for any ``L >= 8``. No
+normalisation in the critic (the gradient penalty is per example).
+Initialisation as tflib: He-style uniform for residual convs, Glorot-style for shortcuts and the
+output conv, Glorot for linear layers, zero biases.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from wgangp.nets.dcgan import linear
+from wgangp.nets.layers import activation
+
+KERNEL, STEP = 5, 8           # three 2x stages: lengths are multiples of 8
+
+
+@dataclass
+class ResNet1dSizes:
+    channels: int
+    length: int
+    noise_dim: int = 128
+    dim: int = 64
+    activation: str = "relu"  # the critic's ReLU: relu (lean double backward) | relu-native
+
+
+def conv(n_in: int, n_out: int, k: int = KERNEL, he_init: bool = True) -> nn.Conv1d:
+    c = nn.Conv1d(n_in, n_out, k, padding=k // 2)
+    bound = math.sqrt((4.0 if he_init else 2.0) / (k * (n_in + n_out))) * math.sqrt(3.0)
+    nn.init.uniform_(c.weight, -bound, bound)
+    nn.init.zeros_(c.bias)
+    return c
+
+
+def _up(x: torch.Tensor) -> torch.Tensor:
+    return F.interpolate(x, scale_factor=2, mode="nearest")
+
+
+def _pool(x: torch.Tensor) -> torch.Tensor:
+    return F.avg_pool1d(x, 2)
+
+
+def _check(length: int) -> None:
+    if length < STEP or length % STEP:
+        below = length // STEP * STEP
+        raise ValueError(f"signals of length {length}: resnet-1d builds lengths that are multiples of {STEP} "
+                         f"(set data.length={f'{below} or ' if below else ''}{below + STEP})")
+
+
+class UpBlock1d(nn.Module):
+    """``(N, a, L) -> (N, b, 2L)``."""
+
+    def __init__(self, a: int, b: int):
+        super().__init__()
+        self.bn1, self.bn2 = nn.BatchNorm1d(a), nn.BatchNorm1d(b)
+        self.conv1, self.conv2 = conv(a, b), conv(b, b)
+        self.shortcut = conv(a, b, 1, he_init=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv1(_up(torch.relu(self.bn1(x))))
+        h = self.conv2(torch.relu(self.bn2(h)))
+        return self.shortcut(_up(x)) + h
+
+
+class DownBlock1d(nn.Module):
+    """``(N, a, L) -> (N, b, L // 2)``; ``first``: no activation on the raw input, pool before the shortcut."""
+
+    def __init__(self, a: int, b: int, act: str, first: bool = False):
+        super().__init__()
+        self.first = first
+        self.act1 = nn.Identity() if first else activation(act)
+        self.act2 = activation(act)
+        self.conv1, self.conv2 = conv(a, b), conv(b, b)
+        self.shortcut = conv(a, b, 1, he_init=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = _pool(self.conv2(self.act2(self.conv1(self.act1(x)))))
+        return (self.shortcut(_pool(x)) if self.first else _pool(self.shortcut(x))) + h
+
+
+class ResNet1dGenerator(nn.Module):
+    """``(N, noise_dim) -> (N, channels, length)`` in [-1, 1]."""
+
+    def __init__(self, s: ResNet1dSizes):
+        super().__init__()
+        _check(s.length)
+        self.s, d = s, s.dim
+        self.input = linear(s.noise_dim, 4 * d * (s.length // STEP))
+        self.blocks = nn.Sequential(UpBlock1d(4 * d, 4 * d), UpBlock1d(4 * d, 2 * d), UpBlock1d(2 * d, d))
+        self.bn = nn.BatchNorm1d(d)
+        self.output = conv(d, s.channels, he_init=False)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.input(z).view(-1, 4 * self.s.dim, self.s.length // STEP)
+        return torch.tanh(self.output(torch.relu(self.bn(self.blocks(h)))))
+
+
+class ResNet1dCritic(nn.Module):
+    """``(N, channels, L) -> (N, 1)``, any ``L >= 8`` (global mean pooling over time)."""
+
+    def __init__(self, s: ResNet1dSizes):
+        super().__init__()
+        _check(s.length)
+        d = s.dim
+        self.blocks = nn.Sequential(DownBlock1d(s.channels, d, s.activation, first=True),
+                                    DownBlock1d(d, 2 * d, s.activation), DownBlock1d(2 * d, 4 * d, s.activation))
+        self.act = activation(s.activation)
+        self.output = linear(4 * d, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.output(self.act(self.blocks(x)).mean(dim=2))
