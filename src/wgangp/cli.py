@@ -310,6 +310,7 @@ def _cmd_sample(args) -> int:
             print(writer(run, args.n, args.output, args.seed, classes))
         return 0
     labels = run.class_labels(args.n, classes) if (run.n_classes or classes) else None
+    labels = run.domain.label_values(labels, run.domain_state) if labels is not None else None
     batches = (run.to_data_units(x) for x in run.iter_samples(args.n, seed=args.seed, classes=classes))
     with out_of_memory("sampling", "the generator's batch does not fit; free memory or use a smaller model"):
         path = api.stream_samples(batches, args.n, shape, args.output, labels=labels,

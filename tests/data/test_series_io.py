@@ -33,7 +33,7 @@ def test_npz_round_trip_and_labels_beside_the_key(tmp_path):
     s = read_series(write_npz(x, y, tmp_path / "a.npz"))
     np.testing.assert_array_equal(s.x, x)
     np.testing.assert_array_equal(s.labels, y)
-    assert (s.fmt, s.class_names, s.notes) == ("npz", None, [])
+    assert (s.fmt, s.class_names, s.notes) == ("npz", ["0", "1", "2"], [])     # 0..K-1 already: kept, no note
     np.savez(tmp_path / "b.npz", gunpoint_x_train=x[:, 0], gunpoint_y_train=y[::-1], y_train=y)
     s = read_series(tmp_path / "b.npz", key="gunpoint_x_train")
     assert s.x.shape == (6, 1, 20)
@@ -100,8 +100,9 @@ def test_real_gunpoint_as_a_ucr_file_and_as_an_npz_key(tmp_path):
     assert s.x.shape == (50, 1, 150) and s.class_names == ["1", "2"]
     np.testing.assert_array_equal(s.labels, y - 1)
     np.testing.assert_allclose(s.x, x, rtol=1e-6, atol=1e-7)
-    s = read_series(UCR, key="gunpoint_x_train")
-    np.testing.assert_array_equal(s.labels, y)
+    s = read_series(UCR, key="gunpoint_x_train")                # the .npz's 1, 2: classes 0, 1, names kept
+    np.testing.assert_array_equal(s.labels, y - 1)
+    assert s.class_names == ["1", "2"] and "labels 1, 2 used as classes 0..1" in s.notes[0]
 
 
 def test_wav_folder_with_two_class_folders_and_two_channels_round_trips(tmp_path):

@@ -136,3 +136,22 @@ def test_a_short_run_from_a_wav_folder_of_two_classes(tmp_path, capsys):
     _short_run(tmp_path / "r", tmp_path / "w", capsys)
     run = wgangp.load_run(tmp_path / "r")
     assert run.data_shape == (2, 64) and run.n_classes == 2
+
+
+def test_npz_labels_one_to_k_train_as_classes_and_come_back_as_the_files_values(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "u.npz", x_train=rng.normal(size=(48, 32)).astype(np.float32),
+             y_train=1 + np.arange(48) % 3)                    # UCR's labels: 1..K, no class 0
+    out = tmp_path / "r"
+    assert main(["train", "signals-sines-cond", "--out", str(out), "--quiet", "--set", "data.name=signals",
+                 "--set", f"data.path={tmp_path / 'u.npz'}", "--set", "data.batch_size=16", "--set", "model.dim=4",
+                 "--set", "train.iterations=2", "--set", "train.eval_every=0", "--set", "device=cpu"]) == 0
+    assert "labels 1, 2, 3 used as classes 0..2" in capsys.readouterr().err
+    run = wgangp.load_run(out)
+    assert run.n_classes == 3 and run.domain.class_names(run.domain_state) == ["1", "2", "3"]
+    assert main(["sample", str(out), "-n", "6", "--class", "3", "-o", str(tmp_path / "g.npz")]) == 0
+    with np.load(tmp_path / "g.npz") as z:
+        assert (z["y_train"] == 3).all()
+    ref = run.sample(6, seed=0, classes=2).numpy()             # class 3 of the file is the generator's class 2
+    with np.load(tmp_path / "g.npz") as z:
+        np.testing.assert_allclose(z["x_train"] / np.abs(z["x_train"]).max(), ref / np.abs(ref).max(), rtol=1e-5)

@@ -72,3 +72,10 @@ def test_a_conditional_spectrogram_run_samples_series_of_the_original_length(tmp
     assert torch.isfinite(decoded).all() and decoded.abs().max() > 0
     panel = run.domain.live_panels(run, {})                                 # the live view draws series too
     assert panel["length"] == 64 and len(panel["groups"][0]["fake"]) == len(panel["groups"][0]["real"]) == 64
+
+
+def test_a_spectrogram_representation_of_other_data_is_refused_not_ignored():
+    from wgangp.config import load_config
+
+    with pytest.raises(UserError, match="data.representation=spectrogram applies to signals"):
+        load_config("toy-8gaussians", {"data.representation": "spectrogram"})

@@ -143,12 +143,19 @@ def read_arrays(path: Path, key: str = "") -> tuple[np.ndarray, np.ndarray | Non
 def _fit_arrays(arrays: tuple[np.ndarray, np.ndarray | None], length: int, path: Path) -> SeriesSet:
     """Arrays are of one length already: kept, or all cropped / zero-padded to ``length``."""
     x, y = arrays
-    notes = []
+    notes, names = [], None
+    if y is not None:                                    # 0..K-1 in sorted order; the file's values kept as names
+        values = np.unique(y)
+        names = [str(int(v)) for v in values]
+        if not np.array_equal(values, np.arange(len(values))):
+            notes.append(f"labels {', '.join(names[:6])}{' ...' if len(names) > 6 else ''} used as classes "
+                         f"0..{len(names) - 1} (--class takes the file's values)")
+            y = np.searchsorted(values, y).astype(np.int64)
     if length and length != x.shape[2]:
         how = "cropped to their first" if x.shape[2] > length else "zero-padded at their end to"
         notes.append(f"all {len(x)} series of {x.shape[2]} samples {how} {length} samples (data.length={length})")
         x = np.pad(x[:, :, :length], ((0, 0), (0, 0), (0, max(0, length - x.shape[2]))))
-    return SeriesSet(np.ascontiguousarray(x, dtype=np.float32), y, None, None, path.suffix.lower()[1:], notes)
+    return SeriesSet(np.ascontiguousarray(x, dtype=np.float32), y, names, None, path.suffix.lower()[1:], notes)
 
 
 def series_lengths(raw: np.ndarray, where: str) -> np.ndarray:

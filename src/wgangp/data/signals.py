@@ -43,14 +43,6 @@ def sines(n_per_class: int = 1000, length: int = SINES_LENGTH, n_classes: int = 
     return x.float()[:, None, :], y
 
 
-def load_signals(data_cfg) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """``(x (N, C, L) float32, labels (N,) int64 or None)`` of ``data.path``, read by
-    :func:`wgangp.data.series_io.read_series` (its formats, ``data.label`` and ``data.length``)."""
-    series = read_signal_set(data_cfg)
-    labels = torch.from_numpy(series.labels) if series.labels is not None else None
-    return torch.from_numpy(series.x), labels
-
-
 def read_signal_set(data_cfg) -> SeriesSet:
     """The :class:`~wgangp.data.series_io.SeriesSet` of ``data.path`` under ``data.key``,
     ``data.label`` and ``data.length`` (with its class names, sample rate and notes)."""
@@ -68,7 +60,12 @@ class SignalSource(PointSource):
 
     def __init__(self, data_cfg, seed: int, arrays: tuple[torch.Tensor, torch.Tensor | None] | None = None):
         """``arrays``: ``(x, labels)`` given (a built-in set); otherwise read from ``data.path``."""
-        x, labels = arrays if arrays is not None else load_signals(data_cfg)
+        if arrays is None:
+            found = read_signal_set(data_cfg)
+            x, labels = torch.from_numpy(found.x), (torch.from_numpy(found.labels) if found.labels is not None else None)
+            self.class_names = found.class_names
+        else:
+            (x, labels), self.class_names = arrays, None
         if len(x) < data_cfg.batch_size:
             raise UserError(f"{len(x)} signals cannot fill a batch of data.batch_size={data_cfg.batch_size}")
         self.scale = x.abs().amax(dim=(0, 2)).clamp_min(1e-12)          # (C,): largest magnitude per channel
@@ -95,6 +92,8 @@ class SignalSource(PointSource):
     def signal_state(self) -> dict:
         """What a checkpoint keeps to write samples in the data's units (plain values)."""
         state = {"scale": [float(s) for s in self.scale]}
+        if self.class_names:                             # the file's own labels (--class NAME)
+            state["class_names"] = list(self.class_names)
         if self.stft is not None:
             state["spectrogram"] = {"length": self.stft.length, "side": self.stft.side, "n_fft": self.stft.n_fft,
                                     "hop": self.stft.hop, "mean": self.mean.tolist(), "std": self.std.tolist()}

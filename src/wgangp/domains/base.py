@@ -73,6 +73,16 @@ class Domain:
         """The shape of one sample after :meth:`to_data_units` (the generator's, unless decoding changes it)."""
         return tuple(data_shape)
 
+    def label_values(self, labels, state: dict | None):
+        """Class numbers ``(N,)`` as the labels written beside samples: the data's own integer labels
+        where its class names are integers (UCR's ``1..K``), else the numbers themselves."""
+        names = self.class_names(state)
+        if names and all(n.lstrip("-").isdigit() for n in names):
+            import torch
+
+            return torch.tensor([int(n) for n in names])[labels]
+        return labels
+
     def class_names(self, state: dict | None) -> list[str]:
         """Names of the classes of a conditional run, where the data names them (``--class NAME``)."""
         return []
@@ -150,8 +160,7 @@ def register_domain(domain: Domain) -> Domain:
     for data_name in domain.data_names:
         _BY_DATA[data_name] = domain.name
         _LAZY.pop(data_name, None)
-    _config.register_data_names(domain.data_names, lambda cfg: domain_for(cfg.data.name).validate(cfg),
-                                auto_sized=domain.auto_sized)
+    _config.register_data_names(domain.data_names, _validate, auto_sized=domain.auto_sized)
     return domain
 
 
@@ -160,7 +169,16 @@ def register_lazy(module: str, data_names: tuple[str, ...], auto_sized: bool = F
     (``auto_sized``: as its class says, known before the import)."""
     for data_name in data_names:
         _LAZY[data_name] = module
-    _config.register_data_names(data_names, lambda cfg: domain_for(cfg.data.name).validate(cfg), auto_sized)
+    _config.register_data_names(data_names, _validate, auto_sized)
+
+
+def _validate(cfg) -> None:
+    """The keys of one kind refused elsewhere (never silently ignored), then the kind's own checks."""
+    domain = domain_for(cfg.data.name)
+    if cfg.data.representation != "waveform" and domain.name != "signals":
+        raise UserError(f"data.representation={cfg.data.representation} applies to signals (data.name=signals or "
+                        f"sines); data.name={cfg.data.name} has no other representation: drop it")
+    domain.validate(cfg)
 
 
 def domain_for(data_name: str) -> Domain:

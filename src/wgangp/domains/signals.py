@@ -85,6 +85,9 @@ class Signals(Domain):
     def state(self, source) -> dict:
         return source.signal_state()
 
+    def class_names(self, state: dict | None) -> list[str]:
+        return list(state.get("class_names") or []) if state else []
+
     def to_data_units(self, x: torch.Tensor, state: dict | None) -> torch.Tensor:
         """Generated ``(N, C, L)`` series, or ``(N, C, S, S)`` spectrograms (decoded by Griffin-Lim), as
         ``(N, C, L)`` series in the data's units."""
