@@ -8,7 +8,7 @@ from wgangp.errors import UserError
 
 @pytest.mark.parametrize("name", list(wgangp.list_presets()))
 def test_every_preset_resolves_and_has_a_description(name):
-    needs_path = name.startswith("imagefolder") or name in ("text-billion-word", "table", "signals-wavegan")
+    needs_path = name.startswith("imagefolder") or name in ("text-billion-word", "table", "signals-wavegan", "signals-specgan")
     if needs_path:
         with pytest.raises(UserError, match="needs (data|--set data.path)"):
             load_config(name)

@@ -21,6 +21,7 @@ SHAPES = {
     "resnet-64": (3, 64, 64),
     "dcgan-64": (3, 64, 64),
     "resnet101-64": (3, 64, 64),
+    "specgan": (1, 128, 128),               # SpecGAN: spectrograms of 16,384 samples
 }
 NO_CONDITIONAL = {"resnet-text"}
 K = 3                                        # classes of the conditional variants
@@ -74,3 +75,13 @@ def test_network_wgan_gp_step_reaches_every_parameter_with_finite_gradients(arch
             assert p.grad is not None, f"{net} {name}: no gradient"
             assert torch.isfinite(p.grad).all(), f"{net} {name}: non-finite gradient"
             assert p.grad.abs().sum() > 0, f"{net} {name}: zero gradient"
+
+
+def test_specgan_at_the_papers_width_has_its_layer_shapes():
+    """DIM 64: the generator's dense layer makes (1024, 4, 4) and five stride-2 deconvolutions reach
+    128x128; the critic mirrors them down to (1024, 4, 4) before its linear layer."""
+    g, d = build_networks(ModelConfig(arch="specgan", noise_dim=100, dim=64), (1, 128, 128))
+    assert g.fc.out_features == 4 * 4 * 1024 and d.net[-1].in_features == 4 * 4 * 1024
+    widths = [m.out_channels for m in g.up if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert widths == [512, 256, 128, 64, 1]
+    assert g(torch.randn(2, 100)).shape == (2, 1, 128, 128)

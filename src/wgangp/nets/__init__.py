@@ -112,6 +112,7 @@ _IMAGE_NETS = {
     "resnet-64": ("resnet64", "GoodGenerator", "GoodCritic", {}, (3, 64, 64)),
     "dcgan-64": ("resnet64", "DCGAN64Generator", "DCGAN64Critic", {}, (3, 64, 64)),
     "resnet101-64": ("resnet101", "ResNet101Generator", "ResNet101Critic", {}, (3, 64, 64)),
+    "specgan": ("specgan", "SpecGANGenerator", "SpecGANCritic", {}, (1, 128, 128)),   # spectrograms of 16,384 samples
 }
 
 
