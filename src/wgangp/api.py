@@ -20,7 +20,9 @@ from wgangp.config import Config, from_dict, load_config
 from wgangp.data.toy import toy_distribution  # noqa: F401  (part of the public API)
 from wgangp.domains import EvalContext, domain_for
 from wgangp.domains.base import EVAL_SEED
-from wgangp.domains.images.classifier import labelled_data, train_classifier  # noqa: F401  (public API)
+from wgangp.domains.images.classifier import labelled_data  # noqa: F401  (public API)
+from wgangp.domains.images.classifier import train_classifier as train_image_classifier
+from wgangp.domains.signals_classifier import is_series_data, train_series_classifier
 from wgangp.domains.images.metrics import evaluate_images, load_images  # noqa: F401  (public API)
 from wgangp.errors import UserError, out_of_memory
 from wgangp.export import atomic_write, save_samples, stream_samples  # noqa: F401  (public API: the last two)
@@ -288,6 +290,24 @@ def sample(run: Run | str | Path, n: int, seed: int = 0, classes: int | list[int
     """``n`` samples from a run (or a run directory); ``classes`` for conditional runs."""
     run = run if isinstance(run, Run) else load_run(run)
     return run.sample(n, seed=seed, classes=classes)
+
+
+def train_classifier(data_path: str | Path, out: str | Path, epochs: int | None = None, seed: int = 0,
+                     resolution: int = 0, replace: bool = False) -> dict:
+    """Train the in-project classifier of the labelled data at ``data_path`` and save it at ``out``;
+    returns ``n_train``, ``n_classes`` and ``test_accuracy`` (None without a test split).
+
+    Signal data (:func:`~wgangp.domains.signals_classifier.is_series_data`: an .npz of ``(N, L)`` or
+    ``(N, C, L)`` series, CSV/UCR files, WAV folders): the 1-D CNN, saved as TorchScript mapping
+    float32 ``(N, C, L)`` in the data's units to logits (``epochs`` default 100; an existing ``out``
+    refused unless ``replace``). Image data: the small image CNN, saved as a feature net (``epochs``
+    default 2; ``resolution`` resizes folder images), as :func:`wgangp.domains.images.classifier.train_classifier`."""
+    if is_series_data(data_path):
+        if resolution:
+            raise UserError(f"--resolution {resolution} resizes images; '{data_path}' holds signals: drop it")
+        return train_series_classifier(data_path, out, epochs=epochs, seed=seed, replace=replace)
+    return train_image_classifier(data_path, out, epochs=2 if epochs is None else epochs, seed=seed,
+                                  resolution=resolution)
 
 
 def _write_json(path: Path, obj: dict) -> None:

@@ -4,7 +4,7 @@
     wgangp train PRESET_OR_CONFIG --out RUN_DIR [--set key=value ...] [--resume] [--dry-run]
     wgangp sample RUN_DIR -n N -o FILE.npy|FILE.csv|GRID.png [--seed S]
     wgangp augment RUN_DIR --balance|--per-class N -o OUT [--filter CLF.pt]
-    wgangp classifier DATA.npz|FOLDER --out CLF.pt [--epochs N] [--resolution R]
+    wgangp classifier DATA.npz|FOLDER|SIGNALS --out CLF.pt [--epochs N] [--resolution R]
     wgangp eval RUN_DIR [-n N] [--json] [--metrics fid,kid,is] [--feature-net PATH] [--feature-weights PATH]
 
 User errors print one line ``wgangp: error: ...`` on stderr and exit with status 2.
@@ -152,7 +152,7 @@ def _augment_args(sub) -> None:
     g = a.add_mutually_exclusive_group(required=True)
     g.add_argument("--balance", action="store_true", help="every class up to the largest one")
     g.add_argument("--per-class", type=int, default=None, help="every class up to N samples")
-    a.add_argument("-o", "--output", required=True, help="new .npz (for .npz data), folder (for image folders) or .csv (for tables)")
+    a.add_argument("-o", "--output", required=True, help="new .npz (.npz or signal data), folder (image/WAV folders), .csv")
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--filter", dest="filter_net", default=None, metavar="CLF.pt",
                    help="keep only synthetic samples this classifier ('wgangp classifier', trained on real data) "
@@ -178,12 +178,12 @@ def _eval_args(sub) -> None:
 
 
 def _classifier_args(sub) -> None:
-    c = sub.add_parser("classifier", help="train the small domain classifier used as a feature net")
-    c.add_argument("data", help=".npz with x_train, y_train (x_test, y_test for the accuracy), or an image "
-                   "folder / .tar.gz with one sub-folder per class (train/ and test/ splits optional)")
+    c = sub.add_parser("classifier", help="train the small domain classifier (a feature net, or signals' --filter)")
+    c.add_argument("data", help=".npz with x_train, y_train (x_test, y_test for the accuracy), an image folder / .tar.gz "
+                   "of class sub-folders (train/, test/ optional), or signals: a 1-D CNN (docs/signals.md)")
     c.add_argument("--resolution", type=int, default=0, help="resize folder images to RxR (as data.resolution)")
-    c.add_argument("--out", required=True, help="output TorchScript file, usable as --feature-net")
-    c.add_argument("--epochs", type=int, default=2)
+    c.add_argument("-o", "--out", required=True, help="output TorchScript file: a --feature-net, or an augment --filter")
+    c.add_argument("--epochs", type=int, default=None, help="training epochs (default: 2 for images, 100 for signals)")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--force", action="store_true", help="replace an existing --out file")
 
@@ -191,14 +191,14 @@ def _classifier_args(sub) -> None:
 def _cmd_classifier(args) -> int:
     from wgangp import api
 
-    if args.epochs <= 0:
+    if args.epochs is not None and args.epochs <= 0:
         raise UserError(f"--epochs must be positive, got {args.epochs}")
     if Path(args.out).exists() and not args.force:
         raise UserError(f"'{args.out}' exists; choose a new --out or add --force to replace it (checked before training)")
     result = api.train_classifier(args.data, args.out, epochs=args.epochs, seed=args.seed,
-                                  resolution=args.resolution)
+                                  resolution=args.resolution, replace=args.force)
     acc = result["test_accuracy"]
-    print(f"wrote {args.out}: {result['n_classes']} classes, {result['n_train']} training images"
+    print(f"wrote {args.out}: {result['n_classes']} classes, {result['n_train']} {result.get('what', 'training images')}"
           + (f", test accuracy {acc:.2%}" if acc is not None else ""))
     return 0
 
@@ -325,9 +325,9 @@ def _cmd_augment(args) -> int:
 
     result = augment(api.load_run(args.run_dir), args.output, per_class=args.per_class, seed=args.seed,
                      filter_net=args.filter_net, max_draws=args.max_draws)
-    print(f"wrote {args.output}: real per class {result['real']}, synthetic added {result['synthetic']}")
-    if "accepted" in result:
-        print(f"share of generated samples the filter accepted, per class: {result['accepted']}")
+    print(f"wrote {args.output}: real per class {result['real']}, synthetic added {result['synthetic']}",
+          *[f"share of generated samples the filter accepted, per class: {a}" for a in [result.get("accepted")] if a],
+          *[f"note: {note}" for note in result.get("notes", [])], sep="\n")      # notes: what else was written
     return 0
 
 

@@ -55,7 +55,7 @@ class SignalSource(PointSource):
 
     ``series``: the scaled signals ``(N, C, L)`` in either case (what the metrics compare);
     ``stft``, ``mean``, ``std``: the spectrogram's settings and per-bin statistics ``(C, S)`` (None
-    for waveforms).
+    for waveforms); ``class_names``, ``sample_rate`` (Hz): the file's, where it has them (else None).
     """
 
     def __init__(self, data_cfg, seed: int, arrays: tuple[torch.Tensor, torch.Tensor | None] | None = None):
@@ -63,9 +63,9 @@ class SignalSource(PointSource):
         if arrays is None:
             found = read_signal_set(data_cfg)
             x, labels = torch.from_numpy(found.x), (torch.from_numpy(found.labels) if found.labels is not None else None)
-            self.class_names = found.class_names
+            self.class_names, self.sample_rate = found.class_names, found.sample_rate
         else:
-            (x, labels), self.class_names = arrays, None
+            (x, labels), self.class_names, self.sample_rate = arrays, None, None
         if len(x) < data_cfg.batch_size:
             raise UserError(f"{len(x)} signals cannot fill a batch of data.batch_size={data_cfg.batch_size}")
         self.scale = x.abs().amax(dim=(0, 2)).clamp_min(1e-12)          # (C,): largest magnitude per channel
@@ -86,14 +86,20 @@ class SignalSource(PointSource):
 
     def fresh_series(self, n: int, seed: int) -> torch.Tensor:
         """``n`` scaled series ``(n, C, L)``: those whose samples :meth:`fresh` draws for ``seed``."""
-        gen = torch.Generator().manual_seed(seed)
-        return self.series[torch.randint(len(self.series), (n,), generator=gen)]
+        return self.fresh_labelled_series(n, seed)[0]
+
+    def fresh_labelled_series(self, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The series of :meth:`fresh_series` and their int64 labels ``(n,)`` (None without labels)."""
+        idx = torch.randint(len(self.series), (n,), generator=torch.Generator().manual_seed(seed))
+        return self.series[idx], (self.labels[idx] if self.labels is not None else None)
 
     def signal_state(self) -> dict:
         """What a checkpoint keeps to write samples in the data's units (plain values)."""
         state = {"scale": [float(s) for s in self.scale]}
         if self.class_names:                             # the file's own labels (--class NAME)
             state["class_names"] = list(self.class_names)
+        if self.sample_rate:                             # WAV data: what augmented folders are written at (Hz)
+            state["sample_rate"] = int(self.sample_rate)
         if self.stft is not None:
             state["spectrogram"] = {"length": self.stft.length, "side": self.stft.side, "n_fft": self.stft.n_fft,
                                     "hop": self.stft.hop, "mean": self.mean.tolist(), "std": self.std.tolist()}

@@ -116,7 +116,7 @@ class Domain:
 
     def augment(self, run, out: Path, per_class: int | None, seed: int, filter_net, max_draws: int) -> dict:
         """Write the run's data set topped up per class with generated samples, in its own format."""
-        raise UserError(f"augment writes images and tables; for {self.name} draw labelled samples with "
+        raise UserError(f"augment writes images, signals and tables; for {self.name} draw labelled samples with "
                         "'wgangp sample RUN --class K -o FILE.npz' and add them to your data")
 
     def summary(self, result: dict) -> list[str]:

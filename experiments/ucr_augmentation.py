@@ -1,0 +1,266 @@
+"""Does a conditional WGAN-GP's synthetic data help a time-series classifier? (issue #17, item 4)
+
+For each UCR set of ``ucr-subset.npz`` (``--sets``: gunpoint, italypower, osuleaf; arrays
+``NAME_x_train``, ``NAME_y_train``, ``NAME_x_test``, ``NAME_y_test``, labels 1..K) and each seed:
+
+1. the set's training split is written to an .npz and a class-conditional WGAN-GP is trained on it
+   through ``wgangp.train`` (``model.arch=resnet-1d``; ``data.length`` left to the signals domain,
+   which zero-pads the series to the next multiple of 8);
+2. a class-balanced synthetic set as large as the real training set is drawn (in the data's units,
+   the padding cropped off);
+3. on the real test split: accuracy of the 1-D CNN and of MiniRocket (aeon; "not installed" without
+   it) trained on real (TRTR), synthetic (TSTR), real + synthetic (TRSTR) and real + the classic
+   augmentations (window warp, scaling, jitter; as many augmented series as synthetic ones); the
+   run's class agreement; TimeGAN's discriminative and predictive scores (series divided by the
+   training set's largest magnitude per channel); the wall time of the GAN training.
+
+``--imbalance CLASS:FRACTION`` (e.g. ``1:0.2``, CLASS as the file labels it): the training split
+keeps only FRACTION of that class (drawn with the seed), the GAN trains on what is left, and the
+recall of that class (and the accuracy) is reported for real only, real + classic augmentation
+(every class topped up to the largest with augmented copies) and real + synthetic (every class
+topped up with generated series, as ``augment --balance``).
+
+Results: ``OUT/SET[-imbalance-C-F]/seedS/result.json`` per set and seed (an existing one is skipped:
+run sets or seeds as separate processes and re-run to resume; an interrupted GAN run is resumed
+from its checkpoint), then ``OUT/summary.json`` and ``OUT/summary.md``: mean +- std over the seeds
+whose results exist.
+
+    python experiments/ucr_augmentation.py --out runs/ucr --seeds 0 1 2 --iterations 2000
+    python experiments/ucr_augmentation.py --out runs/ucr --sets gunpoint --imbalance 1:0.2
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import wgangp
+from wgangp.data.series_augment import classic_balance
+from wgangp.metrics.signal_predictive import predictive_score
+from wgangp.metrics.signal_utility import discriminative_score, utility
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("WGANGP_SHARED_DATA", ROOT.parent / "shared" / "data"))
+FILE = "ucr-subset.npz"
+
+
+def sets_in(path: Path) -> list[str]:
+    """The set names of an .npz holding ``NAME_x_train`` arrays."""
+    with np.load(path) as d:
+        return sorted(k[:-len("_x_train")] for k in d.files if k.endswith("_x_train"))
+
+
+def load_set(path: Path, name: str) -> dict:
+    """``x_train (N, C, L)``, ``y_train`` (the file's labels), ``x_test``, ``y_test`` of one set."""
+    with np.load(path) as d:
+        out = {k: d[f"{name}_{k}"] for k in ("x_train", "y_train", "x_test", "y_test")}
+    for k in ("x_train", "x_test"):
+        out[k] = (out[k][:, None] if out[k].ndim == 2 else out[k]).astype(np.float32)
+    return out
+
+
+def imbalanced(x: np.ndarray, y: np.ndarray, cls: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` keeping ``fraction`` (at least 2) of the series labelled ``cls``, drawn with ``seed``."""
+    rows = np.flatnonzero(y == cls)
+    if not len(rows):
+        raise SystemExit(f"--imbalance: no training series has label {cls} (labels: {sorted(set(y.tolist()))})")
+    kept = np.random.default_rng(seed).choice(rows, size=max(2, int(round(fraction * len(rows)))), replace=False)
+    keep = np.sort(np.concatenate([np.flatnonzero(y != cls), kept]))
+    return x[keep], y[keep]
+
+
+def train_gan(args, data: Path, run_dir: Path, n: int, seed: int) -> tuple[object, float | None]:
+    """The conditional run on ``data`` (trained, resumed, or loaded if finished) and the wall seconds
+    of this call's training (None when it was finished before)."""
+    if (run_dir / "eval.json").exists():
+        return wgangp.load_run(run_dir), None
+    resume = (run_dir / "checkpoint.pt").exists()
+    if run_dir.exists() and not resume:
+        shutil.rmtree(run_dir)                        # this script's own run, stopped before its first checkpoint
+    over = {"data.name": "signals", "data.path": str(data.resolve()), "model.arch": args.arch,
+            "model.conditional": True, "train.iterations": args.iterations, "seed": seed, "device": args.device,
+            "data.batch_size": min(args.batch_size, n), "train.sample_every": 0, "train.eval_every": 0,
+            "train.ckpt_every": max(1, min(500, args.iterations))}
+    over.update(kv.split("=", 1) for kv in args.overrides)
+    t0 = time.perf_counter()
+    run = wgangp.train("signals-sines-cond", run_dir, over, resume=resume, progress=False)
+    return run, round(time.perf_counter() - t0, 2)
+
+
+def generate(run, classes: list[int], length: int, seed: int) -> np.ndarray:
+    """Generated series of the given classes ``(len(classes), C, length)`` in the data's units."""
+    x = run.to_data_units(run.sample(len(classes), seed=seed, classes=classes))
+    return x.detach().cpu().numpy()[:, :, :length].astype(np.float32)
+
+
+def write_split(path: Path, x: np.ndarray, y: np.ndarray) -> None:
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.tmp.npz")
+        np.savez(tmp, x_train=x, y_train=y)
+        tmp.replace(path)
+
+
+def full_scores(args, real, test, synth, seed: int) -> dict:
+    """The utility arms of each classifier, the discriminative and predictive scores (flat keys)."""
+    out = {}
+    for clf in args.classifiers:
+        u = utility(real, test, synth, classifier=clf, seed=seed, epochs=args.cnn_epochs)
+        for arm in ("trtr", "tstr", "trstr", "real_classic"):
+            out[f"{clf}.{arm}"] = None if u is None else u[arm]["accuracy"]
+    scale = np.abs(real[0]).max(axis=(0, 2), keepdims=True).clip(1e-12)
+    out["discriminative_score"] = discriminative_score(real[0] / scale, synth[0] / scale, seed=seed,
+                                                       epochs=args.score_epochs)
+    out.update(predictive_score(real[0] / scale, synth[0] / scale, seed=seed, epochs=args.score_epochs))
+    return out
+
+
+def imbalance_scores(args, real, test, synth, minority: int, seed: int) -> dict:
+    """Minority recall and accuracy of real only, real + classic (balanced) and real + synthetic."""
+    out, classic = {}, classic_balance(*real, seed=seed)
+    for clf in args.classifiers:
+        u = utility(real, test, synth, classifier=clf, seed=seed, epochs=args.cnn_epochs, classic=classic,
+                    arms=("trtr", "trstr", "real_classic"))
+        for arm, name in (("trtr", "real"), ("real_classic", "real+classic"), ("trstr", "real+synthetic")):
+            out[f"{clf}.{name}.minority_recall"] = None if u is None else u[arm][f"recall_{minority}"]
+            out[f"{clf}.{name}.accuracy"] = None if u is None else u[arm]["accuracy"]
+    return out
+
+
+def tag_of(args, name: str) -> str:
+    """The set's folder under ``--out`` and its column in the summary."""
+    return f"{name}-imbalance-{args.imbalance[0]}-{args.imbalance[1]:g}" if args.imbalance else name
+
+
+def run_one(args, name: str, seed: int) -> dict:
+    """One set and seed: GAN, synthetic set, scores; written to (and, when there, read from) result.json."""
+    tag = tag_of(args, name)
+    d = args.out / tag / f"seed{seed}"
+    if (d / "result.json").exists():
+        print(f"{tag} seed {seed}: done before, skipped", flush=True)
+        return json.loads((d / "result.json").read_text())
+    d.mkdir(parents=True, exist_ok=True)
+    s = load_set(args.data, name)
+    x, y_raw = s["x_train"], s["y_train"]
+    if args.imbalance:
+        x, y_raw = imbalanced(x, y_raw, args.imbalance[0], args.imbalance[1], seed)
+    values = np.unique(y_raw)                               # classes 0..K-1 in the file's sorted labels
+    y, yt = np.searchsorted(values, y_raw), np.searchsorted(values, s["y_test"])
+    write_split(d / "train.npz", x, y_raw)
+    run, wall = train_gan(args, d / "train.npz", d / "run", len(x), seed)
+    gan_eval = json.loads((d / "run" / "eval.json").read_text())
+    counts = np.bincount(y, minlength=len(values))
+    if args.imbalance:
+        classes = [k for k, c in enumerate(counts) for _ in range(counts.max() - c)]
+    else:
+        classes = (np.arange(len(x)) % len(values)).tolist()
+    synth = (generate(run, classes, x.shape[2], seed), np.asarray(classes, dtype=np.int64))
+    real, test = (x, y), (s["x_test"], yt)
+    out = {"set": name, "seed": seed, "train_counts": counts.tolist(), "n_synthetic": len(classes),
+           "gan_wall_seconds": wall, "gan_train_seconds": gan_eval.get("train_seconds"),
+           "class_agreement": gan_eval.get("class_agreement")}
+    if args.imbalance:
+        minority = int(np.searchsorted(values, args.imbalance[0]))
+        out.update(imbalance_scores(args, real, test, synth, minority, seed))
+    else:
+        out.update(full_scores(args, real, test, synth, seed))
+    (d / "result.json").write_text(json.dumps(out, indent=1) + "\n")
+    print(f"{tag} seed {seed}: " + ", ".join(f"{k} {v:.4g}" for k, v in out.items()
+                                              if isinstance(v, float)), flush=True)
+    return out
+
+
+def summarise(results: dict[str, list[dict]]) -> dict:
+    """``{set: {key: {"mean", "std", "n"}}}`` over seeds (None: the classifier was not installed)."""
+    out = {}
+    for tag, rows in results.items():
+        keys = list(dict.fromkeys(k for r in rows for k, v in r.items() if isinstance(v, (int, float)) or v is None))
+        out[tag] = {}
+        for k in keys:
+            if k in ("seed", "n_synthetic"):
+                continue
+            v = [r[k] for r in rows if r.get(k) is not None]
+            out[tag][k] = ({"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
+                            "n": len(v)} if v else None)
+    return out
+
+
+def markdown(summary: dict) -> str:
+    tags = list(summary)
+    keys = list(dict.fromkeys(k for t in tags for k in summary[t]))
+    lines = ["| score | " + " | ".join(tags) + " |", "| --- |" + " --- |" * len(tags)]
+    for k in keys:
+        cells = []
+        for t in tags:
+            c = summary[t].get(k, "absent")
+            cells.append("not installed" if c is None else "" if c == "absent" else
+                         f"{c['mean']:.4g} ± {c['std']:.2g} ({c['n']})")
+        lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _imbalance(text: str) -> tuple[int, float]:
+    try:
+        cls, frac = text.split(":")
+        cls, frac = int(cls), float(frac)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--imbalance takes CLASS:FRACTION, e.g. 1:0.2; got {text!r}") from None
+    if not 0 < frac < 1:
+        raise argparse.ArgumentTypeError(f"--imbalance FRACTION must be in (0, 1), got {frac}")
+    return cls, frac
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=None, help=f"the .npz (default: SHARED/{FILE})")
+    p.add_argument("--shared", type=Path, default=SHARED, help="the folder holding ucr-subset.npz (default: "
+                   "$WGANGP_SHARED_DATA or ../shared/data)")
+    p.add_argument("--out", type=Path, default=Path("runs/ucr"))
+    p.add_argument("--sets", nargs="+", default=None, help="set names (default: every NAME_x_train in the file)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--iterations", type=int, default=2000, help="generator iterations of each GAN")
+    p.add_argument("--arch", default="resnet-1d", help="model.arch of the GAN")
+    p.add_argument("--batch-size", type=int, default=32, help="data.batch_size (at most the training set's size)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--cnn-epochs", type=int, default=200, help="epochs of each 1-D CNN classifier")
+    p.add_argument("--score-epochs", type=int, default=50, help="epochs of the discriminative CNN and predictive GRU")
+    p.add_argument("--classifiers", nargs="+", default=["cnn", "rocket"], choices=["cnn", "rocket"])
+    p.add_argument("--imbalance", type=_imbalance, default=None, metavar="CLASS:FRACTION")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra config override of the GAN runs, e.g. model.dim=64")
+    args = p.parse_args(argv)
+    args.data = args.data or args.shared / FILE
+    if not args.data.is_file():
+        p.error(f"'{args.data}' not found: pass --data FILE.npz, or --shared DIR (or set WGANGP_SHARED_DATA) to "
+                f"the folder holding {FILE}")
+    known = sets_in(args.data)
+    args.sets = args.sets or known
+    if set(args.sets) - set(known):
+        p.error(f"no set {sorted(set(args.sets) - set(known))[0]!r} in '{args.data}' (it holds {', '.join(known)})")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for name in args.sets:
+        rows = [run_one(args, name, seed) for seed in args.seeds]
+        results[tag_of(args, name)] = rows
+    summary = summarise(results)
+    stem = "summary-imbalance" if args.imbalance else "summary"
+    (args.out / f"{stem}.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
+                                                        "summary": summary, "results": results}, indent=1) + "\n")
+    table = markdown(summary)
+    (args.out / f"{stem}.md").write_text(table)
+    print(f"\n{len(args.seeds)} seed(s), mean ± std (n):\n{table}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

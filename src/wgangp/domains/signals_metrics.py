@@ -1,0 +1,43 @@
+"""The signal metrics that train networks: TimeGAN's discriminative and predictive scores
+(:mod:`wgangp.metrics.signal_utility`). They take seconds to minutes, so no evaluation reports them
+unless asked by name: ``wgangp eval RUN --metrics discriminative,predictive`` or
+``train.eval_metrics``. Both compare the run's generated series with its real training series, each
+channel divided by the run's scale (the generator's own units: the data's largest magnitude is 1).
+"""
+from __future__ import annotations
+
+from wgangp.metrics.registry import register_metric
+
+
+def _real_and_generated(ctx):
+    """``(real training series (at most n, C, L), generated series (n, C, L))``, scaled, on the CPU;
+    the generated ones shared with the other signal metrics of this evaluation, the real ones
+    without repeats (a seeded subset of ``n`` where there are more)."""
+    import torch
+
+    from wgangp.domains.signals import _series          # imported here: signals.py imports this module
+
+    real = ctx.run.reference_source().series
+    if len(real) > ctx.n:
+        real = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(ctx.seed))[:ctx.n]]
+    return real.cpu(), _series(ctx)[1].detach().cpu()
+
+
+@register_metric("discriminative", domains=("signals",), best={"discriminative_score": "min"},
+                 description="TimeGAN's discriminative score: |accuracy - 0.5| of a 1-D CNN telling real from generated "
+                             "series on a held-out 20% (0: indistinguishable, 0.5: always told apart); trains a network")
+def _discriminative(ctx) -> dict:
+    from wgangp.metrics.signal_utility import discriminative_score
+
+    real, fake = _real_and_generated(ctx)
+    return {"discriminative_score": discriminative_score(real, fake, seed=ctx.seed)}
+
+
+@register_metric("predictive", domains=("signals",), best={"predictive_score": "min"},
+                 description="TimeGAN's predictive score: one-step-ahead MAE on held-out real series of a GRU trained on "
+                             "generated series (predictive_score_real: the same GRU trained on real ones); trains networks")
+def _predictive(ctx) -> dict:
+    from wgangp.metrics.signal_predictive import predictive_score
+
+    real, fake = _real_and_generated(ctx)
+    return predictive_score(real, fake, seed=ctx.seed)

@@ -1,0 +1,134 @@
+"""Time-series classifiers for the signal scores: a small 1-D CNN of our own and aeon's MiniRocket.
+
+* :class:`SeriesCNN`: the fully convolutional network of Wang, Yan & Oates (2017, "Time series
+  classification from scratch with deep neural networks"), scaled down: three Conv1d blocks
+  (kernels 8, 5, 3; BatchNorm, ReLU; widths a constructor argument, the paper's 128/256/128 by
+  default here 32/64/32), global average pooling over time and a linear layer. It holds the
+  per-channel mean and standard deviation of its training data as buffers, so it takes series in the
+  data's own units, of any length; :func:`save_series_classifier` writes it as TorchScript mapping
+  float32 ``(N, C, L)`` to logits ``(N, K)`` (``wgangp classifier`` on signal data, ``augment
+  --filter``).
+* :func:`rocket_classifier`: aeon's ``MiniRocketClassifier`` (Dempster et al. 2021: random dilated
+  convolution features and a ridge classifier), or None where aeon is not installed
+  (``pip install aeon``, the ``signals`` extra).
+"""
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from wgangp.errors import UserError
+
+META = "wgangp.json"
+KERNELS = (8, 5, 3)
+
+
+class SeriesCNN(nn.Module):
+    """``(N, C, L)`` series in the data's units -> logits ``(N, K)`` (any ``L``).
+
+    ``widths``: the channels of the three convolution blocks. ``mean`` / ``std`` ``(1, C, 1)``: the
+    per-channel statistics every input is standardised with (set by :func:`fit_cnn`)."""
+
+    def __init__(self, in_channels: int, n_classes: int, widths: tuple[int, int, int] = (32, 64, 32)):
+        super().__init__()
+        layers, c = [], in_channels
+        for w, k in zip(widths, KERNELS):
+            layers += [nn.ConstantPad1d(((k - 1) // 2, k // 2), 0.0), nn.Conv1d(c, w, k), nn.BatchNorm1d(w), nn.ReLU()]
+            c = w
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(c, n_classes)
+        self.register_buffer("mean", torch.zeros(1, in_channels, 1))
+        self.register_buffer("std", torch.ones(1, in_channels, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body((x - self.mean) / self.std).mean(dim=2))
+
+    @torch.jit.export
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The same as ``forward`` (the name the image classifier's users call)."""
+        return self.forward(x)
+
+
+def _tensor(x) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(x, dtype=np.float32))
+
+
+def fit_cnn(x, y, epochs: int = 100, seed: int = 0, widths: tuple[int, int, int] = (32, 64, 32),
+            batch_size: int = 32, lr: float = 1e-3, n_classes: int | None = None) -> SeriesCNN:
+    """A :class:`SeriesCNN` fitted with Adam and cross-entropy on ``x (N, C, L)`` (data units, array
+    or tensor) and labels ``y (N,)`` in ``0..K-1`` (``K = n_classes`` or ``max(y) + 1``), in
+    mini-batches of ``batch_size`` reshuffled every epoch. Seeded: the same arguments give the same
+    network (initialisation and order drawn from ``seed``; the global random state is left as it was)."""
+    x, y = _tensor(x), torch.as_tensor(np.asarray(y, dtype=np.int64))
+    if x.ndim != 3 or len(x) != len(y) or len(x) < 2:
+        raise UserError(f"the series classifier needs series (N, C, L) and N labels, N >= 2; got {tuple(x.shape)} "
+                        f"and {tuple(y.shape)}")
+    if epochs < 1:
+        raise UserError(f"the series classifier needs at least 1 epoch, got {epochs}")
+    k = n_classes or int(y.max()) + 1
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = SeriesCNN(x.shape[1], k, widths)
+    model.mean.copy_(x.mean(dim=(0, 2), keepdim=True))
+    model.std.copy_(x.std(dim=(0, 2), keepdim=True).clamp_min(1e-8))
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    model.train()
+    for _ in range(epochs):
+        for idx in torch.randperm(len(x), generator=gen).split(batch_size):
+            if len(idx) < 2:                       # BatchNorm needs two series
+                continue
+            loss = F.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return model.eval()
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x, batch_size: int = 512) -> np.ndarray:
+    """Predicted classes ``(N,)`` int64 of series ``x (N, C, L)`` in the data's units."""
+    model.eval()
+    x = _tensor(x)
+    return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)]).numpy()
+
+
+def rocket_classifier(seed: int = 0, n_kernels: int = 10_000):
+    """An unfitted aeon ``MiniRocketClassifier`` (``fit(x (N, C, L), y)``, ``predict(x)``), or None
+    where aeon is not installed. Its first use compiles numba code (about 20 s, cached after)."""
+    try:
+        from aeon.classification.convolution_based import MiniRocketClassifier
+    except ImportError:
+        return None
+    return MiniRocketClassifier(n_kernels=n_kernels, random_state=seed, n_jobs=1)
+
+
+def save_series_classifier(model: SeriesCNN, out: str | Path, info: dict | None = None, replace: bool = False) -> Path:
+    """Write ``model`` as TorchScript (float32 ``(N, C, L)`` in the data's units -> logits ``(N, K)``)
+    with ``info`` as JSON inside (``wgangp.json``); through a temporary name and a rename. An existing
+    ``out`` is refused unless ``replace``."""
+    out = Path(out)
+    if out.exists() and not replace:
+        raise UserError(f"'{out}' exists; choose another output name (nothing is overwritten)")
+    if not out.parent.is_dir():
+        raise UserError(f"output folder '{out.parent}' does not exist")
+    meta = {"kind": "wgangp-series-classifier", "input": "float32 (N, C, L) in the data's units",
+            "output": "logits (N, K)", **(info or {})}
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)          # TorchScript's deprecation notes
+            torch.jit.save(torch.jit.script(model.eval()), str(tmp), _extra_files={META: json.dumps(meta)})
+        os.replace(tmp, out)
+    except OSError as e:
+        raise UserError(f"cannot write '{out}' ({e.strerror or e})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out

@@ -1,0 +1,239 @@
+"""``wgangp augment`` for signal runs: every class topped up with generated series, written in the
+input's own format (.npz, CSV rows, UCR TSV, WAV folder) or an .npz, optionally filtered by a
+TorchScript classifier; refusals are one line and leave nothing behind. Runs are trained for 2
+iterations of a tiny network: these tests check the plumbing, not the quality of the series."""
+import filecmp
+import json
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import wgangp
+from wgangp.augment import augment
+from wgangp.cli import main
+from wgangp.config import load_config
+from wgangp.data.series_io import read_series
+from wgangp.errors import UserError
+from wgangp.run import Run
+
+TINY = {"data.name": "signals", "data.batch_size": 8, "model.dim": 4, "model.noise_dim": 8, "train.iterations": 2,
+        "train.eval_every": 0, "train.eval_samples": 40, "device": "cpu"}
+
+
+def _train(out, path, **over):
+    return wgangp.train("signals-sines-cond", out, {**TINY, "data.path": str(path), **over}, progress=False)
+
+
+def _leftovers(folder, *keep):
+    """Names in ``folder`` other than ``keep`` (temporary files, partial outputs)."""
+    return sorted(p.name for p in folder.iterdir() if p.name not in keep)
+
+
+@pytest.fixture(scope="module")
+def npz_run(tmp_path_factory):
+    """A 3-class, 2-channel run on an .npz whose labels are UCR's 1..3, of 20, 12 and 8 series."""
+    root = tmp_path_factory.mktemp("npz")
+    rng = np.random.default_rng(0)
+    y = np.repeat([1, 2, 3], [20, 12, 8])
+    x = (rng.normal(size=(40, 2, 32)) * np.array([3.0, 0.5])[:, None]).astype(np.float32)
+    np.savez(root / "s.npz", x_train=x, y_train=y, x_test=x[:5] + 1, y_test=y[:5])
+    return _train(root / "r", root / "s.npz"), root / "s.npz"
+
+
+def test_balance_on_an_npz_equalises_the_classes_keeps_real_rows_and_writes_the_files_labels(npz_run, tmp_path):
+    run, src = npz_run
+    report = augment(run, tmp_path / "a.npz", seed=3)
+    assert report == {"real": [20, 12, 8], "synthetic": [0, 8, 12]}
+    with np.load(src) as given, np.load(tmp_path / "a.npz") as z:
+        assert z["x_train"].dtype == np.float32 and z["x_train"].shape == (60, 2, 32)
+        assert z["x_train"][:40].tobytes() == given["x_train"].tobytes()
+        assert (z["y_train"][:40] == given["y_train"]).all()
+        assert np.bincount(z["y_train"]).tolist() == [0, 20, 20, 20]          # the file's values 1..3, not 0..2
+        assert z["synthetic"].tolist() == [False] * 40 + [True] * 20
+        assert z["y_train"][40:].tolist() == [2] * 8 + [3] * 12
+        for k in ("x_test", "y_test"):
+            assert np.array_equal(z[k], given[k])
+        # synthetic rows: the generator's class 1 (the file's 2) for seed 3 + 1, in the data's units
+        want = run.to_data_units(run.sample(8, seed=4, classes=1)).numpy()
+        np.testing.assert_array_equal(z["x_train"][40:48], want)
+        assert np.abs(z["x_train"][40:, 0]).max() > 1.2                       # channel 0 is scaled back (max 3x)
+    again = read_series(tmp_path / "a.npz")                                    # readable as data.path again
+    assert again.class_names == ["1", "2", "3"] and np.bincount(again.labels).tolist() == [20, 20, 20]
+
+
+def test_per_class_n_through_the_command_line(npz_run, tmp_path, capsys):
+    run, _ = npz_run
+    assert main(["augment", str(run.run_dir), "--per-class", "15", "-o", str(tmp_path / "p.npz")]) == 0
+    out = capsys.readouterr().out
+    assert "real per class [20, 12, 8], synthetic added [0, 3, 7]" in out
+    with np.load(tmp_path / "p.npz") as z:
+        assert np.bincount(z["y_train"]).tolist() == [0, 20, 15, 15] and z["synthetic"].sum() == 10
+
+
+def test_refusals_are_one_line_and_leave_nothing_behind(npz_run, tmp_path, capsys):
+    run, _ = npz_run
+    (tmp_path / "old.npz").write_bytes(b"keep")
+    for out, message in [("old.npz", "already exists"),
+                         ("a.csv", "a text row holds one channel and these series have 2; name the output OUT.npz"),
+                         ("a.npy", "augmented into an .npz"), ("folder", "augmented into an .npz")]:
+        assert main(["augment", str(run.run_dir), "--balance", "-o", str(tmp_path / out)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+    assert (tmp_path / "old.npz").read_bytes() == b"keep"
+    assert _leftovers(tmp_path, "old.npz") == []
+
+
+def test_the_built_in_sines_have_no_file_to_augment(tmp_path):
+    cfg = load_config("signals-sines-cond", {"device": "cpu"})
+    run = Run(cfg, None, 0, nn.Identity(), nn.Identity(), (1, 64), n_classes=4, domain_state={"scale": [1.0]})
+    with pytest.raises(UserError, match="data.name=sines is built in and has no file to augment.*train on a signal "
+                                        "file") as e:
+        augment(run, tmp_path / "a.npz")
+    assert "\n" not in str(e.value) and _leftovers(tmp_path) == []
+
+
+def test_csv_rows_with_the_label_last_come_back_in_the_same_layout(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    labels = ["run"] * 14 + ["walk"] * 10
+    x = rng.normal(size=(24, 24))
+    (tmp_path / "s.csv").write_text(",".join(f"c{i}" for i in range(24)) + ",activity\n"
+                                    + "".join(",".join(map(str, r)) + f",{k}\n" for r, k in zip(x, labels)))
+    run = _train(tmp_path / "r", tmp_path / "s.csv", **{"data.label": "last"})
+    assert run.config.data.length == 32                                        # 24 samples padded for dcgan-1d
+    assert main(["augment", str(run.run_dir), "--balance", "-o", str(tmp_path / "a.csv")]) == 0
+    assert "a.csv.synthetic.json" in capsys.readouterr().out
+    first = (tmp_path / "a.csv").read_text().splitlines()[0].split(",")
+    assert first[-1] == "activity" and len(first) == 33                       # label last, as the input
+    back, real = (read_series(p, label="last", length=32) for p in (tmp_path / "a.csv", tmp_path / "s.csv"))
+    assert back.class_names == ["run", "walk"] and np.bincount(back.labels).tolist() == [14, 14]
+    np.testing.assert_array_equal(back.x[:24], real.x)                         # real rows as training read them
+    side = json.loads((tmp_path / "a.csv.synthetic.json").read_text())
+    assert side["synthetic_rows"] == [0] * 24 + [1] * 4 and side["classes"] == ["run", "walk"]
+    (tmp_path / "b.csv.synthetic.json").write_text("{}")
+    with pytest.raises(UserError, match="b.csv.synthetic.json' exists"):      # the sidecar is never replaced either
+        augment(run, tmp_path / "b.csv")
+    assert not (tmp_path / "b.csv").exists()
+
+
+@pytest.fixture(scope="module")
+def ucr_run(tmp_path_factory):
+    """A 2-class run on a UCR file whose labels are -1 (16 series) and 1 (9)."""
+    root = tmp_path_factory.mktemp("ucr")
+    rng = np.random.default_rng(2)
+    (root / "Toy_TRAIN.tsv").write_text("".join(f"{k}\t" + "\t".join(map(str, r)) + "\n"
+                                                for k, r in zip([-1] * 16 + [1] * 9, rng.normal(size=(25, 32)))))
+    return _train(root / "r", root / "Toy_TRAIN.tsv"), root / "Toy_TRAIN.tsv"
+
+
+def test_a_ucr_file_comes_back_as_ucr_and_as_an_npz_with_its_class_names(ucr_run, tmp_path):
+    run, src = ucr_run
+    augment(run, tmp_path / "Toy_AUG_TRAIN.tsv", per_class=18)
+    lines = (tmp_path / "Toy_AUG_TRAIN.tsv").read_text().splitlines()
+    assert len(lines) == 36 and all(len(r.split("\t")) == 33 for r in lines)     # no header, tab-separated
+    assert [r.split("\t")[0] for r in lines[25:]] == ["-1"] * 2 + ["1"] * 9    # label first, the file's values
+    back = read_series(tmp_path / "Toy_AUG_TRAIN.tsv")                         # read as UCR by its name
+    real = read_series(src)
+    assert back.fmt == "ucr" and back.class_names == ["-1", "1"] and np.bincount(back.labels).tolist() == [18, 18]
+    np.testing.assert_array_equal(back.x[:25], real.x)
+    augment(run, tmp_path / "t.npz")                                           # an .npz from any input
+    with np.load(tmp_path / "t.npz") as z:                                     # labels -1, 1: numbers and names
+        assert z["class_names"].tolist() == ["-1", "1"] and np.bincount(z["y_train"]).tolist() == [16, 16]
+
+
+def test_a_wav_folder_comes_back_as_a_folder_at_its_sample_rate(tmp_path):
+    sf = pytest.importorskip("soundfile")
+    t = np.arange(64) / 8000
+    for i in range(16):
+        cls, freq = ("high", 2000) if i < 10 else ("low", 500)
+        (tmp_path / "w" / cls).mkdir(parents=True, exist_ok=True)
+        tone = 0.5 * np.sin(2 * np.pi * freq * t + i)
+        sf.write(tmp_path / "w" / cls / f"rec{i}.wav", np.stack([tone, -tone], axis=1), 8000, subtype="PCM_16")
+    run = _train(tmp_path / "r", tmp_path / "w")
+    assert run.domain_state["sample_rate"] == 8000
+    report = augment(run, tmp_path / "a")
+    assert report["synthetic"] == [0, 4]
+    for f in (tmp_path / "w").rglob("*.wav"):                                  # real files copied unchanged
+        assert filecmp.cmp(f, tmp_path / "a" / f.relative_to(tmp_path / "w"), shallow=False)
+    new = sorted((tmp_path / "a" / "low").glob("synthetic_*.wav"))
+    assert [p.name for p in new] == [f"synthetic_{i:06d}.wav" for i in range(4)]
+    info = sf.info(str(new[0]))
+    assert (info.samplerate, info.channels, info.frames, info.subtype) == (8000, 2, 64, "PCM_16")
+    assert json.loads((tmp_path / "a" / "augment.json").read_text())["synthetic"] == [0, 4]
+    back = read_series(tmp_path / "a")
+    assert back.class_names == ["high", "low"] and np.bincount(back.labels).tolist() == [10, 10]
+    del run.domain_state["sample_rate"]                                        # a checkpoint from before: re-read
+    augment(run, tmp_path / "b")
+    assert sf.info(str(tmp_path / "b" / "low" / "synthetic_000000.wav")).samplerate == 8000
+
+
+class _Always(nn.Module):
+    """Logits that always say class ``k`` of ``n``."""
+
+    def __init__(self, k: int, n: int):
+        super().__init__()
+        self.k, self.n = k, n
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.one_hot(torch.full((x.shape[0],), self.k, dtype=torch.long), self.n).float()
+
+
+class _Parity(nn.Module):
+    """Class = parity of the first sample x 1e4: about half of any class's series are accepted."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.one_hot(_parity(x), 2).float()
+
+
+def _parity(x: torch.Tensor) -> torch.Tensor:
+    return torch.remainder(torch.floor(x[:, 0, 0] * 10000.0), 2.0).long()
+
+
+def test_the_filter_keeps_only_series_the_classifier_puts_in_their_class(npz_run, ucr_run, tmp_path, capsys):
+    run, _ = npz_run
+    torch.jit.script(_Always(0, 3)).save(str(tmp_path / "zero.pt"))
+    with pytest.raises(UserError, match=r"class 1 \(2\): the filter classifier accepted 0 of 160 generated series "
+                                        r"\(0.0%\)") as e:
+        augment(run, tmp_path / "a.npz", filter_net=tmp_path / "zero.pt", max_draws=20)
+    assert "\n" not in str(e.value)
+    assert _leftovers(tmp_path, "zero.pt") == []                              # nothing written on failure
+    torch.jit.script(_Parity()).save(str(tmp_path / "parity.pt"))
+    assert main(["augment", str(ucr_run[0].run_dir), "--per-class", "40", "-o", str(tmp_path / "c.npz"),
+                 "--filter", str(tmp_path / "parity.pt")]) == 0
+    shares = capsys.readouterr().out.split("the filter accepted, per class: ")[1].splitlines()[0]
+    assert all(0.2 < a < 0.8 for a in json.loads(shares)), shares
+    with np.load(tmp_path / "c.npz") as z:
+        fake, y = torch.from_numpy(z["x_train"][z["synthetic"]]), z["y_train"][z["synthetic"]]
+        assert len(y) == 55 and (_parity(fake).numpy() == y).all()
+
+
+@pytest.mark.parametrize("net, message", [
+    (_Always(0, 5), r"gives \(2, 5\) for 2 series; this run has 3 classes"),
+    (nn.Sequential(nn.Flatten(), nn.Linear(16, 3)), r"does not take this run's series of shape \(N, 2, 32\)"),
+])
+def test_a_classifier_that_does_not_fit_the_run_is_refused(npz_run, tmp_path, net, message):
+    run, _ = npz_run
+    with pytest.raises(UserError, match=message) as e:
+        augment(run, tmp_path / "a.npz", filter_net=torch.jit.script(net))
+    assert "\n" not in str(e.value) and _leftovers(tmp_path) == []
+
+
+def test_a_classifier_file_trained_on_other_series_is_refused(npz_run, tmp_path):
+    torch.jit.save(torch.jit.script(_Always(0, 3)), str(tmp_path / "c.pt"),
+                   _extra_files={"wgangp.json": json.dumps({"channels": 2, "length": 64})})
+    with pytest.raises(UserError, match="'c.pt' was trained on series of 2 channel.s. and 64 samples; this run's "
+                                        "have 2 and 32"):
+        augment(npz_run[0], tmp_path / "a.npz", filter_net=tmp_path / "c.pt")
+    assert _leftovers(tmp_path, "c.pt") == []
+
+
+def test_a_spectrogram_run_augments_with_series_of_the_files_length(tmp_path):
+    x = np.random.default_rng(4).normal(size=(24, 1, 40)).astype(np.float32)
+    np.savez(tmp_path / "s.npz", x_train=x, y_train=np.repeat([0, 1], [16, 8]))
+    run = wgangp.train("signals-sines-spec", tmp_path / "r", {**TINY, "data.path": str(tmp_path / "s.npz")},
+                       progress=False)
+    augment(run, tmp_path / "a.npz")
+    with np.load(tmp_path / "a.npz") as z:
+        assert z["x_train"].shape == (32, 1, 40) and z["synthetic"].sum() == 8
+        assert z["x_train"][:24].tobytes() == x.tobytes()
