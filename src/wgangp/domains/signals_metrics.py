@@ -41,3 +41,33 @@ def _predictive(ctx) -> dict:
 
     real, fake = _real_and_generated(ctx)
     return predictive_score(real, fake, seed=ctx.seed)
+
+
+@register_metric("classifier_score", domains=("signals",), needs=("classifier",), best={"is_mean": "max"},
+                 description="WaveGAN's 'Inception score' of generated series: exp(E KL(p(y|x) || p(y))) from a signal "
+                             "classifier ('wgangp classifier' on the real data: --feature-net CLF.pt), in [1, K]")
+def _classifier_score(ctx) -> dict:
+    """The Inception-score formula (:func:`wgangp.metrics.inception_score.inception_score`, 10 splits)
+    over the logits the classifier gives the generated series in the data's units."""
+    from pathlib import Path
+
+    import torch
+
+    from wgangp.domains.signals import _series, _unscale
+    from wgangp.domains.signals_augment import _load_script, load_filter
+    from wgangp.errors import UserError
+    from wgangp.metrics.inception_score import inception_score
+
+    path = ctx.feature_net or ctx.run.config.train.feature_net
+    if not path:
+        raise UserError("metric 'classifier_score' needs --feature-net CLF.pt, a signal classifier made with "
+                        "'wgangp classifier' on the run's real data")
+    fake = _unscale(_series(ctx)[1].detach().cpu(), ctx.run.domain_state)
+    shape = tuple(fake.shape[1:])
+    if ctx.run.n_classes:                   # the classifier must know the run's classes
+        net = load_filter(path, ctx.run.n_classes, shape)
+    else:
+        net = path.eval() if isinstance(path, torch.nn.Module) else _load_script(Path(path), shape).eval()
+    with torch.no_grad():
+        logits = torch.cat([net(fake[i:i + 500]) for i in range(0, len(fake), 500)])
+    return inception_score(logits, splits=min(10, len(fake)))
