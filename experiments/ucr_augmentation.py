@@ -38,12 +38,18 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+# MiniRocket (numba) and torch in one process: numba's OpenMP pool would keep a core spinning beside
+# the GAN's training (measured: a 10x slower GAN after the first set's ROCKET); one numba thread, and
+# OpenMP workers that sleep when idle. Set before numba or torch is imported.
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import wgangp
-from wgangp.data.series_augment import classic_balance
-from wgangp.metrics.signal_predictive import predictive_score
-from wgangp.metrics.signal_utility import discriminative_score, utility
+import numpy as np  # noqa: E402
+
+import wgangp  # noqa: E402
+from wgangp.data.series_augment import classic_balance  # noqa: E402
+from wgangp.metrics.signal_predictive import predictive_score  # noqa: E402
+from wgangp.metrics.signal_utility import discriminative_score, utility  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("WGANGP_SHARED_DATA", ROOT.parent / "shared" / "data"))

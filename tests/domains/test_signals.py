@@ -106,9 +106,11 @@ def test_conditional_generator_learns_the_sines(tmp_path):
 
 
 def _short_run(out, path, capsys, *extra):
+    flags = [e for e in extra if e.startswith("--")]
     sets = ["data.name=signals", f"data.path={path}", "data.batch_size=8", "model.dim=4", "model.noise_dim=8",
-            "train.iterations=2", "train.eval_samples=40", "device=cpu", *extra]
-    assert main(["train", "signals-sines-cond", "--out", str(out), "--quiet", *[a for s in sets for a in ("--set", s)]]) == 0
+            "train.iterations=2", "train.eval_samples=40", "device=cpu", *[e for e in extra if e not in flags]]
+    assert main(["train", "signals-sines-cond", "--out", str(out), "--quiet", *flags,
+                 *[a for s in sets for a in ("--set", s)]]) == 0
     return capsys.readouterr().err
 
 
@@ -123,6 +125,17 @@ def test_a_short_run_from_a_csv_file_pads_its_length_and_says_so(tmp_path, capsy
     assert run.data_shape == (1, 32) and run.n_classes == 2 and run.config.data.length == 32
     assert main(["eval", str(tmp_path / "r"), "--json"]) == 0          # the real data read again at length 32
     assert "spectrum_distance" in json.loads(capsys.readouterr().out.splitlines()[-1])
+
+
+def test_a_padded_run_resumes_with_the_overrides_it_was_started_with(tmp_path, capsys):
+    """data.length=0 was resolved to 32 (the padded length): --resume with the same --set lines
+    continues the run instead of calling the 0 a changed config."""
+    x = np.random.default_rng(0).normal(size=(40, 24))
+    np.savez(tmp_path / "s.npz", x_train=x, y_train=np.arange(40) % 2)
+    _short_run(tmp_path / "r", tmp_path / "s.npz", capsys)
+    _short_run(tmp_path / "r", tmp_path / "s.npz", capsys, "train.iterations=4", "--resume")
+    run = wgangp.load_run(tmp_path / "r")
+    assert run.step == 4 and run.config.data.length == 32
 
 
 def test_a_short_run_from_a_wav_folder_of_two_classes(tmp_path, capsys):

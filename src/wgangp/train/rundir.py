@@ -27,6 +27,10 @@ RESUMABLE_CHANGES = {"train.iterations", "train.log_every", "train.ckpt_every", 
                      "train.keep_last", "train.best_metric", "train.on_nonfinite", "train.rollback_lr_scale",
                      "train.max_rollbacks"}
 
+# keys a run may give as 0 for "from the data" and that its domain sets before the run starts (the sizes,
+# a signal set's padded length, a spectrogram's side): on --resume, a 0 means the value the run chose
+RESOLVED_KEYS = (*SIZE_KEYS, "data.length", "data.resolution")
+
 
 def _check_writable(run_dir: Path) -> None:
     try:
@@ -78,7 +82,7 @@ def open_run_dir(run_dir: Path, cfg: Config | None, resume: bool) -> tuple[Confi
     saved = read_run_config(run_dir)
     if cfg is not None:
         old = saved.flat()
-        for key in SIZE_KEYS:                # 0 = "sized by the data": the saved config holds the size chosen
+        for key in RESOLVED_KEYS:            # 0 = "sized by the data": the saved config holds the size chosen
             section, name = key.split(".")
             if getattr(getattr(cfg, section), name) == 0:
                 setattr(getattr(cfg, section), name, old[key])
