@@ -1,6 +1,6 @@
 """What one live-view snapshot of a toy run costs, outside the training loop: a short
 ``toy-25gaussians-fast`` run with ``--live``, then ``LiveProbe.write`` timed N times on its
-trainer (the panels of ``domains/points_live.py``, the JSON, the atomic file write).
+trainer (the panels of ``domains/points/live.py``, the JSON, the atomic file write).
 
     python benchmarks/live_snapshot.py [--repeats 30]
     # ends with: RESULT preset=... ms_per_snapshot=... bytes=...

@@ -32,7 +32,7 @@ def train(preset_or_config, out, overrides=None, resume: bool = False, progress:
 
 _LAZY = {"Run": "wgangp.run", "build_trainer": "wgangp.run", "load_run": "wgangp.run",
          "evaluate": "wgangp.api", "evaluate_images": "wgangp.api", "load_images": "wgangp.api",
-         "sample": "wgangp.api", "save_samples": "wgangp.api", "train_classifier": "wgangp.api", "TableSynthesizer": "wgangp.domains.table_api"}
+         "sample": "wgangp.api", "save_samples": "wgangp.api", "train_classifier": "wgangp.api", "TableSynthesizer": "wgangp.domains.tables.api"}
 
 _SUBMODULES = ("api", "augment", "cli", "data", "diagnostics", "domains", "export", "metrics", "nets", "objectives",
                "run", "viz")

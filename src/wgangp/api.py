@@ -22,7 +22,7 @@ from wgangp.domains import EvalContext, domain_for
 from wgangp.domains.base import EVAL_SEED
 from wgangp.domains.images.classifier import labelled_data  # noqa: F401  (public API)
 from wgangp.domains.images.classifier import train_classifier as train_image_classifier
-from wgangp.domains.signals_classifier import is_series_data, train_series_classifier
+from wgangp.domains.signals.classifier import is_series_data, train_series_classifier
 from wgangp.domains.images.metrics import evaluate_images, load_images  # noqa: F401  (public API)
 from wgangp.errors import UserError, out_of_memory
 from wgangp.export import atomic_write, save_samples, stream_samples  # noqa: F401  (public API: the last two)
@@ -297,7 +297,7 @@ def train_classifier(data_path: str | Path, out: str | Path, epochs: int | None 
     """Train the in-project classifier of the labelled data at ``data_path`` and save it at ``out``;
     returns ``n_train``, ``n_classes`` and ``test_accuracy`` (None without a test split).
 
-    Signal data (:func:`~wgangp.domains.signals_classifier.is_series_data`: an .npz of ``(N, L)`` or
+    Signal data (:func:`~wgangp.domains.signals.classifier.is_series_data`: an .npz of ``(N, L)`` or
     ``(N, C, L)`` series, CSV/UCR files, WAV folders): the 1-D CNN, saved as TorchScript mapping
     float32 ``(N, C, L)`` in the data's units to logits (``epochs`` default 100; an existing ``out``
     refused unless ``replace``). Image data: the small image CNN, saved as a feature net (``epochs``

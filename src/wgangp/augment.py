@@ -4,7 +4,7 @@ The real data set the run was trained on is read (never written), every class is
 generated samples -- to the largest class (``balance``) or to ``per_class`` -- and the result is
 written to a new path in the input's own format by the run's domain (images: an .npz or a folder,
 optionally classifier-filtered, :mod:`wgangp.domains.images.augment`; signals: an .npz, CSV/UCR
-rows or a WAV folder, optionally filtered, :mod:`wgangp.domains.signals_augment`; tables: a .csv,
+rows or a WAV folder, optionally filtered, :mod:`wgangp.domains.signals.augment`; tables: a .csv,
 :mod:`wgangp.domains.tables`). A domain may add ``"notes"`` (what it wrote besides ``out``).
 """
 from __future__ import annotations

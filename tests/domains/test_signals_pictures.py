@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 
 import wgangp
-from wgangp.domains import signals_pictures as sp
+from wgangp.domains.signals import pictures as sp
 from wgangp.domains.signals import _unscale
 
 FAST = {"model.dim": 4, "model.noise_dim": 8, "data.batch_size": 16, "train.iterations": 2, "train.eval_samples": 40,

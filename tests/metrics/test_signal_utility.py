@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from wgangp.cli import main
-from wgangp.domains.signals_classifier import is_series_data
+from wgangp.domains.signals.classifier import is_series_data
 from wgangp.metrics.series_classifier import fit_cnn, predict
 from wgangp.metrics.signal_predictive import predictive_score
 from wgangp.metrics.signal_utility import discriminative_score, utility

@@ -240,7 +240,7 @@ def test_the_signal_panel_shows_each_class_its_own_real_series_and_spectrum(tmp_
 
     from wgangp import api
     from wgangp.config import load_config
-    from wgangp.domains import signals_live
+    from wgangp.domains.signals import live as signals_live
 
     t = np.arange(2048) / 2048
     cycles = np.where(np.arange(48) % 2 == 0, 3, 40)               # class 0: 3 cycles a series, class 1: 40

@@ -7,7 +7,7 @@ crops or zero-pads every series; left at 0, series of one length not built by ``
 zero-padded at their end to the next length it builds (:meth:`Signals.resolve`, said in a note).
 Metrics: exact W1, the power-spectrum distance and, for conditional runs, class agreement
 (:mod:`wgangp.metrics.signals`); by name only, TimeGAN's discriminative and predictive scores
-(:mod:`wgangp.domains.signals_metrics`: they train networks).
+(:mod:`wgangp.domains.signals.metrics`: they train networks).
 
 ``data.representation=spectrogram`` (SpecGAN): the series are trained as the normalised
 log-magnitude spectrogram images of :mod:`wgangp.data.spectrogram`, of the side the image network
@@ -23,8 +23,8 @@ from wgangp.data import spectrogram as spec
 from wgangp.data.series_io import FORMATS
 from wgangp.data.signals import SINES_LENGTH, SignalSource, read_signal_set, sines
 from wgangp.domains import shared_metrics  # noqa: F401  (registers w1)
-from wgangp.domains import signals_metrics  # noqa: F401  (registers discriminative, predictive: by name only)
 from wgangp.domains.base import Domain, register_domain
+from wgangp.domains.signals import metrics  # noqa: F401  (registers discriminative, predictive: by name only)
 from wgangp.errors import UserError
 from wgangp.metrics.registry import register_metric
 from wgangp.metrics.signals import class_agreement, spectrum_distance
@@ -100,22 +100,22 @@ class Signals(Domain):
         return (data_shape[0], stft["length"]) if stft else tuple(data_shape)
 
     def pictures(self, run, title: str) -> list:
-        """Per class, real vs generated series, mean power spectra and spectrograms (``signals_pictures``)."""
-        from wgangp.domains.signals_pictures import write_pictures
+        """Per class, real vs generated series, mean power spectra and spectrograms (``signals.pictures``)."""
+        from wgangp.domains.signals.pictures import write_pictures
 
         state = run.domain_state
         return write_pictures(run, title, lambda x: _unscale(x, state))
 
     def live_panels(self, run, cache: dict) -> dict:
-        """Per class: a real and a generated series and their mean power spectra (``signals_live``)."""
-        from wgangp.domains.signals_live import series
+        """Per class: a real and a generated series and their mean power spectra (``signals.live``)."""
+        from wgangp.domains.signals.live import series
 
         state = run.domain_state
         return series(run, cache, lambda x: self.to_data_units(x, state), lambda x: _unscale(x, state))
 
     def augment(self, run, out, per_class: int | None, seed: int, filter_net, max_draws: int) -> dict:
-        """The run's signal file topped up per class, in its own format or an .npz (``signals_augment``)."""
-        from wgangp.domains.signals_augment import augment_signals
+        """The run's signal file topped up per class, in its own format or an .npz (``signals.augment``)."""
+        from wgangp.domains.signals.augment import augment_signals
 
         return augment_signals(run, out, per_class, seed, filter_net, max_draws)
 

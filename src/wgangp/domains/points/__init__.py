@@ -43,7 +43,7 @@ class Points(Domain):
     def live_panels(self, run, cache: dict) -> dict:
         if run.data_shape != (2,) or run.n_classes:
             return {}
-        from wgangp.domains.points_live import plane
+        from wgangp.domains.points.live import plane
 
         return plane(run, cache, self.reference)
 

@@ -15,7 +15,7 @@ def _real_and_generated(ctx):
     without repeats (a seeded subset of ``n`` where there are more)."""
     import torch
 
-    from wgangp.domains.signals import _series          # imported here: signals.py imports this module
+    from wgangp.domains.signals import _series          # imported here: signals/__init__.py imports this module
 
     real = ctx.run.reference_source().series
     if len(real) > ctx.n:
@@ -54,7 +54,7 @@ def _classifier_score(ctx) -> dict:
     import torch
 
     from wgangp.domains.signals import _series, _unscale
-    from wgangp.domains.signals_augment import _load_script, load_filter
+    from wgangp.domains.signals.augment import _load_script, load_filter
     from wgangp.errors import UserError
     from wgangp.metrics.inception_score import inception_score
 

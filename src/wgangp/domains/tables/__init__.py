@@ -195,7 +195,7 @@ class Tables(Domain):
         return {"real": counts, "synthetic": extra}
 
     def live_panels(self, run, cache: dict) -> dict:
-        from wgangp.domains.tables_live import panels
+        from wgangp.domains.tables.live import panels
 
         return panels(run, cache, sample_records)
 
