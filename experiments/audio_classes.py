@@ -34,15 +34,14 @@ CLASSES = ("low", "high", "chirp")
 # the generator's class term at weight 1 (loss.ac_weight_g; the official AC-GAN's 0.1 left WaveGAN's
 # classes unseparated after 1,500 iterations at 4,096 samples, DIM 16) and the fast recipe of the
 # CPU presets (mnist-dcgan-cond-fast): Adam 5e-4 decaying linearly to 0, 3 critic steps (the paper:
-# 1e-4 constant, 5), which took WaveGAN from 66.7% class agreement at 3,000 iterations to 100% by the
-# in-project CNN at 2,000 (benchmarks/results/audio-classes.txt)
+# 1e-4 constant, 5); benchmarks/results/audio-classes.txt has the curves of both
 LENGTH = 1024
 COMMON = {"model.dim": 32, "data.batch_size": 32, "loss.ac_weight_g": 1.0,
           "optim.lr": 5e-4, "optim.lr_decay": "linear", "train.n_critic": 3}
 MODELS = {
     "wavegan": ("signals-wavegan", {**COMMON, "data.length": LENGTH}),
     "specgan": ("signals-specgan", {**COMMON, "model.arch": "dcgan-mnist", "data.length": 784}),
-    # the paper's 128x128 SpecGAN network (DIM 16 here) on 16,384-sample clips: --length 16384
+    # the paper's 128x128 SpecGAN network (DIM 16 here) on clips of 16,384 samples (see clip_length)
     "specgan128": ("signals-specgan", {**COMMON, "model.dim": 16, "data.length": 16384}),
 }
 
@@ -84,9 +83,8 @@ def cnn_judge(run, test_clips: Path, n: int = 600, seed: int = 0) -> dict:
     source = run.reference_source()
     real, labels = source.series, source.labels
     cnn = fit_cnn(real, labels, seed=seed)
-    test = read_series(test_clips)
-    scale = np.asarray(run.domain_state["scale"], dtype=np.float32)[:, None]
-    x_test = test.x[:, :, :real.shape[-1]] / scale
+    test = read_series(test_clips, length=real.shape[-1])
+    x_test = test.x / np.asarray(run.domain_state["scale"], dtype=np.float32)[:, None]
     wanted = run.class_labels(n)
     fake = as_series(run.sample(n, seed=seed, classes=wanted.tolist()), run.domain_state)
     return {"cnn_real_test_accuracy": float(np.mean(predict(cnn, x_test) == test.labels)),
@@ -115,7 +113,7 @@ def run_one(model: str, seed: int, clips: Path, test_clips: Path, out: Path, ite
 
 def clip_length(model: str) -> int:
     """Samples per clip of the WAV folder ``model`` trains on (the paper's 16,384 for specgan128)."""
-    return 16_384 if MODELS[model][1]["data.length"] > LENGTH else LENGTH
+    return max(LENGTH, MODELS[model][1]["data.length"])
 
 
 def main(argv=None) -> int:
