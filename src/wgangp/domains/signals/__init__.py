@@ -191,7 +191,8 @@ def _spectrum(ctx) -> dict:
 
 @register_metric("class_agreement", domains=("signals",), best={"class_agreement": "max"},
                  description="conditional runs: share of class-balanced samples a random forest trained on the real "
-                             "signals' spectra puts in their requested class (skipped for unconditional runs)")
+                             "signals' band shares (and noisier copies of them) puts in their requested class (skipped for "
+                             "unconditional runs)")
 def _class_agreement(ctx) -> dict:
     run = ctx.run
     if not run.n_classes:
