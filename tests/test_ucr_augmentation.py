@@ -35,6 +35,7 @@ def test_the_experiment_runs_on_a_tiny_set_and_skips_what_is_done(tmp_path, caps
     assert result["train_counts"] == [12, 12] and result["n_synthetic"] == 24
     for key in ("cnn.trtr", "cnn.tstr", "cnn.trstr", "cnn.real_classic", "class_agreement"):
         assert 0 <= result[key] <= 1
+    assert result["class_agreement_real_test"] > 0.9         # the forest on real test series: 3 against 5 cycles
     assert 0 <= result["discriminative_score"] <= 0.5 and result["predictive_score"] > 0
     assert result["gan_wall_seconds"] > 0 and result["gan_train_seconds"] > 0
     table = (tmp_path / "o" / "summary.md").read_text()
