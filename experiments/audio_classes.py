@@ -21,7 +21,6 @@ import argparse
 import json
 import math
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -108,15 +107,20 @@ def run_one(model: str, seed: int, clips: Path, test_clips: Path, out: Path, ite
     run_dir = out / f"{model}-seed{seed}"
     sets = {**overrides, "data.path": str(clips), "model.conditional": True, "seed": seed, "device": "cpu",
             "train.iterations": iterations, "train.eval_every": 500, "train.eval_samples": 300, "train.ckpt_every": max(iterations // 4, 1)}
-    start = time.perf_counter()
     done = run_dir.exists() and wgangp.load_run(run_dir).step >= iterations
     run = wgangp.load_run(run_dir) if done else wgangp.train(preset, run_dir, sets, progress=False,
                                                              resume=(run_dir / "checkpoint.pt").exists())
-    seconds = time.perf_counter() - start
+    seconds = train_seconds(run_dir)
     ev = wgangp.evaluate(run, n=600, metrics=["spectrum", "class_agreement"])
     return {"model": model, "seed": seed, "iterations": run.step, "seconds": round(seconds, 1),
             "class_agreement": ev["class_agreement"], "spectrum_distance": ev["spectrum_distance"],
             **judges(run, test_clips, seed=seed)}
+
+
+def train_seconds(run_dir: Path) -> float:
+    """Training seconds as the run's own log records them (also for a run reused or resumed here)."""
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    return max(r["train_seconds"] for r in rows if "train_seconds" in r)
 
 
 def clip_length(model: str) -> int:

@@ -21,7 +21,12 @@ recall of that class (and the accuracy) is reported for real only, real + classi
 (every class topped up to the largest with augmented copies) and real + synthetic (every class
 topped up with generated series, as ``augment --balance``).
 
-Results: ``OUT/SET[-imbalance-C-F]/seedS/result.json`` per set and seed (an existing one is skipped:
+``--filter rocket`` (or ``cnn``): the synthetic series are drawn from a pool ``--pool`` times as large
+and only those the classifier, trained on the real training split, puts in their requested class are
+kept (as ``augment --classifier`` does); the GANs of the unfiltered runs under the same ``--out`` are
+reused (trained there when missing), the results go to ``SET-filter-NAME``, with the share accepted.
+
+Results: ``OUT/SET[-imbalance-C-F][-filter-NAME]/seedS/result.json`` per set and seed (an existing one is skipped:
 run sets or seeds as separate processes and re-run to resume; an interrupted GAN run is resumed
 from its checkpoint), then ``OUT/summary.json`` and ``OUT/summary.md``: mean +- std over the seeds
 whose results exist.
@@ -52,7 +57,7 @@ import wgangp  # noqa: E402
 from wgangp.data.series_augment import classic_balance  # noqa: E402
 from wgangp.metrics.signal_predictive import predictive_score  # noqa: E402
 from wgangp.metrics.signals import class_agreement  # noqa: E402
-from wgangp.metrics.signal_utility import discriminative_score, utility  # noqa: E402
+from wgangp.metrics.signal_utility import discriminative_score, fit_predict, utility  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("WGANGP_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -108,6 +113,25 @@ def generate(run, classes: list[int], length: int, seed: int) -> np.ndarray:
     return x.detach().cpu().numpy()[:, :, :length].astype(np.float32)
 
 
+def filtered(args, run, real: tuple, classes: list[int], length: int, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """``classes`` worth of generated series that ``args.filter``, trained on ``real``, puts in their
+    requested class, drawn from a pool ``args.pool`` times as large (a class short of accepted series
+    keeps all it has); the series, their classes and the share of the pool accepted."""
+    pool = [k for k in classes for _ in range(args.pool)]
+    x = generate(run, pool, length, seed)
+    y = np.asarray(pool, dtype=np.int64)
+    pred = fit_predict(args.filter, real, x, seed=seed, epochs=args.cnn_epochs)
+    if pred is None:
+        raise SystemExit(f"--filter {args.filter}: aeon is not installed (pip install aeon)")
+    ok = pred == y
+    if not ok.any():
+        raise SystemExit(f"--filter {args.filter}: none of {len(y)} generated series was put in its class; "
+                         "the generator has not learned the classes (no synthetic set to score)")
+    want = np.bincount(np.asarray(classes), minlength=int(y.max()) + 1)
+    keep = np.concatenate([np.flatnonzero(ok & (y == k))[:want[k]] for k in range(len(want))])
+    return x[keep], y[keep], float(ok.mean())
+
+
 def write_split(path: Path, x: np.ndarray, y: np.ndarray) -> None:
     if not path.exists():
         tmp = path.with_name(f".{path.name}.tmp.npz")
@@ -143,7 +167,8 @@ def imbalance_scores(args, real, test, synth, minority: int, seed: int) -> dict:
 
 def tag_of(args, name: str) -> str:
     """The set's folder under ``--out`` and its column in the summary."""
-    return f"{name}-imbalance-{args.imbalance[0]}-{args.imbalance[1]:g}" if args.imbalance else name
+    base = f"{name}-imbalance-{args.imbalance[0]}-{args.imbalance[1]:g}" if args.imbalance else name
+    return f"{base}-filter-{args.filter}" if args.filter else base
 
 
 def run_one(args, name: str, seed: int) -> dict:
@@ -160,17 +185,25 @@ def run_one(args, name: str, seed: int) -> dict:
         x, y_raw = imbalanced(x, y_raw, args.imbalance[0], args.imbalance[1], seed)
     values = np.unique(y_raw)                               # classes 0..K-1 in the file's sorted labels
     y, yt = np.searchsorted(values, y_raw), np.searchsorted(values, s["y_test"])
-    write_split(d / "train.npz", x, y_raw)
-    run, wall = train_gan(args, d / "train.npz", d / "run", len(x), seed)
-    gan_eval = json.loads((d / "run" / "eval.json").read_text())
+    gan = args.out / tag.split("-filter-")[0] / f"seed{seed}"         # a filtered arm reuses the unfiltered GAN
+    gan.mkdir(parents=True, exist_ok=True)
+    write_split(gan / "train.npz", x, y_raw)
+    run, wall = train_gan(args, gan / "train.npz", gan / "run", len(x), seed)
+    gan_eval = json.loads((gan / "run" / "eval.json").read_text())
     counts = np.bincount(y, minlength=len(values))
     if args.imbalance:
         classes = [k for k, c in enumerate(counts) for _ in range(counts.max() - c)]
     else:
         classes = (np.arange(len(x)) % len(values)).tolist()
-    synth = (generate(run, classes, x.shape[2], seed), np.asarray(classes, dtype=np.int64))
     real, test = (x, y), (s["x_test"], yt)
-    out = {"set": name, "seed": seed, "train_counts": counts.tolist(), "n_synthetic": len(classes),
+    accepted = None
+    if args.filter:
+        *synth, accepted = filtered(args, run, real, classes, x.shape[2], seed)
+        synth = tuple(synth)
+    else:
+        synth = (generate(run, classes, x.shape[2], seed), np.asarray(classes, dtype=np.int64))
+    out = {"set": name, "seed": seed, "train_counts": counts.tolist(), "n_synthetic": len(synth[1]),
+           **({"filter_accepted": accepted} if args.filter else {}),
            "gan_wall_seconds": wall, "gan_train_seconds": gan_eval.get("train_seconds"),
            "class_agreement": gan_eval.get("class_agreement"),
            # its ceiling: the metric's forest, trained on the real training split, on the real test split
@@ -243,6 +276,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--score-epochs", type=int, default=50, help="epochs of the discriminative CNN and predictive GRU")
     p.add_argument("--classifiers", nargs="+", default=["cnn", "rocket"], choices=["cnn", "rocket"])
     p.add_argument("--imbalance", type=_imbalance, default=None, metavar="CLASS:FRACTION")
+    p.add_argument("--filter", default=None, choices=["cnn", "rocket"],
+                   help="keep only generated series this classifier (trained on the real split) puts in their class")
+    p.add_argument("--pool", type=int, default=10, help="with --filter: series drawn per series kept")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="extra config override of the GAN runs, e.g. model.dim=64")
     args = p.parse_args(argv)
@@ -265,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = [run_one(args, name, seed) for seed in args.seeds]
         results[tag_of(args, name)] = rows
     summary = summarise(results)
-    stem = "summary-imbalance" if args.imbalance else "summary"
+    stem = "summary" + ("-imbalance" if args.imbalance else "") + (f"-filter-{args.filter}" if args.filter else "")
     (args.out / f"{stem}.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                                         "summary": summary, "results": results}, indent=1) + "\n")
     table = markdown(summary)

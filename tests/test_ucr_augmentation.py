@@ -60,3 +60,30 @@ def test_a_missing_data_file_is_a_clear_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         ucr.main(["--shared", str(tmp_path), "--out", str(tmp_path / "o")])
     assert e.value.code == 2 and "ucr-subset.npz' not found" in capsys.readouterr().err
+
+
+def test_the_filter_keeps_only_series_its_classifier_puts_in_their_class(monkeypatch):
+    classes = [0, 1] * 6                                          # 6 wanted per class, a pool of 10 per series
+    monkeypatch.setattr(ucr, "generate", lambda run, cls, length, seed:
+                        np.arange(len(cls), dtype=np.float32)[:, None, None] * np.ones((1, 1, length), np.float32))
+    # the classifier gets the pool's class right on its even rows only: half accepted
+    monkeypatch.setattr(ucr, "fit_predict", lambda clf, real, x, **kw:
+                        np.where(np.arange(len(x)) % 2 == 0, np.arange(len(x)) // 10 % 2, 1 - np.arange(len(x)) // 10 % 2))
+    args = type("A", (), {"filter": "cnn", "pool": 10, "cnn_epochs": 1})()
+    x, y, accepted = ucr.filtered(args, None, (np.zeros((4, 1, 5)), np.array([0, 1, 0, 1])), classes, 5, 0)
+    rows = x[:, 0, 0].astype(int)
+    assert accepted == 0.5 and np.bincount(y).tolist() == [6, 6]
+    assert (rows % 2 == 0).all() and (y == rows // 10 % 2).all()     # only accepted rows, with their own class
+
+
+def test_a_filtered_arm_reuses_the_unfiltered_gan(tmp_path):
+    data = _toy(tmp_path / "toy.npz")
+    assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), *TINY]) == 0
+    gan = tmp_path / "o" / "toy" / "seed0" / "run" / "checkpoint.pt"
+    before = gan.stat().st_mtime_ns
+    assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), "--filter", "cnn", "--pool", "3", *TINY]) == 0
+    result = json.loads((tmp_path / "o" / "toy-filter-cnn" / "seed0" / "result.json").read_text())
+    assert result["gan_wall_seconds"] is None and gan.stat().st_mtime_ns == before
+    assert not (tmp_path / "o" / "toy-filter-cnn" / "seed0" / "run").exists()
+    assert 0 <= result["filter_accepted"] <= 1 and result["n_synthetic"] <= 24
+    assert (tmp_path / "o" / "summary-filter-cnn.md").read_text().startswith("| score | toy-filter-cnn |")
