@@ -204,7 +204,8 @@ def run_one(args, name: str, seed: int) -> dict:
         synth = (generate(run, classes, x.shape[2], seed), np.asarray(classes, dtype=np.int64))
     out = {"set": name, "seed": seed, "train_counts": counts.tolist(), "n_synthetic": len(synth[1]),
            **({"filter_accepted": accepted} if args.filter else {}),
-           "gan_wall_seconds": wall, "gan_train_seconds": gan_eval.get("train_seconds"),
+           **({"gan_wall_seconds": wall} if wall is not None else {}),      # absent: a GAN trained before
+           "gan_train_seconds": gan_eval.get("train_seconds"),
            "class_agreement": gan_eval.get("class_agreement"),
            # its ceiling: the metric's forest, trained on the real training split, on the real test split
            "class_agreement_real_test": class_agreement(torch.from_numpy(x), torch.from_numpy(y),
@@ -220,16 +221,37 @@ def run_one(args, name: str, seed: int) -> dict:
     return out
 
 
+def paired_gains(row: dict) -> dict:
+    """Real + synthetic against real only and against classic augmentation within one seed's result."""
+    out = {}
+    for clf in ("cnn", "rocket"):
+        syn, real, classic = (row.get(f"{clf}.{arm}") for arm in ("trstr", "trtr", "real_classic"))
+        if syn is not None and real is not None:
+            out[f"{clf}.gain_vs_real"] = syn - real
+            out[f"{clf}.seeds_above_real"] = int(syn > real)
+        if syn is not None and classic is not None:
+            out[f"{clf}.gain_vs_classic"] = syn - classic
+            out[f"{clf}.seeds_above_classic"] = int(syn > classic)
+    return out
+
+
 def summarise(results: dict[str, list[dict]]) -> dict:
-    """``{set: {key: {"mean", "std", "n"}}}`` over seeds (None: the classifier was not installed)."""
+    """``{set: {key: {"mean", "std", "n"}}}`` over seeds (None: the classifier was not installed), with
+    the paired gains of each seed: ``CLF.gain_vs_real`` (real + synthetic minus real only, same seed)
+    and ``CLF.gain_vs_classic`` (minus real + classic augmentation), and ``CLF.seeds_above_real`` /
+    ``CLF.seeds_above_classic``, the number of seeds where real + synthetic is strictly above."""
     out = {}
     for tag, rows in results.items():
+        rows = [{**r, **paired_gains(r)} for r in rows]
         keys = list(dict.fromkeys(k for r in rows for k, v in r.items() if isinstance(v, (int, float)) or v is None))
         out[tag] = {}
         for k in keys:
             if k in ("seed", "n_synthetic"):
                 continue
             v = [r[k] for r in rows if r.get(k) is not None]
+            if ".seeds_above_" in k:
+                out[tag][k] = {"mean": float(sum(v)), "std": 0.0, "n": len(v)}        # a count of seeds
+                continue
             out[tag][k] = ({"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
                             "n": len(v)} if v else None)
     return out
@@ -244,6 +266,7 @@ def markdown(summary: dict) -> str:
         for t in tags:
             c = summary[t].get(k, "absent")
             cells.append("not installed" if c is None else "" if c == "absent" else
+                         f"{c['mean']:.0f} of {c['n']}" if ".seeds_above_" in k else
                          f"{c['mean']:.4g} ± {c['std']:.2g} ({c['n']})")
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

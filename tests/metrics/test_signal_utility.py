@@ -3,6 +3,8 @@ tell like from unlike, the utility arms, MiniRocket where aeon is installed, ``w
 on signal files, and the two scores selectable by name in ``wgangp eval``."""
 import json
 import math
+import os
+import subprocess
 import sys
 
 import numpy as np
@@ -73,6 +75,28 @@ def test_rocket_utility_where_aeon_is_installed():
     real, test, synth = _two_sines(40), _two_sines(60, seed=1), _two_sines(40, seed=2)
     got = utility(real, test, (synth[0], 1 - synth[1]), classifier="rocket", seed=0, arms=("trtr", "tstr"))
     assert got["trtr"]["accuracy"] > 0.9 and got["tstr"]["accuracy"] < 0.2
+
+
+MINIROCKET_THEN_THREADS = """
+import numpy as np, torch
+from wgangp.metrics.signal_utility import utility
+torch.set_num_threads(2)
+x, y = np.random.default_rng(0).standard_normal((20, 1, 64)).astype(np.float32), np.arange(20) % 2
+torch.nn.functional.conv1d(torch.randn(64, 8, 500), torch.randn(8, 8, 5)).sum()   # torch's OpenMP pool in use
+utility((x, y), (x, y), (x, y), classifier="rocket", arms=("trtr",))
+print(torch.get_num_threads())
+"""
+
+
+def test_minirocket_leaves_torch_thread_count_as_it_was():
+    # numba pinned to one thread (as experiments/ucr_augmentation.py does) shares OpenMP with torch: without
+    # the guard torch came back with 1 thread, and a 1-D CNN fitted next learnt something else
+    pytest.importorskip("aeon", reason="MiniRocket needs aeon (pip install aeon, the 'signals' extra)")
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", MINIROCKET_THEN_THREADS], env={**env, "NUMBA_NUM_THREADS": "1"},
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-1] == "2"
 
 
 def test_rocket_utility_is_none_without_aeon(monkeypatch):

@@ -20,7 +20,7 @@ import numpy as np
 
 from wgangp.data.series_augment import classic_augment
 from wgangp.errors import UserError
-from wgangp.metrics.series_classifier import fit_cnn, predict, rocket_classifier
+from wgangp.metrics.series_classifier import fit_cnn, predict, rocket_fit_predict
 from wgangp.metrics.signal_predictive import predictive_score  # noqa: F401  (part of this module's API)
 
 CLASSIFIERS = ("cnn", "rocket")
@@ -41,10 +41,7 @@ def fit_predict(classifier: str, train: tuple, x_test, seed: int = 0, epochs: in
     x, y = _arrays(train)
     if classifier == "cnn":
         return predict(fit_cnn(x, y, epochs=epochs, seed=seed, widths=widths, n_classes=n_classes), x_test)
-    clf = rocket_classifier(seed=seed)
-    if clf is None:
-        return None
-    return np.asarray(clf.fit(x.astype(np.float64), y).predict(np.asarray(x_test, dtype=np.float64)), dtype=np.int64)
+    return rocket_fit_predict(x, y, x_test, seed=seed)
 
 
 def class_scores(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> dict:
