@@ -110,17 +110,11 @@ def run_one(model: str, seed: int, clips: Path, test_clips: Path, out: Path, ite
     done = run_dir.exists() and wgangp.load_run(run_dir).step >= iterations
     run = wgangp.load_run(run_dir) if done else wgangp.train(preset, run_dir, sets, progress=False,
                                                              resume=(run_dir / "checkpoint.pt").exists())
-    seconds = train_seconds(run_dir)
+    seconds = json.loads((run_dir / "eval.json").read_text())["train_seconds"]     # the run's own record, also when reused
     ev = wgangp.evaluate(run, n=600, metrics=["spectrum", "class_agreement"])
     return {"model": model, "seed": seed, "iterations": run.step, "seconds": round(seconds, 1),
             "class_agreement": ev["class_agreement"], "spectrum_distance": ev["spectrum_distance"],
             **judges(run, test_clips, seed=seed)}
-
-
-def train_seconds(run_dir: Path) -> float:
-    """Training seconds as the run's own log records them (also for a run reused or resumed here)."""
-    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
-    return max(r["train_seconds"] for r in rows if "train_seconds" in r)
 
 
 def clip_length(model: str) -> int:

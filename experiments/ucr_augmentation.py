@@ -57,7 +57,7 @@ import wgangp  # noqa: E402
 from wgangp.data.series_augment import classic_balance  # noqa: E402
 from wgangp.metrics.signal_predictive import predictive_score  # noqa: E402
 from wgangp.metrics.signals import class_agreement  # noqa: E402
-from wgangp.metrics.signal_utility import discriminative_score, fit_predict, utility  # noqa: E402
+from wgangp.metrics.signal_utility import CLASSIFIERS, discriminative_score, fit_predict, utility  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("WGANGP_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -113,10 +113,10 @@ def generate(run, classes: list[int], length: int, seed: int) -> np.ndarray:
     return x.detach().cpu().numpy()[:, :, :length].astype(np.float32)
 
 
-def filtered(args, run, real: tuple, classes: list[int], length: int, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
+def filtered(args, run, real: tuple, classes: list[int], length: int, seed: int) -> tuple[tuple, float]:
     """``classes`` worth of generated series that ``args.filter``, trained on ``real``, puts in their
     requested class, drawn from a pool ``args.pool`` times as large (a class short of accepted series
-    keeps all it has); the series, their classes and the share of the pool accepted."""
+    keeps all it has): ``((x, y), share of the pool accepted)``."""
     pool = [k for k in classes for _ in range(args.pool)]
     x = generate(run, pool, length, seed)
     y = np.asarray(pool, dtype=np.int64)
@@ -129,7 +129,7 @@ def filtered(args, run, real: tuple, classes: list[int], length: int, seed: int)
                          "the generator has not learned the classes (no synthetic set to score)")
     want = np.bincount(np.asarray(classes), minlength=int(y.max()) + 1)
     keep = np.concatenate([np.flatnonzero(ok & (y == k))[:want[k]] for k in range(len(want))])
-    return x[keep], y[keep], float(ok.mean())
+    return (x[keep], y[keep]), float(ok.mean())
 
 
 def write_split(path: Path, x: np.ndarray, y: np.ndarray) -> None:
@@ -165,10 +165,14 @@ def imbalance_scores(args, real, test, synth, minority: int, seed: int) -> dict:
     return out
 
 
+def gan_tag(args, name: str) -> str:
+    """The folder under ``--out`` that holds the set's GANs (a filtered arm shares its unfiltered one's)."""
+    return f"{name}-imbalance-{args.imbalance[0]}-{args.imbalance[1]:g}" if args.imbalance else name
+
+
 def tag_of(args, name: str) -> str:
     """The set's folder under ``--out`` and its column in the summary."""
-    base = f"{name}-imbalance-{args.imbalance[0]}-{args.imbalance[1]:g}" if args.imbalance else name
-    return f"{base}-filter-{args.filter}" if args.filter else base
+    return f"{gan_tag(args, name)}-filter-{args.filter}" if args.filter else gan_tag(args, name)
 
 
 def run_one(args, name: str, seed: int) -> dict:
@@ -185,7 +189,7 @@ def run_one(args, name: str, seed: int) -> dict:
         x, y_raw = imbalanced(x, y_raw, args.imbalance[0], args.imbalance[1], seed)
     values = np.unique(y_raw)                               # classes 0..K-1 in the file's sorted labels
     y, yt = np.searchsorted(values, y_raw), np.searchsorted(values, s["y_test"])
-    gan = args.out / tag.split("-filter-")[0] / f"seed{seed}"         # a filtered arm reuses the unfiltered GAN
+    gan = args.out / gan_tag(args, name) / f"seed{seed}"
     gan.mkdir(parents=True, exist_ok=True)
     write_split(gan / "train.npz", x, y_raw)
     run, wall = train_gan(args, gan / "train.npz", gan / "run", len(x), seed)
@@ -196,14 +200,12 @@ def run_one(args, name: str, seed: int) -> dict:
     else:
         classes = (np.arange(len(x)) % len(values)).tolist()
     real, test = (x, y), (s["x_test"], yt)
-    accepted = None
     if args.filter:
-        *synth, accepted = filtered(args, run, real, classes, x.shape[2], seed)
-        synth = tuple(synth)
+        synth, accepted = filtered(args, run, real, classes, x.shape[2], seed)
     else:
-        synth = (generate(run, classes, x.shape[2], seed), np.asarray(classes, dtype=np.int64))
+        synth, accepted = (generate(run, classes, x.shape[2], seed), np.asarray(classes, dtype=np.int64)), None
     out = {"set": name, "seed": seed, "train_counts": counts.tolist(), "n_synthetic": len(synth[1]),
-           **({"filter_accepted": accepted} if args.filter else {}),
+           **({"filter_accepted": accepted} if accepted is not None else {}),
            **({"gan_wall_seconds": wall} if wall is not None else {}),      # absent: a GAN trained before
            "gan_train_seconds": gan_eval.get("train_seconds"),
            "class_agreement": gan_eval.get("class_agreement"),
@@ -224,7 +226,7 @@ def run_one(args, name: str, seed: int) -> dict:
 def paired_gains(row: dict) -> dict:
     """Real + synthetic against real only and against classic augmentation within one seed's result."""
     out = {}
-    for clf in ("cnn", "rocket"):
+    for clf in CLASSIFIERS:
         syn, real, classic = (row.get(f"{clf}.{arm}") for arm in ("trstr", "trtr", "real_classic"))
         if syn is not None and real is not None:
             out[f"{clf}.gain_vs_real"] = syn - real
@@ -249,8 +251,8 @@ def summarise(results: dict[str, list[dict]]) -> dict:
             if k in ("seed", "n_synthetic"):
                 continue
             v = [r[k] for r in rows if r.get(k) is not None]
-            if ".seeds_above_" in k:
-                out[tag][k] = {"mean": float(sum(v)), "std": 0.0, "n": len(v)}        # a count of seeds
+            if ".seeds_above_" in k:                                               # a count of seeds
+                out[tag][k] = {"count": int(sum(v)), "n": len(v)}
                 continue
             out[tag][k] = ({"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
                             "n": len(v)} if v else None)
@@ -266,7 +268,7 @@ def markdown(summary: dict) -> str:
         for t in tags:
             c = summary[t].get(k, "absent")
             cells.append("not installed" if c is None else "" if c == "absent" else
-                         f"{c['mean']:.0f} of {c['n']}" if ".seeds_above_" in k else
+                         f"{c['count']} of {c['n']}" if "count" in c else
                          f"{c['mean']:.4g} ± {c['std']:.2g} ({c['n']})")
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -297,9 +299,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--device", default="auto")
     p.add_argument("--cnn-epochs", type=int, default=200, help="epochs of each 1-D CNN classifier")
     p.add_argument("--score-epochs", type=int, default=50, help="epochs of the discriminative CNN and predictive GRU")
-    p.add_argument("--classifiers", nargs="+", default=["cnn", "rocket"], choices=["cnn", "rocket"])
+    p.add_argument("--classifiers", nargs="+", default=list(CLASSIFIERS), choices=CLASSIFIERS)
     p.add_argument("--imbalance", type=_imbalance, default=None, metavar="CLASS:FRACTION")
-    p.add_argument("--filter", default=None, choices=["cnn", "rocket"],
+    p.add_argument("--filter", default=None, choices=CLASSIFIERS,
                    help="keep only generated series this classifier (trained on the real split) puts in their class")
     p.add_argument("--pool", type=int, default=10, help="with --filter: series drawn per series kept")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",

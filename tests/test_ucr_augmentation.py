@@ -73,7 +73,7 @@ def test_the_filter_keeps_only_series_its_classifier_puts_in_their_class(monkeyp
     monkeypatch.setattr(ucr, "fit_predict", lambda clf, real, x, **kw:
                         np.where(np.arange(len(x)) % 2 == 0, np.arange(len(x)) // 10 % 2, 1 - np.arange(len(x)) // 10 % 2))
     args = type("A", (), {"filter": "cnn", "pool": 10, "cnn_epochs": 1})()
-    x, y, accepted = ucr.filtered(args, None, (np.zeros((4, 1, 5)), np.array([0, 1, 0, 1])), classes, 5, 0)
+    (x, y), accepted = ucr.filtered(args, None, (np.zeros((4, 1, 5)), np.array([0, 1, 0, 1])), classes, 5, 0)
     rows = x[:, 0, 0].astype(int)
     assert accepted == 0.5 and np.bincount(y).tolist() == [6, 6]
     assert (rows % 2 == 0).all() and (y == rows // 10 % 2).all()     # only accepted rows, with their own class

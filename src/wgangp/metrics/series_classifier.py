@@ -8,7 +8,7 @@
   data's own units, of any length; :func:`save_series_classifier` writes it as TorchScript mapping
   float32 ``(N, C, L)`` to logits ``(N, K)`` (``wgangp classifier`` on signal data, ``augment
   --filter``).
-* :func:`rocket_classifier` / :func:`rocket_fit_predict`: aeon's ``MiniRocketClassifier`` (Dempster et al. 2021: random dilated
+* :func:`rocket_fit_predict`: aeon's ``MiniRocketClassifier`` (Dempster et al. 2021: random dilated
   convolution features and a ridge classifier), or None where aeon is not installed
   (``pip install aeon``, the ``signals`` extra).
 """
@@ -100,25 +100,18 @@ def predict(model: nn.Module, x, batch_size: int = 512) -> np.ndarray:
     return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)]).numpy()
 
 
-def rocket_classifier(seed: int = 0, n_kernels: int = 10_000):
-    """An unfitted aeon ``MiniRocketClassifier`` (``fit(x (N, C, L), y)``, ``predict(x)``), or None
-    where aeon is not installed. Its first use compiles numba code (about 20 s, cached after)."""
+def rocket_fit_predict(x, y, x_test, seed: int = 0, n_kernels: int = 10_000) -> np.ndarray | None:
+    """Classes ``(M,)`` int64 that aeon's ``MiniRocketClassifier``, fitted on ``x (N, C, L)``, ``y``,
+    predicts for ``x_test``; None where aeon is not installed. Its first use compiles numba code (about
+    20 s, cached after). torch's thread count is kept: aeon sets numba's thread count to ``n_jobs`` and
+    back to numba's previous one, and where numba and torch share one OpenMP runtime that leaves torch
+    on numba's count (with ``NUMBA_NUM_THREADS=1``, every later torch step on one thread; a 1-D CNN
+    fitted after it came out 0.58 instead of 0.993 on GunPoint, seed 2)."""
     try:
         from aeon.classification.convolution_based import MiniRocketClassifier
     except ImportError:
         return None
-    return MiniRocketClassifier(n_kernels=n_kernels, random_state=seed, n_jobs=1)
-
-
-def rocket_fit_predict(x, y, x_test, seed: int = 0) -> np.ndarray | None:
-    """Classes ``(M,)`` int64 that MiniRocket, fitted on ``x (N, C, L)``, ``y``, predicts for ``x_test``;
-    None where aeon is not installed. torch's thread count is kept: aeon sets numba's thread count to
-    ``n_jobs`` and back to numba's previous one, and where numba and torch share one OpenMP runtime
-    that leaves torch on numba's count (with ``NUMBA_NUM_THREADS=1``, every later torch step on one
-    thread; a 1-D CNN fitted after it came out 0.58 instead of 0.993 on GunPoint, seed 2)."""
-    clf = rocket_classifier(seed=seed)
-    if clf is None:
-        return None
+    clf = MiniRocketClassifier(n_kernels=n_kernels, random_state=seed, n_jobs=1)
     threads = torch.get_num_threads()
     try:
         clf.fit(np.asarray(x, dtype=np.float64), np.asarray(y))
