@@ -28,6 +28,11 @@ from wgangp.system import pid_alive
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
 
 
+def has_image_files(path: Path) -> bool:
+    """Whether ``path`` is a folder with at least one image file somewhere below it."""
+    return path.is_dir() and any(p.suffix.lower() in EXTENSIONS for p in path.rglob("*"))
+
+
 def cache_root() -> Path:
     return Path(os.environ.get("WGANGP_CACHE", Path.home() / ".cache" / "wgangp"))
 

@@ -137,32 +137,3 @@ def load_torchvision(name: str, root: str, download: bool, with_labels: bool = F
     data = ds.data if isinstance(ds.data, np.ndarray) else ds.data.numpy()
     images = as_nchw_uint8(data, name)
     return (images, torch.as_tensor(np.asarray(ds.targets), dtype=torch.int64)) if with_labels else images
-
-
-def _has_image_files(path: Path) -> bool:
-    from wgangp.data.folder import EXTENSIONS
-
-    return path.is_dir() and any(p.suffix.lower() in EXTENSIONS for p in path.rglob("*"))
-
-
-def build_image_source(data_cfg, seed: int) -> ImageSource:
-    """The image source for ``data.name`` in (mnist, fashion-mnist, cifar10, images, lsun)."""
-    path = Path(data_cfg.path) if data_cfg.path else None
-    labels = None
-    if data_cfg.path.endswith((".npz", ".npy")):
-        images = load_image_file(data_cfg.path, data_cfg.key)
-        labels = load_array_labels(data_cfg.path, data_cfg.key, len(images))
-    elif data_cfg.name == "images" or (path is not None and (path.name.endswith((".tar.gz", ".tgz", ".tar"))
-                                                            or _has_image_files(path))):
-        from wgangp.data.folder import load_labelled_folder
-
-        images, labels, _ = load_labelled_folder(data_cfg.path, data_cfg.resolution, "train", data_cfg.max_images)
-    elif data_cfg.name == "lsun":
-        from wgangp.data.lsun import load_lsun
-
-        images = load_lsun(data_cfg.path, data_cfg.lsun_class, data_cfg.resolution, data_cfg.max_images)
-    else:
-        images, labels = load_torchvision(data_cfg.name, data_cfg.path, data_cfg.download, with_labels=True)
-    if len(images) < data_cfg.batch_size:
-        raise UserError(f"{len(images)} images is fewer than data.batch_size={data_cfg.batch_size}; lower it with --set data.batch_size=N")
-    return ImageSource(data_cfg.batch_size, seed, points=images, dequantize=data_cfg.dequantize, labels=labels)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wgangp.data.images import build_image_source
+from wgangp.data.folder import has_image_files, load_labelled_folder
+from wgangp.data.images import ImageSource, load_array_labels, load_image_file, load_torchvision
 from wgangp.domains import shared_metrics  # noqa: F401  (registers w1)
 from wgangp.domains.base import EVAL_SEED, Domain, register_domain
 from wgangp.domains.images import metrics as _metrics  # noqa: F401  (registers the image metrics)
@@ -41,8 +42,27 @@ class Images(Domain):
             if getattr(d, key) < 0:
                 raise UserError(f"config key 'data.{key}' must be >= 0, got {getattr(d, key)}")
 
-    def build_source(self, data_cfg, seed: int, conditional: bool):
-        return build_image_source(data_cfg, seed)
+    def build_source(self, data_cfg, seed: int, conditional: bool) -> ImageSource:
+        """An array file, an image folder or archive (``data.name=images``, or a path that is one), an
+        LSUN category, or a torchvision set, held in memory."""
+        path = Path(data_cfg.path) if data_cfg.path else None
+        labels = None
+        if data_cfg.path.endswith((".npz", ".npy")):
+            images = load_image_file(data_cfg.path, data_cfg.key)
+            labels = load_array_labels(data_cfg.path, data_cfg.key, len(images))
+        elif data_cfg.name == "images" or (path is not None and (path.name.endswith((".tar.gz", ".tgz", ".tar"))
+                                                                or has_image_files(path))):
+            images, labels, _ = load_labelled_folder(data_cfg.path, data_cfg.resolution, "train", data_cfg.max_images)
+        elif data_cfg.name == "lsun":
+            from wgangp.data.lsun import load_lsun
+
+            images = load_lsun(data_cfg.path, data_cfg.lsun_class, data_cfg.resolution, data_cfg.max_images)
+        else:
+            images, labels = load_torchvision(data_cfg.name, data_cfg.path, data_cfg.download, with_labels=True)
+        if len(images) < data_cfg.batch_size:
+            raise UserError(f"{len(images)} images is fewer than data.batch_size={data_cfg.batch_size}; "
+                            "lower it with --set data.batch_size=N")
+        return ImageSource(data_cfg.batch_size, seed, points=images, dequantize=data_cfg.dequantize, labels=labels)
 
     def writers(self) -> dict:
         from wgangp.domains.images.export import write_images
