@@ -41,6 +41,17 @@ def test_cnn_learns_two_frequencies_in_the_data_units_and_not_shuffled_labels():
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
 
 
+def test_cnn_returns_the_epoch_of_lowest_training_loss_not_the_last():
+    x, y = _two_sines(60)
+    y[::7] = 1 - y[::7]                                                   # wrong labels: no epoch fits them all
+    history: list[float] = []
+    model = fit_cnn(x, y, epochs=30, seed=0, widths=TINY, lr=0.2, history=history)    # a rate that wanders
+    assert len(history) == 30 and min(history) < history[-1]             # the last epoch is not the best one
+    with torch.no_grad():
+        kept = torch.nn.functional.cross_entropy(model(torch.as_tensor(x)), torch.as_tensor(y)).item()
+    assert kept == pytest.approx(min(history), rel=1e-5)
+
+
 def test_discriminative_score_is_near_zero_for_one_distribution_and_half_for_two():
     x, y = _two_sines(300)                                                # classes alternate: halves alike
     same = discriminative_score(x[:150], x[150:], seed=0, epochs=10, widths=TINY)
