@@ -9,6 +9,7 @@ import wgangp
 from wgangp.cli import main
 from wgangp.config import load_config
 from wgangp.data import text
+from wgangp.domains import text as text_domain
 from wgangp.errors import UserError
 from wgangp.metrics.text import js_divergence, text_metrics, word_share
 
@@ -26,6 +27,11 @@ def _cfg(path, **over):
                                             "device": "cpu", **over})
 
 
+def _source(data_cfg):
+    """The text domain's source for ``data_cfg`` (the corpus it names, read and encoded)."""
+    return text_domain.Text().build_source(data_cfg, seed=0, conditional=False)
+
+
 def test_lines_become_one_hot_sequences_and_back(tmp_path):
     lines = ["hello", "a line longer than eight", "caf\u00e9"]
     charmap = text.build_charmap(lines[:2], 8)
@@ -38,18 +44,18 @@ def test_lines_become_one_hot_sequences_and_back(tmp_path):
 
 
 def test_text_source_batches_and_errors(tmp_path):
-    src = text.TextSource(_cfg(_corpus(tmp_path / "c.txt")).data, seed=0)
+    src = _source(_cfg(_corpus(tmp_path / "c.txt")).data)
     x = src.sample_batch()
     assert x.shape == (32, len(src.charmap), 12) == (32, *src.shape)
     torch.testing.assert_close(x.sum(1), torch.ones(32, 12))
     assert set(src.lines()) == set(WORDS)
     with pytest.raises(UserError, match="not found"):
-        text.TextSource(_cfg(tmp_path / "missing.txt").data, seed=0)
+        _source(_cfg(tmp_path / "missing.txt").data)
     (tmp_path / "empty.txt").write_text("\n\n")
     with pytest.raises(UserError, match="no non-empty line"):
-        text.TextSource(_cfg(tmp_path / "empty.txt").data, seed=0)
+        _source(_cfg(tmp_path / "empty.txt").data)
     with pytest.raises(UserError, match="fewer than data.batch_size"):
-        text.TextSource(_cfg(_corpus(tmp_path / "few.txt", n=5)).data, seed=0)
+        _source(_cfg(_corpus(tmp_path / "few.txt", n=5)).data)
     with pytest.raises(UserError, match="data.path=FILE.txt"):
         load_config("text-python-docs", {"data.name": "text"})
 
@@ -60,10 +66,10 @@ def test_billion_word_reads_the_shuffled_files_and_fails_clearly_offline(tmp_pat
     (folder / "news.en-00001-of-00100").write_text("first sentence .\nsecond one .\n")
     (folder / "news.en-00002-of-00100").write_text("third .\n")
     cfg = load_config("text-billion-word", {"data.path": str(tmp_path), "data.max_lines": 2})
-    assert text.load_lines(cfg.data) == ["first sentence .", "second one ."]
+    assert text_domain.load_lines(cfg.data) == ["first sentence .", "second one ."]
     empty = load_config("text-billion-word", {"data.path": str(tmp_path / "nothing")})
     with pytest.raises(UserError, match="statmt.org"):
-        text.load_lines(empty.data)
+        text_domain.load_lines(empty.data)
 
     def offline(*args, **kwargs):
         raise OSError("no route to host")
@@ -73,11 +79,11 @@ def test_billion_word_reads_the_shuffled_files_and_fails_clearly_offline(tmp_pat
     monkeypatch.setattr(tv, "download_and_extract_archive", offline)
     empty.data.download = True
     with pytest.raises(UserError, match="could not download the Billion Word corpus"):
-        text.load_lines(empty.data)
+        text_domain.load_lines(empty.data)
 
 
 def test_builtin_corpus_needs_no_download():
-    lines = text.load_lines(load_config("text-python-docs").data)
+    lines = text_domain.load_lines(load_config("text-python-docs").data)
     assert len(lines) > 5000 and all(len(s) >= 20 for s in lines)
 
 
@@ -88,16 +94,16 @@ def test_prose_filter_keeps_only_lines_of_letters_spaces_and_plain_punctuation(t
     cfg = _cfg(path).data
     cfg.text_filter = "prose"
     # seq_len 12: only the first 12 characters are judged ("a long clean" passes, the brace is cut off)
-    assert text.load_lines(cfg) == ["The cat sat, on (the) mat.", "It's plain-text; yes: fine",
+    assert text_domain.load_lines(cfg) == ["The cat sat, on (the) mat.", "It's plain-text; yes: fine",
                                     "a long clean start then { late", "The end"]
     cfg.max_lines = 2                     # counted among the lines that pass
-    assert text.load_lines(cfg) == ["The cat sat, on (the) mat.", "It's plain-text; yes: fine"]
+    assert text_domain.load_lines(cfg) == ["The cat sat, on (the) mat.", "It's plain-text; yes: fine"]
     path.write_text("x = 1\n{}\n", encoding="utf-8")
     with pytest.raises(UserError, match="passes data.text_filter=prose"):
-        text.load_lines(cfg)
+        text_domain.load_lines(cfg)
     builtin = load_config("text-python-docs", {"data.text_filter": "prose"}).data
-    lines = text.load_lines(builtin)
-    assert 3000 < len(lines) < len(text.load_lines(load_config("text-python-docs").data))
+    lines = text_domain.load_lines(builtin)
+    assert 3000 < len(lines) < len(text_domain.load_lines(load_config("text-python-docs").data))
     assert all(text.is_prose(s, 32) for s in lines)
 
 

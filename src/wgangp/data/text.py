@@ -7,6 +7,8 @@ tensor ``(vocab, seq_len)`` (characters along the channel axis of a 1-D convolut
 generator outputs a softmax over the same axis, so the critic compares probability vectors with
 one-hot text and nothing is sampled in training.
 
+The readers of the corpora the text domain (:mod:`wgangp.domains.text`) chooses from on ``data.name``:
+
 * ``data.name=text``: ``data.path`` a UTF-8 text file, one example a line.
 * ``data.name=python-docs``: the English prose of the Python documentation topics that ship with
   CPython (``pydoc_data``), lines of at least 20 characters: a small built-in corpus (7k lines),
@@ -27,7 +29,7 @@ from pathlib import Path
 
 import torch
 
-from wgangp.data.base import PointSource, require_file
+from wgangp.data.base import PointSource
 from wgangp.errors import UserError
 
 PAD = "`"
@@ -38,7 +40,12 @@ BILLION_WORD_URL = "http://www.statmt.org/lm-benchmark/1-billion-word-language-m
 BILLION_WORD_DIR = "1-billion-word-language-modeling-benchmark-r13output/training-monolingual.tokenized.shuffled"
 
 
-def _read_lines(path: Path, limit: int, out: list[str], keep) -> None:
+def read_lines(path: Path, limit: int = 0, keep=lambda line: True, out: list[str] | None = None) -> list[str]:
+    """The non-empty lines of the UTF-8 file ``path`` that ``keep`` accepts, appended to ``out`` (a new
+    list by default) until it holds ``limit`` (0 = no limit); a clear error for a file that cannot be read."""
+    out = [] if out is None else out
+    if limit and len(out) >= limit:
+        return out
     try:
         with path.open(encoding="utf-8") as f:
             for line in f:
@@ -46,18 +53,30 @@ def _read_lines(path: Path, limit: int, out: list[str], keep) -> None:
                 if line and keep(line):
                     out.append(line)
                     if limit and len(out) >= limit:
-                        return
+                        break
     except (OSError, UnicodeDecodeError) as e:
         raise UserError(f"cannot read text file '{path}' ({e})") from None
+    return out
 
 
-def _billion_word_files(data_cfg) -> list[Path]:
-    root = Path(data_cfg.path)
+def python_docs_lines() -> list[str]:
+    """The lines of at least 20 characters of the Python documentation topics (``pydoc_data``)."""
+    try:
+        from pydoc_data.topics import topics
+    except ImportError:
+        raise UserError("this Python has no pydoc_data (the built-in corpus); use data.name=text with a file") from None
+    return [s.strip() for text in topics.values() for s in text.splitlines() if len(s.strip()) >= 20]
+
+
+def billion_word_files(root: str | Path, download: bool) -> list[Path]:
+    """The Billion Word training files under ``root`` (the archive's top folder or the one holding
+    them), fetched and unpacked there first when ``download`` and missing."""
+    root = Path(root)
     for folder in (root, root / "training-monolingual.tokenized.shuffled", root / BILLION_WORD_DIR):
         files = sorted(folder.glob("news.en-*-of-00100")) if folder.is_dir() else []
         if files:
             return files
-    if not data_cfg.download:
+    if not download:
         raise UserError(f"no Billion Word training files (news.en-*-of-00100) under '{root}'; unpack "
                         f"{BILLION_WORD_URL} there or add --set data.download=true (needs internet)")
     from torchvision.datasets.utils import download_and_extract_archive
@@ -73,37 +92,6 @@ def _billion_word_files(data_cfg) -> list[Path]:
 def is_prose(line: str, seq_len: int) -> bool:
     """Whether the first ``seq_len`` characters of ``line`` are all in :data:`PROSE`."""
     return PROSE.issuperset(line[:seq_len])
-
-
-def load_lines(data_cfg) -> list[str]:
-    """The corpus lines named by the data config (``data.max_lines`` of them at most, after
-    ``data.text_filter``)."""
-    lines: list[str] = []
-    limit = data_cfg.max_lines
-    prose = data_cfg.text_filter == "prose"
-    keep = (lambda line: is_prose(line, data_cfg.seq_len)) if prose else (lambda line: True)
-    if data_cfg.name == "python-docs":
-        try:
-            from pydoc_data.topics import topics
-        except ImportError:
-            raise UserError("this Python has no pydoc_data (the built-in corpus); use data.name=text with a file") from None
-        lines = [s.strip() for text in topics.values() for s in text.splitlines() if len(s.strip()) >= 20]
-        lines = list(filter(keep, lines))
-        lines = lines[:limit] if limit else lines
-    elif data_cfg.name == "billion-word":
-        for path in _billion_word_files(data_cfg):
-            _read_lines(path, limit, lines, keep)
-            if limit and len(lines) >= limit:
-                break
-    else:
-        path = Path(data_cfg.path)
-        require_file(path, "text file", "pass --set data.path=FILE.txt (one example a line)")
-        _read_lines(path, limit, lines, keep)
-    if not lines:
-        raise UserError(f"the corpus of data.name={data_cfg.name} holds no non-empty line" +
-                        (" that passes data.text_filter=prose (letters, spaces and , . ; : ' ( ) - only)"
-                         if prose else ""))
-    return lines
 
 
 def build_charmap(lines: list[str], seq_len: int) -> list[str]:
@@ -128,17 +116,16 @@ def decode(x: torch.Tensor, charmap: list[str]) -> list[str]:
 
 
 class TextSource(PointSource):
-    """One-hot batches ``(batch, vocab, seq_len)`` of corpus lines, reshuffled every epoch."""
+    """One-hot batches ``(batch, vocab, seq_len)`` of the corpus ``lines``, reshuffled every epoch."""
 
-    def __init__(self, data_cfg, seed: int):
-        if data_cfg.seq_len < 1:
-            raise UserError(f"config key 'data.seq_len' must be >= 1, got {data_cfg.seq_len}")
-        lines = load_lines(data_cfg)
-        if len(lines) < data_cfg.batch_size:
-            raise UserError(f"the corpus holds {len(lines)} lines, fewer than data.batch_size={data_cfg.batch_size}")
-        self.seq_len = data_cfg.seq_len
+    def __init__(self, lines: list[str], seq_len: int, batch_size: int, seed: int):
+        if seq_len < 1:
+            raise UserError(f"config key 'data.seq_len' must be >= 1, got {seq_len}")
+        if len(lines) < batch_size:
+            raise UserError(f"the corpus holds {len(lines)} lines, fewer than data.batch_size={batch_size}")
+        self.seq_len = seq_len
         self.charmap = build_charmap(lines, self.seq_len)
-        super().__init__(data_cfg.batch_size, seed, points=encode_lines(lines, self.charmap, self.seq_len))
+        super().__init__(batch_size, seed, points=encode_lines(lines, self.charmap, self.seq_len))
         self.shape = (len(self.charmap), self.seq_len)
 
     def _one_hot(self, idx: torch.Tensor) -> torch.Tensor:

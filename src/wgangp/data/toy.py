@@ -14,6 +14,7 @@ is saved in checkpoints so that a resumed run sees the same batches.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,37 +27,55 @@ from wgangp.errors import UserError
 
 @dataclass
 class ToyDistribution:
-    """A toy distribution: a sampler plus, for mixtures, the mode centres and per-mode std."""
+    """A toy distribution: a Gaussian mixture (its mode centres and per-mode std) or, where ``draw``
+    is set, a sampler of its own."""
     name: str
     dim: int
     centers: torch.Tensor | None = None   # (K, dim), after the data's scaling
     std: float | None = None              # per-mode standard deviation, after scaling
+    draw: Callable[[int, torch.Generator], torch.Tensor] | None = None
 
     def sample(self, n: int, gen: torch.Generator, with_labels: bool = False):
         """Fresh ``(n, dim)`` float32 samples (and, ``with_labels``, each sample's mode index)."""
-        if self.name == "swissroll":
-            from sklearn.datasets import make_swiss_roll
-
-            seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
-            x = make_swiss_roll(n_samples=n, noise=0.25, random_state=seed)[0]
-            return torch.from_numpy(x.astype("float32")[:, [0, 2]] / 7.5)
+        if self.draw is not None:
+            return self.draw(n, gen)
         idx = torch.randint(len(self.centers), (n,), generator=gen)
         x = self.centers[idx] + self.std * torch.randn(n, self.dim, generator=gen)
         return (x, idx) if with_labels else x
 
 
+def _swiss_roll(n: int, gen: torch.Generator) -> torch.Tensor:
+    from sklearn.datasets import make_swiss_roll
+
+    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
+    x = make_swiss_roll(n_samples=n, noise=0.25, random_state=seed)[0]
+    return torch.from_numpy(x.astype("float32")[:, [0, 2]] / 7.5)
+
+
+def _eight_gaussians() -> ToyDistribution:
+    s = 1 / math.sqrt(2)
+    unit = torch.tensor([(1, 0), (-1, 0), (0, 1), (0, -1), (s, s), (s, -s), (-s, s), (-s, -s)])
+    return ToyDistribution("8gaussians", 2, centers=unit * 2.0 / 1.414, std=0.02 / 1.414)
+
+
+def _twenty_five_gaussians() -> ToyDistribution:
+    grid = torch.tensor([(2.0 * x, 2.0 * y) for x in range(-2, 3) for y in range(-2, 3)])
+    return ToyDistribution("25gaussians", 2, centers=grid / 2.828, std=0.05 / 2.828)
+
+
+# the paper's toy sets by name
+TOYS: dict[str, Callable[[], ToyDistribution]] = {
+    "8gaussians": _eight_gaussians,
+    "25gaussians": _twenty_five_gaussians,
+    "swissroll": lambda: ToyDistribution("swissroll", 2, draw=_swiss_roll),
+}
+
+
 def toy_distribution(name: str) -> ToyDistribution:
     """The named toy distribution (``8gaussians``, ``25gaussians``, ``swissroll``)."""
-    if name == "8gaussians":
-        s = 1 / math.sqrt(2)
-        unit = torch.tensor([(1, 0), (-1, 0), (0, 1), (0, -1), (s, s), (s, -s), (-s, s), (-s, -s)])
-        return ToyDistribution(name, 2, centers=unit * 2.0 / 1.414, std=0.02 / 1.414)
-    if name == "25gaussians":
-        grid = torch.tensor([(2.0 * x, 2.0 * y) for x in range(-2, 3) for y in range(-2, 3)])
-        return ToyDistribution(name, 2, centers=grid / 2.828, std=0.05 / 2.828)
-    if name == "swissroll":
-        return ToyDistribution(name, 2)
-    raise ValueError(name)
+    if name not in TOYS:
+        raise ValueError(f"no toy distribution {name!r} (known: {', '.join(TOYS)})")
+    return TOYS[name]()
 
 
 def load_points(path: str) -> torch.Tensor:

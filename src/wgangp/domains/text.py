@@ -1,13 +1,18 @@
 """Text: the paper's character-level language model (``gan_language.py``).
 
-Data: :mod:`wgangp.data.text` (one-hot ``(vocab, seq_len)`` lines, the built-in Python-docs corpus,
-Billion Word). A checkpoint keeps the character map, so samples decode without the corpus.
+Data: the corpus ``data.name`` names (:data:`CORPORA`: a file of one example a line, the built-in
+Python-docs corpus, Billion Word), read by :mod:`wgangp.data.text` into one-hot ``(vocab, seq_len)``
+lines. A checkpoint keeps the character map, so samples decode without the corpus.
 Metrics: character n-gram JS divergences to corpus lines (:mod:`wgangp.metrics.text`). Samples:
 ``.txt`` files, one generated line each; ``samples.txt`` beside a finished run.
 """
 from __future__ import annotations
 
-from wgangp.data.text import TextSource, decode, write_lines
+from pathlib import Path
+
+from wgangp.data.base import require_file
+from wgangp.data.text import (TextSource, billion_word_files, decode, is_prose, python_docs_lines, read_lines,
+                              write_lines)
 from wgangp.domains.base import EVAL_SEED, Domain, register_domain
 from wgangp.errors import UserError
 from wgangp.metrics.registry import register_metric
@@ -15,6 +20,43 @@ from wgangp.metrics.text import text_metrics
 
 
 LIVE_LINES, LIVE_SEED = 16, 20_171_108     # the live view's generated lines
+
+
+def _file_lines(data_cfg, limit: int, keep) -> list[str]:
+    path = Path(data_cfg.path)
+    require_file(path, "text file", "pass --set data.path=FILE.txt (one example a line)")
+    return read_lines(path, limit, keep)
+
+
+def _python_docs_lines(data_cfg, limit: int, keep) -> list[str]:
+    lines = list(filter(keep, python_docs_lines()))
+    return lines[:limit] if limit else lines
+
+
+def _billion_word_lines(data_cfg, limit: int, keep) -> list[str]:
+    lines: list[str] = []
+    for path in billion_word_files(data_cfg.path, data_cfg.download):
+        read_lines(path, limit, keep, out=lines)
+        if limit and len(lines) >= limit:
+            break
+    return lines
+
+
+# data.name -> reader(data_cfg, limit, keep) of the corpus lines
+CORPORA = {"text": _file_lines, "python-docs": _python_docs_lines, "billion-word": _billion_word_lines}
+
+
+def load_lines(data_cfg) -> list[str]:
+    """The lines of the corpus ``data.name`` names (``data.max_lines`` of them at most, counted after
+    ``data.text_filter``)."""
+    prose = data_cfg.text_filter == "prose"
+    keep = (lambda line: is_prose(line, data_cfg.seq_len)) if prose else (lambda line: True)
+    lines = CORPORA[data_cfg.name](data_cfg, data_cfg.max_lines, keep)
+    if not lines:
+        raise UserError(f"the corpus of data.name={data_cfg.name} holds no non-empty line" +
+                        (" that passes data.text_filter=prose (letters, spaces and , . ; : ' ( ) - only)"
+                         if prose else ""))
+    return lines
 
 
 def sample_text(run, n: int, seed: int = 0) -> list[str]:
@@ -29,7 +71,7 @@ def _write_txt(run, n: int, path, seed: int, classes) -> str:
 
 class Text(Domain):
     name = "text"
-    data_names = ("text", "python-docs", "billion-word")
+    data_names = tuple(CORPORA)
     state_key = "text"
     base_metrics = ("ngram_js",)
 
@@ -43,7 +85,9 @@ class Text(Domain):
                             f"{d.seq_len} and {d.max_lines}")
 
     def build_source(self, data_cfg, seed: int, conditional: bool):
-        return TextSource(data_cfg, seed)
+        if data_cfg.seq_len < 1:
+            raise UserError(f"config key 'data.seq_len' must be >= 1, got {data_cfg.seq_len}")
+        return TextSource(load_lines(data_cfg), data_cfg.seq_len, data_cfg.batch_size, seed)
 
     def state(self, source) -> dict:
         return source.text_state()
