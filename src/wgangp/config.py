@@ -58,7 +58,7 @@ class ModelConfig:
     arch: str = "mlp"             # registered network family (see wgangp.nets)
     noise_dim: int = 2
     hidden: int = 512
-    depth: int = 3                # hidden layers in G and in the critic
+    depth: int = 3                # hidden layers in G and in the critic (mlp); residual blocks (resnet-text); 2x stages (resnet-1d)
     activation: str = "relu"      # relu (double backward written out) | relu-native (torch's)
     dim: int = 64                 # base channel width of convolutional networks (DIM of the official code)
     conditional: bool = False     # class-conditional (AC-WGAN-GP): labels from the data, G(z, y), critic class head

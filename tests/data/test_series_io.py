@@ -162,6 +162,12 @@ def test_the_domain_pads_to_a_length_the_network_builds_and_says_so(tmp_path):
     with pytest.raises(UserError, match="data.length=24: model.arch=dcgan-1d builds lengths that are multiples of 16; "
                                         "set data.length=16 or 32"):
         load_config("signals-sines-cond", {"data.name": "signals", "data.path": "x.npz", "data.length": 24})
+    deep = load_config("signals-sines-cond", {"data.name": "signals", "data.path": str(tmp_path / "a.npz"),
+                                              "model.arch": "resnet-1d", "model.depth": 5})
+    assert "to data.length=32 (model.arch=resnet-1d builds multiples of 32" in Signals().resolve(deep)[-1]
+    with pytest.raises(UserError, match="data.length=40: model.arch=resnet-1d builds lengths that are multiples of 32"):
+        load_config("signals-sines-cond", {"data.name": "signals", "data.path": "x.npz", "data.length": 40,
+                                           "model.arch": "resnet-1d", "model.depth": 5})
 
 
 # ----- bad inputs: one line each ---------------------------------------------------------------

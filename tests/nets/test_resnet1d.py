@@ -10,8 +10,8 @@ from wgangp.errors import UserError
 from wgangp.nets import build_networks
 
 
-def _cfg():
-    return ModelConfig(arch="resnet-1d", noise_dim=8, dim=4)
+def _cfg(depth=3):
+    return ModelConfig(arch="resnet-1d", noise_dim=8, dim=4, depth=depth)
 
 
 @pytest.mark.parametrize("length", [8, 24, 152])
@@ -36,12 +36,44 @@ def test_gradient_penalty_double_backward_reaches_the_critic_weights():
 
 
 def test_a_length_it_cannot_build_is_a_one_line_error():
-    with pytest.raises(UserError, match=r"model.arch=resnet-1d: signals of length 30: resnet-1d builds lengths "
-                                        r"that are multiples of 8 \(set data.length=24 or 32\)") as e:
+    with pytest.raises(UserError, match=r"model.arch=resnet-1d: signals of length 30: resnet-1d with 3 stages "
+                                        r"builds lengths that are multiples of 8 \(set data.length=24 or 32\)") as e:
         build_networks(_cfg(), (1, 30))
     assert "\n" not in str(e.value)
     with pytest.raises(UserError, match="set data.length=8"):
         build_networks(_cfg(), (1, 4))
+    with pytest.raises(UserError, match="with 5 stages builds lengths that are multiples of 32 "
+                                        r"\(set data.length=416 or 448\)"):
+        build_networks(_cfg(5), (1, 432))
+    with pytest.raises(UserError, match="model.depth=0: resnet-1d takes 1 to 8 stages"):
+        build_networks(_cfg(0), (1, 64))
+
+
+def _span(critic, length):
+    """How many input samples one critic feature (the middle one, before the mean over time) reads."""
+    x = torch.randn(1, 1, length, requires_grad=True)
+    h = critic.blocks(x)
+    h[0, :, h.shape[2] // 2].sum().backward()
+    seen = (x.grad[0, 0] != 0).nonzero()
+    return int(seen.max() - seen.min() + 1)
+
+
+def test_model_depth_sets_the_stages_and_the_span_the_critic_reads():
+    torch.manual_seed(0)
+    g3, d3 = build_networks(_cfg(), (1, 448))
+    g5, d5 = build_networks(_cfg(5), (1, 448), 2)
+    assert len(g3.blocks) == len(d3.blocks) == 3
+    x = g5(torch.randn(4, 8), torch.arange(4) % 2)
+    assert x.shape == (4, 1, 448) and d5(x).shape == (4, 3)
+    assert _span(d3, 448) <= 64 < 200 < _span(d5, 448) <= 280          # at most 9 * 2^S - 8 (a dead ReLU reads less)
+
+
+def test_the_default_depth_builds_the_three_stage_network_of_earlier_checkpoints():
+    g, d = build_networks(_cfg(), (2, 24))
+    assert [n for n, _ in g.named_parameters() if n.startswith("blocks")][-1].startswith("blocks.2.")
+    assert g.input.weight.shape == (4 * 4 * 3, 8)                      # 4DIM x L/8
+    assert [tuple(b.conv2.weight.shape[:2]) for b in d.blocks] == [(4, 4), (8, 8), (16, 16)]
+    assert d.output.weight.shape == (1, 16)
 
 
 @pytest.mark.parametrize("conditioning", ["ac", "projection"])

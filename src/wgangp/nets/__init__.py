@@ -58,17 +58,19 @@ def _resnet_text(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, cat
     return SequenceGenerator(s), SequenceCritic(s)
 
 
-# name -> (module, sizes dataclass, generator class, critic class): signals ``(channels, length)``
+# name -> (module, sizes dataclass, generator class, critic class, {sizes field: model config key}):
+# signals ``(channels, length)``
 _SIGNAL_NETS = {
-    "dcgan-1d": ("conv1d", "SignalSizes", "SignalGenerator", "SignalCritic"),       # lengths: multiples of 16
-    "wavegan": ("wavegan", "WaveGANSizes", "WaveGANGenerator", "WaveGANCritic"),    # any length >= 16
-    "resnet-1d": ("resnet1d", "ResNet1dSizes", "ResNet1dGenerator", "ResNet1dCritic"),  # multiples of 8
+    "dcgan-1d": ("conv1d", "SignalSizes", "SignalGenerator", "SignalCritic", {}),       # lengths: multiples of 16
+    "wavegan": ("wavegan", "WaveGANSizes", "WaveGANGenerator", "WaveGANCritic", {}),    # any length >= 16
+    # model.depth 2x stages, lengths multiples of 2**depth (8 by default)
+    "resnet-1d": ("resnet1d", "ResNet1dSizes", "ResNet1dGenerator", "ResNet1dCritic", {"stages": "depth"}),
 }
 
 
 def _register_signal(name: str) -> None:
     """A 1-D network for signals ``(channels, length)``, class-conditional like the point networks."""
-    module, sizes_cls, gen_cls, critic_cls = _SIGNAL_NETS[name]
+    module, sizes_cls, gen_cls, critic_cls, keys = _SIGNAL_NETS[name]
 
     @register(name)
     def _build(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, categorical_spans=()):
@@ -82,10 +84,11 @@ def _register_signal(name: str) -> None:
         mod = importlib.import_module(f"wgangp.nets.{module}")
         sizes = getattr(mod, sizes_cls)
         channels, length = data_shape
+        extra = {field: getattr(model_cfg, key) for field, key in keys.items()}
         try:
-            g = getattr(mod, gen_cls)(sizes(channels, length, model_cfg.noise_dim + n_classes, model_cfg.dim))
+            g = getattr(mod, gen_cls)(sizes(channels, length, model_cfg.noise_dim + n_classes, model_cfg.dim, **extra))
             d = getattr(mod, critic_cls)(sizes(channels, length, model_cfg.noise_dim, model_cfg.dim,
-                                               model_cfg.activation))
+                                               model_cfg.activation, **extra))
         except ValueError as e:                     # a length the network cannot be built with
             raise UserError(f"model.arch={name}: {e}") from None
         return _conditional(g, d, n_classes)

@@ -1,14 +1,19 @@
 """A 1-D ResNet for short sensor series (lengths of about 24 to 512): the official CIFAR-10 ResNet's
-blocks (:mod:`wgangp.nets.resnet`) in one dimension, kernel 5.
+blocks (:mod:`wgangp.nets.resnet`) in one dimension, kernel 5, with ``S = model.depth`` 2x stages
+(3 by default).
 
-Generator: ``z -> Linear 4DIM*(L/8) -> (4DIM, L/8) -> 3 x UpBlock (4DIM -> 4DIM -> 2DIM -> DIM) ->
-BN -> ReLU -> Conv5 channels -> tanh``: ``(N, noise_dim) -> (N, channels, L)``; ``L`` must be a
-multiple of 8. An up-block is ``BN-ReLU-[nearest 2x upsample, Conv5]-BN-ReLU-Conv5`` with a 1x1 conv
-on the upsampled input as shortcut.
-Critic: first block ``Conv5-ReLU-Conv5-meanpool`` (+ ``meanpool-Conv1x1`` shortcut) to DIM, two
-down-blocks ``ReLU-Conv5-ReLU-Conv5-meanpool`` (+ ``Conv1x1-meanpool``) to 2DIM and 4DIM, ReLU,
-**global mean over time**, Linear -> 1: ``(N, channels, L) -> (N, 1)`` for any ``L >= 8``. No
+Generator: ``z -> Linear 4DIM*(L/2^S) -> (4DIM, L/2^S) -> S x UpBlock (4DIM -> ... -> 4DIM -> 2DIM ->
+DIM) -> BN -> ReLU -> Conv5 channels -> tanh``: ``(N, noise_dim) -> (N, channels, L)``; ``L`` must be
+a multiple of ``2^S``. An up-block is ``BN-ReLU-[nearest 2x upsample, Conv5]-BN-ReLU-Conv5`` with a
+1x1 conv on the upsampled input as shortcut.
+Critic: first block ``Conv5-ReLU-Conv5-meanpool`` (+ ``meanpool-Conv1x1`` shortcut) to DIM, ``S - 1``
+down-blocks ``ReLU-Conv5-ReLU-Conv5-meanpool`` (+ ``Conv1x1-meanpool``) to 2DIM, 4DIM, 4DIM..., ReLU,
+**global mean over time**, Linear -> 1: ``(N, channels, L) -> (N, 1)`` for any ``L >= 2^S``. No
 normalisation in the critic (the gradient penalty is per example).
+
+Each critic feature before the mean over time sees a span of ``9 * 2^S - 8`` samples (64 with 3
+stages, 280 with 5): where classes differ in the shape of the whole series rather than in local patterns (leaf
+outlines of 427 samples, OSULeaf), more stages let the critic, and its class head, see it.
 Initialisation as tflib: He-style uniform for residual convs, Glorot-style for shortcuts and the
 output conv, Glorot for linear layers, zero biases.
 """
@@ -24,7 +29,8 @@ from torch.nn import functional as F
 from wgangp.nets.dcgan import linear
 from wgangp.nets.layers import activation
 
-KERNEL, STEP = 5, 8           # three 2x stages: lengths are multiples of 8
+KERNEL = 5
+STAGES = 3                    # the default number of 2x stages: lengths are multiples of 8
 
 
 @dataclass
@@ -34,6 +40,7 @@ class ResNet1dSizes:
     noise_dim: int = 128
     dim: int = 64
     activation: str = "relu"  # the critic's ReLU: relu (lean double backward) | relu-native
+    stages: int = STAGES      # 2x up / down stages (model.depth): lengths are multiples of 2**stages
 
 
 def conv(n_in: int, n_out: int, k: int = KERNEL, he_init: bool = True) -> nn.Conv1d:
@@ -52,11 +59,24 @@ def _pool(x: torch.Tensor) -> torch.Tensor:
     return F.avg_pool1d(x, 2)
 
 
-def _check(length: int) -> None:
-    if length < STEP or length % STEP:
-        below = length // STEP * STEP
-        raise ValueError(f"signals of length {length}: resnet-1d builds lengths that are multiples of {STEP} "
-                         f"(set data.length={f'{below} or ' if below else ''}{below + STEP})")
+def length_step(stages: int) -> int:
+    """The lengths a network of ``stages`` 2x stages builds are multiples of this."""
+    return 2 ** stages
+
+
+def widths(dim: int, stages: int) -> list[int]:
+    """The channels after each critic stage (the generator's, reversed): DIM, 2DIM, 4DIM, 4DIM..."""
+    return [dim * 2 ** min(2, i) for i in range(stages)]
+
+
+def _check(s: ResNet1dSizes) -> None:
+    if not 1 <= s.stages <= 8:
+        raise ValueError(f"model.depth={s.stages}: resnet-1d takes 1 to 8 stages")
+    step = length_step(s.stages)
+    if s.length < step or s.length % step:
+        below = s.length // step * step
+        raise ValueError(f"signals of length {s.length}: resnet-1d with {s.stages} stages builds lengths that are "
+                         f"multiples of {step} (set data.length={f'{below} or ' if below else ''}{below + step})")
 
 
 class UpBlock1d(nn.Module):
@@ -95,29 +115,31 @@ class ResNet1dGenerator(nn.Module):
 
     def __init__(self, s: ResNet1dSizes):
         super().__init__()
-        _check(s.length)
+        _check(s)
         self.s, d = s, s.dim
-        self.input = linear(s.noise_dim, 4 * d * (s.length // STEP))
-        self.blocks = nn.Sequential(UpBlock1d(4 * d, 4 * d), UpBlock1d(4 * d, 2 * d), UpBlock1d(2 * d, d))
+        out = widths(d, s.stages)[::-1]                # 4DIM ... 2DIM, DIM
+        self.start = 4 * d
+        self.input = linear(s.noise_dim, self.start * (s.length // length_step(s.stages)))
+        self.blocks = nn.Sequential(*[UpBlock1d(a, b) for a, b in zip([self.start] + out[:-1], out)])
         self.bn = nn.BatchNorm1d(d)
         self.output = conv(d, s.channels, he_init=False)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        h = self.input(z).view(-1, 4 * self.s.dim, self.s.length // STEP)
+        h = self.input(z).view(-1, self.start, self.s.length // length_step(self.s.stages))
         return torch.tanh(self.output(torch.relu(self.bn(self.blocks(h)))))
 
 
 class ResNet1dCritic(nn.Module):
-    """``(N, channels, L) -> (N, 1)``, any ``L >= 8`` (global mean pooling over time)."""
+    """``(N, channels, L) -> (N, 1)``, any ``L >= 2^S`` (global mean pooling over time)."""
 
     def __init__(self, s: ResNet1dSizes):
         super().__init__()
-        _check(s.length)
-        d = s.dim
-        self.blocks = nn.Sequential(DownBlock1d(s.channels, d, s.activation, first=True),
-                                    DownBlock1d(d, 2 * d, s.activation), DownBlock1d(2 * d, 4 * d, s.activation))
+        _check(s)
+        out = widths(s.dim, s.stages)
+        self.blocks = nn.Sequential(*[DownBlock1d(a, b, s.activation, first=i == 0)
+                                      for i, (a, b) in enumerate(zip([s.channels] + out[:-1], out))])
         self.act = activation(s.activation)
-        self.output = linear(4 * d, 1)
+        self.output = linear(out[-1], 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.output(self.act(self.blocks(x)).mean(dim=2))

@@ -30,8 +30,14 @@ from wgangp.metrics.registry import register_metric
 from wgangp.metrics.signals import class_agreement, spectrum_distance
 
 
-# model.arch -> the signal lengths it builds are multiples of this (dcgan-1d: 4 stride-2 stages)
-LENGTH_STEP = {"dcgan-1d": 16, "resnet-1d": 8, "wavegan": 1}     # wavegan: any length >= 16 (nets/wavegan.py)
+# model.arch -> the signal lengths it builds are multiples of this, given the model config (dcgan-1d: 4
+# stride-2 stages; resnet-1d: model.depth 2x stages; wavegan: any length >= 16, nets/wavegan.py)
+LENGTH_STEP = {"dcgan-1d": lambda m: 16, "resnet-1d": lambda m: 2 ** m.depth, "wavegan": lambda m: 1}
+
+
+def length_step(model_cfg) -> int:
+    """The signal lengths ``model.arch`` builds are multiples of this (1: any length)."""
+    return LENGTH_STEP[model_cfg.arch](model_cfg) if model_cfg.arch in LENGTH_STEP else 1
 
 
 class Signals(Domain):
@@ -52,7 +58,7 @@ class Signals(Domain):
         elif _image_shape(cfg.model.arch):
             raise UserError(f"model.arch={cfg.model.arch} is an image network: train signals with it as spectrograms "
                             "(--set data.representation=spectrogram) or choose a 1-D network (dcgan-1d)")
-        step = LENGTH_STEP.get(cfg.model.arch, 1)
+        step = length_step(cfg.model)
         if cfg.data.length % step:
             below = cfg.data.length // step * step
             raise UserError(f"data.length={cfg.data.length}: model.arch={cfg.model.arch} builds lengths that are "
@@ -66,7 +72,7 @@ class Signals(Domain):
         if cfg.data.name == "signals":
             series = read_signal_set(cfg.data)
             notes = [f"signals: {note}" for note in series.notes]
-            step, (channels, length) = LENGTH_STEP.get(cfg.model.arch, 1), series.x.shape[1:]
+            step, (channels, length) = length_step(cfg.model), series.x.shape[1:]
             if cfg.data.length == 0 and length % step:
                 cfg.data.length = -(-length // step) * step
                 notes.append(f"signals: the series of {length} samples zero-padded at their end to data.length="
