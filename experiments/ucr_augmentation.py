@@ -5,7 +5,7 @@ For each UCR set of ``ucr-subset.npz`` (``--sets``: gunpoint, italypower, osulea
 
 1. the set's training split is written to an .npz and a class-conditional WGAN-GP is trained on it
    through ``wgangp.train`` (``model.arch=resnet-1d``; ``data.length`` left to the signals domain,
-   which zero-pads the series to the next multiple of 8);
+   which zero-pads the series to the next multiple of ``2 ** model.depth``, 8 by default);
 2. a class-balanced synthetic set as large as the real training set is drawn (in the data's units,
    the padding cropped off);
 3. on the real test split: accuracy of the 1-D CNN and of MiniRocket (aeon; "not installed" without
