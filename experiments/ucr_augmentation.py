@@ -46,7 +46,11 @@ from pathlib import Path
 
 # MiniRocket (numba) and torch in one process: numba's OpenMP pool would keep a core spinning beside
 # the GAN's training (measured: a 10x slower GAN after the first set's ROCKET); one numba thread, and
-# OpenMP workers that sleep when idle. Set before numba or torch is imported.
+# OpenMP workers that sleep when idle. Set before numba or torch is imported. Sleeping workers make
+# torch's small steps slow on 2 threads, so torch runs on --torch-threads (1 by default): 150 GAN
+# iterations on ItalyPowerDemand took 28.8 s on 2 threads with sleeping workers, 13.5 s on 2 threads
+# with torch's default policy and 10.6 s on 1 thread (train_seconds; commands in
+# benchmarks/results/ucr-augmentation.md).
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
@@ -297,6 +301,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--arch", default="resnet-1d", help="model.arch of the GAN")
     p.add_argument("--batch-size", type=int, default=32, help="data.batch_size (at most the training set's size)")
     p.add_argument("--device", default="auto")
+    p.add_argument("--torch-threads", type=int, default=1, help="torch's CPU threads (1: fastest for these small "
+                   "networks beside numba's sleeping OpenMP workers)")
     p.add_argument("--cnn-epochs", type=int, default=200, help="epochs of each 1-D CNN classifier")
     p.add_argument("--score-epochs", type=int, default=50, help="epochs of the discriminative CNN and predictive GRU")
     p.add_argument("--classifiers", nargs="+", default=list(CLASSIFIERS), choices=CLASSIFIERS)
@@ -320,6 +326,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    torch.set_num_threads(args.torch_threads)
     args.out.mkdir(parents=True, exist_ok=True)
     results = {}
     for name in args.sets:
