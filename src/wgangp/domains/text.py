@@ -85,8 +85,6 @@ class Text(Domain):
                             f"{d.seq_len} and {d.max_lines}")
 
     def build_source(self, data_cfg, seed: int, conditional: bool):
-        if data_cfg.seq_len < 1:
-            raise UserError(f"config key 'data.seq_len' must be >= 1, got {data_cfg.seq_len}")
         return TextSource(load_lines(data_cfg), data_cfg.seq_len, data_cfg.batch_size, seed)
 
     def state(self, source) -> dict:

@@ -70,8 +70,7 @@ def fit_cnn(x, y, epochs: int = 100, seed: int = 0, widths: tuple[int, int, int]
 
     The network returned is the one of the epoch with the lowest training loss, measured after each
     epoch in eval mode (the BatchNorm statistics prediction uses), as Wang et al. keep the model of
-    lowest training loss: with a constant learning rate the last epoch can have lost the fit (a
-    network that got every training series right at epoch 150 got 76% of them at epoch 200).
+    lowest training loss: with a constant learning rate the last epoch can have lost the fit.
     ``history``, where given, receives that loss per epoch."""
     x, y = _tensor(x), torch.as_tensor(np.asarray(y, dtype=np.int64))
     if x.ndim != 3 or len(x) != len(y) or len(x) < 2:

@@ -28,11 +28,12 @@ from wgangp.domains.signals import metrics  # noqa: F401  (registers discriminat
 from wgangp.errors import UserError
 from wgangp.metrics.registry import register_metric
 from wgangp.metrics.signals import class_agreement, spectrum_distance
+from wgangp.nets.resnet1d import length_step as resnet1d_length_step
 
 
 # model.arch -> the signal lengths it builds are multiples of this, given the model config (dcgan-1d: 4
-# stride-2 stages; resnet-1d: model.depth 2x stages; wavegan: any length >= 16, nets/wavegan.py)
-LENGTH_STEP = {"dcgan-1d": lambda m: 16, "resnet-1d": lambda m: 2 ** m.depth, "wavegan": lambda m: 1}
+# stride-2 stages; resnet-1d: model.depth 2x stages); any other (wavegan: any length >= 16) -> 1
+LENGTH_STEP = {"dcgan-1d": lambda m: 16, "resnet-1d": lambda m: resnet1d_length_step(m.depth)}
 
 
 def length_step(model_cfg) -> int:
