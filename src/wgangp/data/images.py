@@ -15,9 +15,6 @@ import torch
 from wgangp.data.base import PointSource, refuse_complex, require_file
 from wgangp.errors import UserError
 
-TORCHVISION = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "cifar10": "CIFAR10"}
-
-
 def to_unit_range(x: torch.Tensor) -> torch.Tensor:
     """uint8 ``[0, 255]`` -> float32 ``[-1, 1]``."""
     return x.float().div_(127.5).sub_(1.0)
@@ -119,12 +116,13 @@ def load_array_labels(path: str, key: str, n: int) -> torch.Tensor | None:
     return torch.from_numpy(y.astype(np.int64))
 
 
-def load_torchvision(name: str, root: str, download: bool, with_labels: bool = False):
-    """The training split of a torchvision data set as uint8 ``(N, C, H, W)``."""
+def load_torchvision(dataset: str, name: str, root: str, download: bool, with_labels: bool = False):
+    """The training split of ``torchvision.datasets.<dataset>`` as uint8 ``(N, C, H, W)``; ``name`` is
+    what messages call it and names the default folder, ``~/.cache/wgangp/<name>``."""
     import torchvision
 
     root = root or str(Path.home() / ".cache" / "wgangp" / name)
-    cls = getattr(torchvision.datasets, TORCHVISION[name])
+    cls = getattr(torchvision.datasets, dataset)
     try:
         ds = cls(root=root, train=True, download=download)
     except RuntimeError as e:

@@ -14,25 +14,18 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
-
 from wgangp.errors import UserError
 
 BASE = "toy-25gaussians-fast"
-DATASETS = ("8gaussians", "25gaussians", "swissroll", "drawn")
 LOSSES = ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan")
-MIN_DRAWN = 8                    # drawn points: at least this many (each is repeated with a little noise)
-DRAWN_COPIES, DRAWN_STD = 64, 0.05
 
 
 def config_of(form: dict, run_dir: Path):
     """The run config the page's form asks for (checked; a bad field is a UserError naming it)."""
     from wgangp.config import load_config
+    from wgangp.domains.points.drawn import data_keys
 
-    data = str(form.get("data", "25gaussians"))
     loss = str(form.get("loss", "wgan-gp"))
-    if data not in DATASETS:
-        raise UserError(f"data: one of {', '.join(DATASETS)}, got {data!r}")
     if loss not in LOSSES:
         raise UserError(f"loss: one of {', '.join(LOSSES)}, got {loss!r}")
     over = {"loss.name": loss, "model.hidden": form.get("hidden", 128), "model.depth": form.get("depth", 3),
@@ -43,30 +36,11 @@ def config_of(form: dict, run_dir: Path):
         over.update({"optim.name": "rmsprop", "optim.lr": form.get("lr", 5e-5)})
     if loss == "gan":
         over["loss.gp_weight"] = 0.0
-    if data == "drawn":
-        over.update({"data.name": "points", "data.path": str(_drawn_file(form.get("points"), run_dir))})
-    else:
-        over["data.name"] = data
+    over.update(data_keys(str(form.get("data", "25gaussians")), form.get("points"), run_dir))
     try:
         return load_config(BASE, over)
     except UserError as e:
         raise UserError(f"the form: {e}") from None
-
-
-def _drawn_file(points, run_dir: Path) -> Path:
-    """The drawn points as a point file: each point repeated with small Gaussian noise."""
-    try:
-        p = np.asarray(points, dtype=np.float32).reshape(-1, 2)
-    except (TypeError, ValueError):
-        raise UserError("points: a list of [x, y] pairs") from None
-    if len(p) < MIN_DRAWN or not np.isfinite(p).all():
-        raise UserError(f"draw at least {MIN_DRAWN} points on the plane first (got {len(p)})")
-    rng = np.random.default_rng(0)
-    cloud = np.repeat(p, DRAWN_COPIES, axis=0) + DRAWN_STD * rng.standard_normal((len(p) * DRAWN_COPIES, 2))
-    run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir.with_name(run_dir.name + "-points.npy")
-    np.save(path, cloud.astype(np.float32))
-    return path
 
 
 class Playground:

@@ -27,9 +27,13 @@ def grid_layout(n_classes: int, rows: int = 8) -> tuple[int, int]:
     return rows * rows, rows
 
 
+# data.name -> the torchvision.datasets class that downloads and reads it
+TORCHVISION = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "cifar10": "CIFAR10"}
+
+
 class Images(Domain):
     name = "images"
-    data_names = ("mnist", "fashion-mnist", "cifar10", "images", "lsun")
+    data_names = (*TORCHVISION, "images", "lsun")
     base_metrics = ("sliced_w1",)
 
     def validate(self, cfg) -> None:
@@ -58,7 +62,7 @@ class Images(Domain):
 
             images = load_lsun(data_cfg.path, data_cfg.lsun_class, data_cfg.resolution, data_cfg.max_images)
         else:
-            images, labels = load_torchvision(data_cfg.name, data_cfg.path, data_cfg.download, with_labels=True)
+            images, labels = load_torchvision(TORCHVISION[data_cfg.name], data_cfg.name, data_cfg.path, data_cfg.download, with_labels=True)
         if len(images) < data_cfg.batch_size:
             raise UserError(f"{len(images)} images is fewer than data.batch_size={data_cfg.batch_size}; "
                             "lower it with --set data.batch_size=N")
