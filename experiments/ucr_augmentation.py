@@ -6,7 +6,7 @@ For each UCR set of ``ucr-subset.npz`` (``--sets``: gunpoint, italypower, osulea
 1. the set's training split is written to an .npz and a class-conditional WGAN-GP is trained on it
    through ``wgangp.train`` (``model.arch=resnet-1d``; ``data.length`` left to the signals domain,
    which zero-pads the series to the next multiple of ``2 ** model.depth``, 8 by default);
-2. a class-balanced synthetic set as large as the real training set is drawn (in the data's units,
+2. a class-balanced synthetic set as large as the real training set (``--share`` times it) is drawn (in the data's units,
    the padding cropped off);
 3. on the real test split: accuracy of the 1-D CNN and of MiniRocket (aeon; "not installed" without
    it) trained on real (TRTR), synthetic (TSTR), real + synthetic (TRSTR) and real + the classic
@@ -20,6 +20,9 @@ keeps only FRACTION of that class (drawn with the seed), the GAN trains on what 
 recall of that class (and the accuracy) is reported for real only, real + classic augmentation
 (every class topped up to the largest with augmented copies) and real + synthetic (every class
 topped up with generated series, as ``augment --balance``).
+
+``--share S``: S synthetic series per real training series (class-balanced; 1 by default) in the
+synthetic and real + synthetic arms; the results go to ``SET-share-S``, the GANs are those of ``SET``.
 
 ``--filter rocket`` (or ``cnn``): the synthetic series are drawn from a pool ``--pool`` times as large
 and only those the classifier, trained on the real training split, puts in their requested class are
@@ -176,7 +179,8 @@ def gan_tag(args, name: str) -> str:
 
 def tag_of(args, name: str) -> str:
     """The set's folder under ``--out`` and its column in the summary."""
-    return f"{gan_tag(args, name)}-filter-{args.filter}" if args.filter else gan_tag(args, name)
+    tag = gan_tag(args, name) + (f"-share-{args.share:g}" if args.share != 1 else "")
+    return f"{tag}-filter-{args.filter}" if args.filter else tag
 
 
 def run_one(args, name: str, seed: int) -> dict:
@@ -202,7 +206,7 @@ def run_one(args, name: str, seed: int) -> dict:
     if args.imbalance:
         classes = [k for k, c in enumerate(counts) for _ in range(counts.max() - c)]
     else:
-        classes = (np.arange(len(x)) % len(values)).tolist()
+        classes = (np.arange(max(1, round(args.share * len(x)))) % len(values)).tolist()
     real, test = (x, y), (s["x_test"], yt)
     if args.filter:
         synth, accepted = filtered(args, run, real, classes, x.shape[2], seed)
@@ -278,6 +282,16 @@ def markdown(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _share(text: str) -> float:
+    try:
+        share = float(text)
+    except ValueError:
+        share = float("nan")
+    if not 0 < share <= 100:
+        raise argparse.ArgumentTypeError(f"--share takes a number in (0, 100], got {text!r}")
+    return share
+
+
 def _imbalance(text: str) -> tuple[int, float]:
     try:
         cls, frac = text.split(":")
@@ -309,10 +323,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--imbalance", type=_imbalance, default=None, metavar="CLASS:FRACTION")
     p.add_argument("--filter", default=None, choices=CLASSIFIERS,
                    help="keep only generated series this classifier (trained on the real split) puts in their class")
+    p.add_argument("--share", type=_share, default=1.0, help="synthetic series per real training series (class-"
+                   "balanced; not with --imbalance, which tops every class up); the GANs are shared across shares")
     p.add_argument("--pool", type=int, default=10, help="with --filter: series drawn per series kept")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="extra config override of the GAN runs, e.g. model.dim=64")
     args = p.parse_args(argv)
+    if args.imbalance and args.share != 1:
+        p.error("--share is not for --imbalance runs: those top every class up to the largest")
     args.data = args.data or args.shared / FILE
     if not args.data.is_file():
         p.error(f"'{args.data}' not found: pass --data FILE.npz, or --shared DIR (or set WGANGP_SHARED_DATA) to "
@@ -333,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = [run_one(args, name, seed) for seed in args.seeds]
         results[tag_of(args, name)] = rows
     summary = summarise(results)
-    stem = "summary" + ("-imbalance" if args.imbalance else "") + (f"-filter-{args.filter}" if args.filter else "")
+    stem = "summary" + ("-imbalance" if args.imbalance else "") + (f"-share-{args.share:g}" if args.share != 1 else "") + (f"-filter-{args.filter}" if args.filter else "")
     (args.out / f"{stem}.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                                         "summary": summary, "results": results}, indent=1) + "\n")
     table = markdown(summary)

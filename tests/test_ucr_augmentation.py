@@ -90,3 +90,18 @@ def test_a_filtered_arm_reuses_the_unfiltered_gan(tmp_path):
     assert not (tmp_path / "o" / "toy-filter-cnn" / "seed0" / "run").exists()
     assert 0 <= result["filter_accepted"] <= 1 and result["n_synthetic"] <= 24
     assert (tmp_path / "o" / "summary-filter-cnn.md").read_text().startswith("| score | toy-filter-cnn |")
+
+
+def test_a_share_draws_that_many_synthetic_series_per_real_one_from_the_same_gan(tmp_path, capsys):
+    data = _toy(tmp_path / "toy.npz")
+    assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), *TINY]) == 0
+    gan = tmp_path / "o" / "toy" / "seed0" / "run" / "checkpoint.pt"
+    before = gan.stat().st_mtime_ns
+    assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), "--share", "0.25", *TINY]) == 0
+    result = json.loads((tmp_path / "o" / "toy-share-0.25" / "seed0" / "result.json").read_text())
+    assert result["n_synthetic"] == 6 and gan.stat().st_mtime_ns == before
+    assert (tmp_path / "o" / "summary-share-0.25.md").read_text().startswith("| score | toy-share-0.25 |")
+    for bad in (["--share", "0"], ["--share", "x"], ["--share", "0.5", "--imbalance", "2:0.25"]):
+        with pytest.raises(SystemExit) as e:
+            ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), *bad, *TINY])
+        assert e.value.code == 2 and "--share" in capsys.readouterr().err

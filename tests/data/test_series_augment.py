@@ -67,6 +67,16 @@ def test_classic_augment_keeps_the_real_set_first_and_adds_copies():
     assert np.abs(xa[12:] - np.concatenate([x, x])).mean() < np.abs(x - x.mean()).mean()   # near the originals
 
 
+def test_classic_augment_with_a_size_adds_exactly_that_many_augmented_series():
+    x, y = _series(n=12), np.arange(12) % 3
+    for size in (3, 12, 30):
+        xa, ya = classic_augment(x, y, size=size, seed=0)
+        assert xa.shape == (12 + size, *x.shape[1:]) and len(ya) == 12 + size
+        np.testing.assert_array_equal(xa[:12], x)
+        assert not any(np.allclose(a, b) for a in xa[12:] for b in x)     # augmented, not repeated originals
+    np.testing.assert_array_equal(classic_augment(x, y, size=12, seed=0)[0], classic_augment(x, y, copies=1, seed=0)[0])
+
+
 def test_classic_balance_tops_every_class_up_to_the_largest_with_its_own_series():
     x = np.concatenate([np.full((9, 1, 32), 5.0), np.full((3, 1, 32), -5.0)]).astype(np.float32)
     y = np.array([0] * 9 + [1] * 3)

@@ -65,11 +65,20 @@ def augment_once(x: np.ndarray, seed: int = 0) -> np.ndarray:
     return jitter(scaling(window_warp(x, int(seeds[0])), int(seeds[1])), int(seeds[2]))
 
 
-def classic_augment(x: np.ndarray, y: np.ndarray, copies: int = 1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def classic_augment(x: np.ndarray, y: np.ndarray, copies: int = 1, seed: int = 0,
+                    size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(x, y)`` followed by ``copies`` augmented copies of it (:func:`augment_once`, each copy
-    its own draw): ``((1 + copies) N, C, L)`` series and their labels."""
-    xs = [x] + [augment_once(x, seed * 1_000 + i) for i in range(copies)]
-    return np.concatenate(xs), np.concatenate([y] * (1 + copies))
+    its own draw): ``((1 + copies) N, C, L)`` series and their labels. ``size``: instead of whole
+    copies, exactly ``size`` augmented series (enough copies drawn, then a random subset kept), so
+    that the classic arm adds as many series as a synthetic set of that size."""
+    if size is not None:
+        copies = max(1, -(-size // len(x)))
+    xs = np.concatenate([augment_once(x, seed * 1_000 + i) for i in range(copies)])
+    ys = np.concatenate([y] * copies)
+    if size is not None:
+        keep = np.sort(np.random.default_rng(seed).choice(len(xs), size=size, replace=False))
+        xs, ys = xs[keep], ys[keep]
+    return np.concatenate([x, xs]), np.concatenate([y, ys])
 
 
 def classic_balance(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -58,7 +58,7 @@ def utility(real_train: tuple, real_test: tuple, synthetic: tuple, classifier: s
     """``{arm: class_scores}`` on ``real_test`` for each of ``arms`` (``trtr``, ``tstr``, ``trstr``,
     ``real_classic``); each pair is ``(x (N, C, L), y (N,))``. ``classic``: the real set with its
     classic augmentation (default :func:`classic_augment` with as many augmented series as
-    ``synthetic`` holds, rounded to whole copies). None where ``classifier`` is ``rocket`` and aeon is
+    ``synthetic`` holds). None where ``classifier`` is ``rocket`` and aeon is
     not installed."""
     (xr, yr), (xt, yt), (xs, ys) = _arrays(real_train), _arrays(real_test), _arrays(synthetic)
     if xr.shape[1:] != xs.shape[1:] or xr.shape[1:] != xt.shape[1:]:
@@ -67,7 +67,7 @@ def utility(real_train: tuple, real_test: tuple, synthetic: tuple, classifier: s
     if set(arms) - set(ARMS):
         raise UserError(f"unknown utility arm {sorted(set(arms) - set(ARMS))[0]!r}; choose from {', '.join(ARMS)}")
     if classic is None and "real_classic" in arms:
-        classic = classic_augment(xr, yr, copies=max(1, round(len(xs) / len(xr))), seed=seed)
+        classic = classic_augment(xr, yr, size=len(xs), seed=seed)
     k = int(max(yr.max(), yt.max(), ys.max() if len(ys) else 0)) + 1
     sets = {"trtr": lambda: (xr, yr), "tstr": lambda: (xs, ys), "real_classic": lambda: _arrays(classic),
             "trstr": lambda: (np.concatenate([xr, xs]), np.concatenate([yr, ys]))}

@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+from wgangp.domains.points.drawn import DEFAULT, data_keys
 from wgangp.errors import UserError
 
 BASE = "toy-25gaussians-fast"
@@ -23,7 +24,6 @@ LOSSES = ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan")
 def config_of(form: dict, run_dir: Path):
     """The run config the page's form asks for (checked; a bad field is a UserError naming it)."""
     from wgangp.config import load_config
-    from wgangp.domains.points.drawn import data_keys
 
     loss = str(form.get("loss", "wgan-gp"))
     if loss not in LOSSES:
@@ -36,7 +36,7 @@ def config_of(form: dict, run_dir: Path):
         over.update({"optim.name": "rmsprop", "optim.lr": form.get("lr", 5e-5)})
     if loss == "gan":
         over["loss.gp_weight"] = 0.0
-    over.update(data_keys(str(form.get("data", "25gaussians")), form.get("points"), run_dir))
+    over.update(data_keys(str(form.get("data", DEFAULT)), form.get("points"), run_dir))
     try:
         return load_config(BASE, over)
     except UserError as e:
@@ -62,7 +62,7 @@ class Playground:
         self.server.switch(run_dir, None)
         self.thread = threading.Thread(target=self._train, args=(cfg, run_dir), daemon=True, name="wgangp-playground")
         self.thread.start()
-        return {"started": run_dir.name, "data": form.get("data", "25gaussians"), "loss": cfg.loss.name}
+        return {"started": run_dir.name, "data": form.get("data", DEFAULT), "loss": cfg.loss.name}
 
     def _train(self, cfg, run_dir: Path) -> None:
         from wgangp import api

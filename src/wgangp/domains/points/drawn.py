@@ -14,6 +14,7 @@ from wgangp.errors import UserError
 
 DRAWN = "drawn"
 CHOICES = (*TOYS, DRAWN)
+DEFAULT = "25gaussians"          # the paper's Figure 2 set
 MIN_DRAWN = 8                    # drawn points: at least this many
 COPIES, STD = 64, 0.05
 
