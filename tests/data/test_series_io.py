@@ -132,6 +132,15 @@ def test_length_crops_to_the_start_and_pads_zeros_at_the_end(tmp_path):
     pad = read_series(path, length=32)
     np.testing.assert_array_equal(pad.x[:, :, :20], x)
     assert (pad.x[:, :, 20:] == 0).all() and "zero-padded at their end" in pad.notes[0]
+    assert pad.own_length == 20 and crop.own_length is None and read_series(path).own_length is None
+
+
+def test_the_own_length_is_kept_only_where_padding_stretched_series_of_one_length(tmp_path):
+    (tmp_path / "Eq_TRAIN.tsv").write_text("1\t0.5\t0.25\t0.125\n2\t-0.5\t-0.25\t0.75\n")
+    assert read_series(tmp_path / "Eq_TRAIN.tsv", length=8).own_length == 3
+    assert read_series(tmp_path / "Eq_TRAIN.tsv", length=2).own_length is None       # cropped: nothing to undo
+    (tmp_path / "Var_TRAIN.tsv").write_text("1\t0.5\t0.25\t0.125\n2\t-0.5\tNaN\tNaN\n")
+    assert read_series(tmp_path / "Var_TRAIN.tsv", length=8).own_length is None     # no one length to go back to
 
 
 def test_nan_tails_of_variable_length_ucr_series_are_not_there(tmp_path):

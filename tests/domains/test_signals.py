@@ -148,6 +148,19 @@ def test_a_short_run_from_a_csv_file_pads_its_length_and_says_so(tmp_path, capsy
     assert "spectrum_distance" in json.loads(capsys.readouterr().out.splitlines()[-1])
 
 
+def test_samples_of_a_padded_run_are_cropped_back_to_the_files_length(tmp_path, capsys):
+    x = np.random.default_rng(0).normal(size=(40, 24))
+    np.savez(tmp_path / "s.npz", x_train=x, y_train=np.arange(40) % 2)
+    _short_run(tmp_path / "r", tmp_path / "s.npz", capsys)
+    run = wgangp.load_run(tmp_path / "r")
+    assert run.data_shape == (1, 32) and run.domain_state["own_length"] == 24     # trained padded, knows the 24
+    assert run.sample(3).shape == (3, 1, 32) and run.to_data_units(run.sample(3)).shape == (3, 1, 24)
+    assert main(["sample", str(tmp_path / "r"), "-n", "5", "-o", str(tmp_path / "s.npy")]) == 0
+    assert np.load(tmp_path / "s.npy").shape == (5, 1, 24)
+    _short_run(tmp_path / "q", tmp_path / "s.npz", capsys, "data.length=24", "model.arch=wavegan")
+    assert "own_length" not in wgangp.load_run(tmp_path / "q").domain_state     # not padded: nothing to crop
+
+
 def test_a_padded_run_resumes_with_the_overrides_it_was_started_with(tmp_path, capsys):
     """data.length=0 was resolved to 32 (the padded length): --resume with the same --set lines
     continues the run instead of calling the 0 a changed config."""

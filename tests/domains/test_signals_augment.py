@@ -105,7 +105,8 @@ def test_csv_rows_with_the_label_last_come_back_in_the_same_layout(tmp_path, cap
     assert main(["augment", str(run.run_dir), "--balance", "-o", str(tmp_path / "a.csv")]) == 0
     assert "a.csv.synthetic.json" in capsys.readouterr().out
     first = (tmp_path / "a.csv").read_text().splitlines()[0].split(",")
-    assert first[-1] == "activity" and len(first) == 33                       # label last, as the input
+    assert first[-1] == "activity" and len(first) == 25      # label last, as the input; 24 samples, not the padded 32
+    assert all(len(row.split(",")) == 25 for row in (tmp_path / "a.csv").read_text().splitlines())
     back, real = (read_series(p, label="last", length=32) for p in (tmp_path / "a.csv", tmp_path / "s.csv"))
     assert back.class_names == ["run", "walk"] and np.bincount(back.labels).tolist() == [14, 14]
     np.testing.assert_array_equal(back.x[:24], real.x)                         # real rows as training read them
@@ -237,3 +238,18 @@ def test_a_spectrogram_run_augments_with_series_of_the_files_length(tmp_path):
     with np.load(tmp_path / "a.npz") as z:
         assert z["x_train"].shape == (32, 1, 40) and z["synthetic"].sum() == 8
         assert z["x_train"][:24].tobytes() == x.tobytes()
+
+
+def test_a_padded_run_takes_a_filter_classifier_trained_on_its_file(tmp_path, capsys):
+    """Series of 24 samples, zero-padded to 32 for dcgan-1d: the classifier 'wgangp classifier' makes of
+    the file knows 24 samples, and augment filters with it (series cropped back to 24, as the file)."""
+    x = np.random.default_rng(5).normal(size=(24, 1, 24)).astype(np.float32)
+    np.savez(tmp_path / "s.npz", x_train=x, y_train=np.repeat([0, 1], [14, 10]))
+    run = _train(tmp_path / "r", tmp_path / "s.npz")
+    assert run.config.data.length == 32
+    assert main(["classifier", str(tmp_path / "s.npz"), "-o", str(tmp_path / "c.pt"), "--epochs", "2"]) == 0
+    assert main(["augment", str(run.run_dir), "--balance", "-o", str(tmp_path / "a.npz"), "--filter",
+                 str(tmp_path / "c.pt"), "--max-draws", "1000"]) == 0
+    with np.load(tmp_path / "a.npz") as z:
+        assert z["x_train"].shape == (28, 1, 24) and z["synthetic"].sum() == 4
+        assert z["x_train"][:24].tobytes() == x.tobytes()                      # the real rows as the file holds them

@@ -53,13 +53,16 @@ class SeriesSet:
     """Series read from one place: ``x (N, C, L)`` float32; ``labels (N,)`` int64 in ``0..K-1`` (or
     the .npz's own integers) or None; ``class_names[k]``: label ``k`` as the file wrote it (None for
     arrays); ``sample_rate`` in Hz (WAV only); ``fmt``: npz | npy | csv | ucr | ts | wav; ``notes``:
-    what was done to the data (cropping, padding, a header taken as such)."""
+    what was done to the data (cropping, padding, a header taken as such); ``own_length``: where
+    every series had one length in the file and ``length`` zero-padded them all, that length (what
+    samples and augmented sets are cropped back to), else None."""
     x: np.ndarray
     labels: np.ndarray | None = None
     class_names: list[str] | None = None
     sample_rate: int | None = None
     fmt: str = ""
     notes: list[str] = field(default_factory=list)
+    own_length: int | None = None
 
 
 def read_series(path: str | Path, key: str = "", label: str = "", length: int = 0) -> SeriesSet:
@@ -154,8 +157,11 @@ def _fit_arrays(arrays: tuple[np.ndarray, np.ndarray | None], length: int, path:
     if length and length != x.shape[2]:
         how = "cropped to their first" if x.shape[2] > length else "zero-padded at their end to"
         notes.append(f"all {len(x)} series of {x.shape[2]} samples {how} {length} samples (data.length={length})")
+    own = x.shape[2] if length > x.shape[2] else None
+    if length and length != x.shape[2]:
         x = np.pad(x[:, :, :length], ((0, 0), (0, 0), (0, max(0, length - x.shape[2]))))
-    return SeriesSet(np.ascontiguousarray(x, dtype=np.float32), y, names, None, path.suffix.lower()[1:], notes)
+    return SeriesSet(np.ascontiguousarray(x, dtype=np.float32), y, names, None, path.suffix.lower()[1:], notes,
+                     own)
 
 
 def series_lengths(raw: np.ndarray, where: str) -> np.ndarray:
@@ -177,16 +183,17 @@ def series_lengths(raw: np.ndarray, where: str) -> np.ndarray:
     return lengths
 
 
-def fit_length(raw: np.ndarray, length: int, where: str) -> tuple[np.ndarray, list[str]]:
-    """``(x (N, C, L) float32, notes)``: ``raw (N, C, Lmax)`` (NaN tails = shorter series) kept as it
-    is (``length=0``, equal lengths only) or cropped to its first / zero-padded at its end to ``length``."""
+def fit_length(raw: np.ndarray, length: int, where: str) -> tuple[np.ndarray, list[str], int | None]:
+    """``(x (N, C, L) float32, notes, own_length)``: ``raw (N, C, Lmax)`` (NaN tails = shorter series)
+    kept as it is (``length=0``, equal lengths only) or cropped to its first / zero-padded at its end to
+    ``length``; ``own_length``: the series' one length where ``length`` padded them all, else None."""
     lengths = series_lengths(raw, where)
     if length == 0:
         if lengths.min() != lengths.max():
             raise UserError(f"{where}: the series have unequal lengths (shortest {lengths.min()}, median "
                             f"{int(np.median(lengths))}, longest {lengths.max()}); set data.length=N to crop (the "
                             "start kept) or zero-pad (at the end) every series to N samples")
-        return np.ascontiguousarray(raw[:, :, :lengths[0]], dtype=np.float32), []
+        return np.ascontiguousarray(raw[:, :, :lengths[0]], dtype=np.float32), [], None
     x = np.zeros((len(raw), raw.shape[1], length), np.float32)
     kept = raw[:, :, :length]
     x[:, :, :kept.shape[2]] = np.nan_to_num(kept, nan=0.0)
@@ -197,7 +204,8 @@ def fit_length(raw: np.ndarray, length: int, where: str) -> tuple[np.ndarray, li
     if (lengths < length).any():
         notes.append(f"{int((lengths < length).sum())} of {len(raw)} series shorter than data.length={length} "
                      "zero-padded at their end")
-    return x, notes
+    own = int(lengths[0]) if lengths.min() == lengths.max() < length else None
+    return x, notes, own
 
 
 def encode_labels(values: list[str], where: str) -> tuple[np.ndarray, list[str]]:

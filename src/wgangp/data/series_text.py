@@ -127,8 +127,8 @@ def read_table(path: Path, label: str, length: int, ucr: bool = False) -> Series
     if df.shape[1] == 0:
         raise UserError(f"signal file '{path}' holds no values besides its label column")
     raw = _numbers(df, header, path)[:, None, :]
-    x, fitted = fit_length(raw, length, f"'{path}'")
-    return SeriesSet(x, codes, names, None, "ucr" if ucr else "csv", notes + fitted)
+    x, fitted, own = fit_length(raw, length, f"'{path}'")
+    return SeriesSet(x, codes, names, None, "ucr" if ucr else "csv", notes + fitted, own)
 
 
 def read_ucr(path: Path, label: str, length: int) -> SeriesSet:
@@ -158,8 +158,8 @@ def read_ts(path: Path, label: str, length: int) -> SeriesSet:
     else:
         raw = np.asarray(x, np.float64)
     codes, names = encode_labels(list(y), f"'{path}'") if y is not None and len(y) else (None, None)
-    out, notes = fit_length(raw, length, f"'{path}'")
-    return SeriesSet(out, codes, names, None, "ts", notes)
+    out, notes, own = fit_length(raw, length, f"'{path}'")
+    return SeriesSet(out, codes, names, None, "ts", notes, own)
 
 
 def write_csv(x: np.ndarray, labels: np.ndarray | None, class_names: list[str] | None, out: str | Path,

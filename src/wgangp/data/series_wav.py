@@ -77,8 +77,8 @@ def read_wav_folder(root: Path, length: int = 0) -> SeriesSet:
     raw = np.full((len(series), series[0].shape[0], max(s.shape[1] for s in series)), np.nan, np.float32)
     for i, s in enumerate(series):
         raw[i, :, :s.shape[1]] = s
-    x, notes = fit_length(raw, length, f"the WAV files of '{root}'")
-    return SeriesSet(x, labels, names, int(rate), "wav", notes)
+    x, notes, own = fit_length(raw, length, f"the WAV files of '{root}'")
+    return SeriesSet(x, labels, names, int(rate), "wav", notes, own)
 
 
 def write_wav_folder(x: np.ndarray, labels: np.ndarray | None, class_names: list[str] | None, sample_rate: int,

@@ -55,7 +55,9 @@ class SignalSource(PointSource):
 
     ``series``: the scaled signals ``(N, C, L)`` in either case (what the metrics compare);
     ``stft``, ``mean``, ``std``: the spectrogram's settings and per-bin statistics ``(C, S)`` (None
-    for waveforms); ``class_names``, ``sample_rate`` (Hz): the file's, where it has them (else None).
+    for waveforms); ``class_names``, ``sample_rate`` (Hz): the file's, where it has them (else None);
+    ``own_length``: the series' length in the file where ``data.length`` zero-padded every one of them
+    (samples are cropped back to it in the data's units), else None.
     """
 
     def __init__(self, data_cfg, seed: int, arrays: tuple[torch.Tensor, torch.Tensor | None] | None = None):
@@ -63,9 +65,9 @@ class SignalSource(PointSource):
         if arrays is None:
             found = read_signal_set(data_cfg)
             x, labels = torch.from_numpy(found.x), (torch.from_numpy(found.labels) if found.labels is not None else None)
-            self.class_names, self.sample_rate = found.class_names, found.sample_rate
+            self.class_names, self.sample_rate, self.own_length = found.class_names, found.sample_rate, found.own_length
         else:
-            (x, labels), self.class_names, self.sample_rate = arrays, None, None
+            (x, labels), self.class_names, self.sample_rate, self.own_length = arrays, None, None, None
         if len(x) < data_cfg.batch_size:
             raise UserError(f"{len(x)} signals cannot fill a batch of data.batch_size={data_cfg.batch_size}")
         self.scale = x.abs().amax(dim=(0, 2)).clamp_min(1e-12)          # (C,): largest magnitude per channel
@@ -100,6 +102,8 @@ class SignalSource(PointSource):
             state["class_names"] = list(self.class_names)
         if self.sample_rate:                             # WAV data: what augmented folders are written at (Hz)
             state["sample_rate"] = int(self.sample_rate)
+        if self.own_length:                              # zero-padded for the network: samples cropped back
+            state["own_length"] = int(self.own_length)
         if self.stft is not None:
             state["spectrogram"] = {"length": self.stft.length, "side": self.stft.side, "n_fft": self.stft.n_fft,
                                     "hop": self.stft.hop, "mean": self.mean.tolist(), "std": self.std.tolist()}

@@ -5,6 +5,9 @@ by :mod:`wgangp.data.series_io`; the built-in sines), every channel scaled to ``
 checkpoint keeps the scale, and samples are written in the data's own units. Lengths: ``data.length``
 crops or zero-pads every series; left at 0, series of one length not built by ``model.arch`` are
 zero-padded at their end to the next length it builds (:meth:`Signals.resolve`, said in a note).
+Where every series had one length and was zero-padded, the checkpoint keeps that length
+(``own_length``) and samples, pictures, metrics and augmented sets are cropped back to it: the
+generated tail beyond it stands for the padding, not for the data.
 Metrics: exact W1, the power-spectrum distance and, for conditional runs, class agreement
 (:mod:`wgangp.metrics.signals`); by name only, TimeGAN's discriminative and predictive scores
 (:mod:`wgangp.domains.signals.metrics`: they train networks).
@@ -99,12 +102,13 @@ class Signals(Domain):
 
     def to_data_units(self, x: torch.Tensor, state: dict | None) -> torch.Tensor:
         """Generated ``(N, C, L)`` series, or ``(N, C, S, S)`` spectrograms (decoded by Griffin-Lim), as
-        ``(N, C, L)`` series in the data's units."""
+        ``(N, C, L)`` series in the data's units (cropped to the data's own length where it was padded)."""
         return _unscale(as_series(x, state), state)
 
     def sample_shape(self, data_shape: tuple[int, ...], state: dict | None) -> tuple[int, ...]:
-        stft = (state or {}).get("spectrogram")
-        return (data_shape[0], stft["length"]) if stft else tuple(data_shape)
+        state = state or {}
+        length = state["spectrogram"]["length"] if state.get("spectrogram") else data_shape[-1]
+        return data_shape[0], state.get("own_length") or length
 
     def pictures(self, run, title: str) -> list:
         """Per class, real vs generated series, mean power spectra and spectrograms (``signals.pictures``)."""
@@ -169,24 +173,34 @@ def _check_spectrogram(cfg, channels: int | None, length: int | None) -> int:
 
 
 def as_series(x: torch.Tensor, state: dict | None) -> torch.Tensor:
-    """Generated samples as scaled ``(N, C, L)`` series: spectrograms decoded by Griffin-Lim."""
+    """Generated samples as scaled ``(N, C, L)`` series: spectrograms decoded by Griffin-Lim; cropped
+    to the data's own length where training zero-padded it."""
     stft = (state or {}).get("spectrogram")
-    if not stft:
-        return x
-    p = spec.StftParams(stft["length"], stft["side"], stft["n_fft"], stft["hop"])
-    return spec.to_waveform(x, p, torch.tensor(stft["mean"]), torch.tensor(stft["std"]))
+    if stft:
+        p = spec.StftParams(stft["length"], stft["side"], stft["n_fft"], stft["hop"])
+        x = spec.to_waveform(x, p, torch.tensor(stft["mean"]), torch.tensor(stft["std"]))
+    return own_length(x, state)
+
+
+def own_length(x: torch.Tensor, state: dict | None) -> torch.Tensor:
+    """Series ``(N, C, L)`` cropped to the data's own length (``own_length`` of the state: the
+    length every series had before ``data.length`` zero-padded it); unchanged where there is none."""
+    length = (state or {}).get("own_length")
+    return x[..., :length] if length else x
 
 
 def _unscale(x: torch.Tensor, state: dict) -> torch.Tensor:
-    """Scaled ``(N, C, L)`` series in the data's units."""
-    return x * torch.tensor(state["scale"], dtype=x.dtype)[:, None]
+    """Scaled ``(N, C, L)`` series in the data's units (cropped as :func:`own_length`)."""
+    return own_length(x, state) * torch.tensor(state["scale"], dtype=x.dtype)[:, None]
 
 
 def _series(ctx) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(real, generated)`` scaled series of an evaluation (spectrograms decoded once, cached)."""
+    """``(real, generated)`` scaled series of an evaluation, at the data's own length (spectrograms
+    decoded once, cached)."""
     if "series" not in ctx.cache:
-        real = ctx.run.reference_source().fresh_series(ctx.n, ctx.seed + 1)
-        ctx.cache["series"] = real, as_series(ctx.samples(), ctx.run.domain_state)
+        state = ctx.run.domain_state
+        real = own_length(ctx.run.reference_source().fresh_series(ctx.n, ctx.seed + 1), state)
+        ctx.cache["series"] = real, as_series(ctx.samples(), state)
     return ctx.cache["series"]
 
 
@@ -207,7 +221,8 @@ def _class_agreement(ctx) -> dict:
     source = run.reference_source()
     labels = run.class_labels(ctx.n)
     fake = as_series(run.sample(ctx.n, seed=ctx.seed, classes=labels.tolist()), run.domain_state)
-    return {"class_agreement": class_agreement(source.series, source.labels, fake, labels, seed=ctx.seed)}
+    real = own_length(source.series, run.domain_state)
+    return {"class_agreement": class_agreement(real, source.labels, fake, labels, seed=ctx.seed)}
 
 
 register_domain(Signals())

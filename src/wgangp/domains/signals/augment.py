@@ -1,9 +1,10 @@
 """Augmentation of signal files with a conditional run (``wgangp augment`` for ``data.name=signals``).
 
 The run's training series are read again exactly as training read them (``data.path``, ``data.key``,
-``data.label``, ``data.length``: the same crop or zero-padding), every class is topped up with
-generated series in the data's own units, and the result goes to a new path: real rows first, then
-the synthetic ones. ``OUT``'s suffix picks the format: ``.npz`` (any input), ``.csv``/``.tsv``/``.txt``
+``data.label``, ``data.length``: the same crop or zero-padding; where the padding only stretched
+series of one length for the network, real and generated series are cropped back to that length),
+every class is topped up with generated series in the data's own units, and the result goes to a new
+path: real rows first, then the synthetic ones. ``OUT``'s suffix picks the format: ``.npz`` (any input), ``.csv``/``.tsv``/``.txt``
 (one-channel series), a folder name (WAV input); the input's own format is the one to choose:
 
 * ``.npz`` / ``.npy`` / aeon ``.ts`` (no writer here) in -> ``.npz`` out: ``x_train`` (or
@@ -32,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +62,9 @@ def augment_signals(run, out: Path, per_class: int | None, seed: int, filter_net
     if out.resolve() == src or (src.is_dir() and src in out.resolve().parents):
         raise UserError(f"output '{out}' is (inside) the input data '{data.path}'; write it elsewhere")
     real = read_signal_set(data)
+    own = (run.domain_state or {}).get("own_length")
+    if own and real.x.shape[2] > own:           # zero-padded for training: the rows as the file holds them
+        real = replace(real, x=np.ascontiguousarray(real.x[:, :, :own]))
     kind = output_kind(real.fmt, real.x.shape[1], out)
     names = _check_real(run, real)
     net = load_filter(filter_net, run.n_classes, real.x.shape[1:]) if filter_net is not None else None
