@@ -22,7 +22,9 @@ recall of that class (and the accuracy) is reported for real only, real + classi
 topped up with generated series, as ``augment --balance``).
 
 ``--share S``: S synthetic series per real training series (class-balanced; 1 by default) in the
-synthetic and real + synthetic arms; the results go to ``SET-share-S``, the GANs are those of ``SET``.
+synthetic and real + synthetic arms (and as many classically augmented ones in real + classic); the
+results go to ``SET-share-S``, the GANs are those of ``SET``; the discriminative and predictive
+scores are left to ``--share 1`` (they would change with the synthetic set's size alone).
 
 ``--filter rocket`` (or ``cnn``): the synthetic series are drawn from a pool ``--pool`` times as large
 and only those the classifier, trained on the real training split, puts in their requested class are
@@ -147,12 +149,16 @@ def write_split(path: Path, x: np.ndarray, y: np.ndarray) -> None:
 
 
 def full_scores(args, real, test, synth, seed: int) -> dict:
-    """The utility arms of each classifier, the discriminative and predictive scores (flat keys)."""
+    """The utility arms of each classifier, the discriminative and predictive scores (flat keys; the
+    scores only at ``--share 1``: the discriminative one trains on ``min(real, synthetic)`` of each, so
+    a smaller synthetic set lowers it without the series being any better)."""
     out = {}
     for clf in args.classifiers:
         u = utility(real, test, synth, classifier=clf, seed=seed, epochs=args.cnn_epochs)
         for arm in ("trtr", "tstr", "trstr", "real_classic"):
             out[f"{clf}.{arm}"] = None if u is None else u[arm]["accuracy"]
+    if args.share != 1:
+        return out
     scale = np.abs(real[0]).max(axis=(0, 2), keepdims=True).clip(1e-12)
     out["discriminative_score"] = discriminative_score(real[0] / scale, synth[0] / scale, seed=seed,
                                                        epochs=args.score_epochs)

@@ -100,6 +100,7 @@ def test_a_share_draws_that_many_synthetic_series_per_real_one_from_the_same_gan
     assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), "--share", "0.25", *TINY]) == 0
     result = json.loads((tmp_path / "o" / "toy-share-0.25" / "seed0" / "result.json").read_text())
     assert result["n_synthetic"] == 6 and gan.stat().st_mtime_ns == before
+    assert "discriminative_score" not in result and "cnn.trstr" in result      # the scores belong to share 1
     assert (tmp_path / "o" / "summary-share-0.25.md").read_text().startswith("| score | toy-share-0.25 |")
     for bad in (["--share", "0"], ["--share", "x"], ["--share", "0.5", "--imbalance", "2:0.25"]):
         with pytest.raises(SystemExit) as e:
