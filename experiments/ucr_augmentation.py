@@ -183,10 +183,14 @@ def gan_tag(args, name: str) -> str:
     return f"{name}-imbalance-{args.imbalance[0]}-{args.imbalance[1]:g}" if args.imbalance else name
 
 
+def variant(args) -> str:
+    """What ``--share`` and ``--filter`` add to a folder's and a summary's name."""
+    return (f"-share-{args.share:g}" if args.share != 1 else "") + (f"-filter-{args.filter}" if args.filter else "")
+
+
 def tag_of(args, name: str) -> str:
     """The set's folder under ``--out`` and its column in the summary."""
-    tag = gan_tag(args, name) + (f"-share-{args.share:g}" if args.share != 1 else "")
-    return f"{tag}-filter-{args.filter}" if args.filter else tag
+    return gan_tag(args, name) + variant(args)
 
 
 def run_one(args, name: str, seed: int) -> dict:
@@ -357,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = [run_one(args, name, seed) for seed in args.seeds]
         results[tag_of(args, name)] = rows
     summary = summarise(results)
-    stem = "summary" + ("-imbalance" if args.imbalance else "") + (f"-share-{args.share:g}" if args.share != 1 else "") + (f"-filter-{args.filter}" if args.filter else "")
+    stem = "summary" + ("-imbalance" if args.imbalance else "") + variant(args)
     (args.out / f"{stem}.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                                         "summary": summary, "results": results}, indent=1) + "\n")
     table = markdown(summary)

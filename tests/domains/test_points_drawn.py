@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from wgangp.data.toy import TOYS, load_points
-from wgangp.domains.points.drawn import CHOICES, COPIES, MIN_DRAWN, data_keys
+from wgangp.domains.points.drawn import CHOICES, COPIES, DEFAULT, MIN_DRAWN, data_keys, form_keys
 from wgangp.errors import UserError
 
 
@@ -33,3 +33,10 @@ def test_a_bad_choice_or_drawing_is_one_line_and_writes_nothing(tmp_path, choice
     with pytest.raises(UserError, match=message.replace("[", r"\[").replace("]", r"\]")):
         data_keys(choice, points, tmp_path / "run")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_form_without_a_data_field_trains_the_default_and_a_drawn_form_brings_its_points(tmp_path):
+    assert form_keys({}, tmp_path / "run") == {"data.name": DEFAULT}
+    ring = [[float(np.cos(a)), float(np.sin(a))] for a in np.linspace(0, 6, 12)]
+    keys = form_keys({"data": "drawn", "points": ring}, tmp_path / "run-002")
+    assert keys["data.name"] == "points" and np.load(keys["data.path"]).shape == (12 * COPIES, 2)

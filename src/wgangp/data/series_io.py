@@ -146,7 +146,7 @@ def read_arrays(path: Path, key: str = "") -> tuple[np.ndarray, np.ndarray | Non
 def _fit_arrays(arrays: tuple[np.ndarray, np.ndarray | None], length: int, path: Path) -> SeriesSet:
     """Arrays are of one length already: kept, or all cropped / zero-padded to ``length``."""
     x, y = arrays
-    notes, names = [], None
+    notes, names, own = [], None, None
     if y is not None:                                    # 0..K-1 in sorted order; the file's values kept as names
         values = np.unique(y)
         names = [str(int(v)) for v in values]
@@ -157,8 +157,7 @@ def _fit_arrays(arrays: tuple[np.ndarray, np.ndarray | None], length: int, path:
     if length and length != x.shape[2]:
         how = "cropped to their first" if x.shape[2] > length else "zero-padded at their end to"
         notes.append(f"all {len(x)} series of {x.shape[2]} samples {how} {length} samples (data.length={length})")
-    own = x.shape[2] if length > x.shape[2] else None
-    if length and length != x.shape[2]:
+        own = x.shape[2] if length > x.shape[2] else None
         x = np.pad(x[:, :, :length], ((0, 0), (0, 0), (0, max(0, length - x.shape[2]))))
     return SeriesSet(np.ascontiguousarray(x, dtype=np.float32), y, names, None, path.suffix.lower()[1:], notes,
                      own)

@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from wgangp.domains.points.drawn import DEFAULT, data_keys
+from wgangp.domains.points.drawn import choice, form_keys
 from wgangp.errors import UserError
 
 BASE = "toy-25gaussians-fast"
@@ -36,7 +36,7 @@ def config_of(form: dict, run_dir: Path):
         over.update({"optim.name": "rmsprop", "optim.lr": form.get("lr", 5e-5)})
     if loss == "gan":
         over["loss.gp_weight"] = 0.0
-    over.update(data_keys(str(form.get("data", DEFAULT)), form.get("points"), run_dir))
+    over.update(form_keys(form, run_dir))
     try:
         return load_config(BASE, over)
     except UserError as e:
@@ -62,7 +62,7 @@ class Playground:
         self.server.switch(run_dir, None)
         self.thread = threading.Thread(target=self._train, args=(cfg, run_dir), daemon=True, name="wgangp-playground")
         self.thread.start()
-        return {"started": run_dir.name, "data": form.get("data", DEFAULT), "loss": cfg.loss.name}
+        return {"started": run_dir.name, "data": choice(form), "loss": cfg.loss.name}
 
     def _train(self, cfg, run_dir: Path) -> None:
         from wgangp import api

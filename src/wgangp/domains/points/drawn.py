@@ -28,6 +28,16 @@ def data_keys(choice: str, points, run_dir: Path) -> dict:
     return {"data.name": "points", "data.path": str(drawn_file(points, run_dir))}
 
 
+def choice(form: dict) -> str:
+    """The data choice of a playground form (its ``data`` field; :data:`DEFAULT` when absent)."""
+    return str(form.get("data", DEFAULT))
+
+
+def form_keys(form: dict, run_dir: Path) -> dict:
+    """:func:`data_keys` of a playground form: its ``data`` choice and, for ``drawn``, its ``points``."""
+    return data_keys(choice(form), form.get("points"), run_dir)
+
+
 def drawn_file(points, run_dir: Path) -> Path:
     """The drawn points as a point file ``<run_dir>-points.npy``."""
     try:
