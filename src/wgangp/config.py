@@ -62,6 +62,8 @@ class ModelConfig:
     activation: str = "relu"      # relu (double backward written out) | relu-native (torch's)
     dim: int = 64                 # base channel width of convolutional networks (DIM of the official code)
     conditional: bool = False     # class-conditional (AC-WGAN-GP): labels from the data, G(z, y), critic class head
+    minibatch_std: int = 0        # critic's minibatch-std channel (Progressive GAN) over groups of this many samples;
+                                  # 0 = off; resnet-1d and dcgan-1d
 
 
 @dataclass

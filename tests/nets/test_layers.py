@@ -1,4 +1,5 @@
-"""The lean-double-backward ReLU gives exactly torch's values and gradients, to second order."""
+"""Critic layers: the lean-double-backward ReLU gives exactly torch's values and gradients, to second order;
+the minibatch-std channel is each group's spread and carries the gradient penalty."""
 import torch
 
 from wgangp import objectives
@@ -107,3 +108,58 @@ def test_conv_critic_penalty_gradients_equal_native_leaky_relu():
     real, fake = torch.rand(6, 1, 28, 28, dtype=torch.float64), torch.rand(6, 1, 28, 28, dtype=torch.float64)
     alpha = torch.rand(6, 1, 1, 1, dtype=torch.float64)
     _assert_same_penalty_gradients(fast, native, real, fake, alpha, rtol=1e-10, atol=1e-12)
+
+
+def test_minibatch_std_appends_each_groups_feature_std_as_one_channel():
+    from wgangp.nets.layers import MinibatchStd
+
+    torch.manual_seed(0)
+    x = torch.randn(8, 3, 10, dtype=torch.float64)
+    y = MinibatchStd(4)(x)
+    assert y.shape == (8, 4, 10)
+    torch.testing.assert_close(y[:, :3], x, rtol=0, atol=0)
+    for j in range(2):                                   # groups are strided, as Progressive GAN's reshape
+        members = [i for i in range(8) if i % 2 == j]
+        want = x[members].std(dim=0, unbiased=False).mean()
+        torch.testing.assert_close(y[members, 3], want.expand(4, 10), rtol=1e-6, atol=1e-6)
+
+
+def test_minibatch_std_is_near_zero_for_a_collapsed_group_and_takes_any_batch_size():
+    from wgangp.nets.layers import MinibatchStd
+
+    x = torch.randn(8, 2, 5)
+    x[1::2] = x[1]                                       # the second group: one sample four times
+    y = MinibatchStd(4)(x)
+    assert y[1::2, 2].max() < 1e-3 < y[0::2, 2].min()
+    assert MinibatchStd(4)(torch.randn(6, 2, 5)).shape == (6, 3, 5)       # group 3 (largest divisor of 6 <= 4)
+    assert MinibatchStd(4)(torch.randn(1, 2, 5))[0, 2].max() < 1e-3       # a batch of one: no spread
+
+
+def test_minibatch_std_passes_the_gradient_penalty_to_every_critic_weight():
+    from wgangp.config import ModelConfig
+    from wgangp.nets import build_networks
+
+    torch.manual_seed(0)
+    for arch, length in (("resnet-1d", 32), ("dcgan-1d", 32)):
+        _, d = build_networks(ModelConfig(arch=arch, noise_dim=8, dim=4, minibatch_std=2), (2, length), 3)
+        assert any(type(m).__name__ == "MinibatchStd" for m in d.modules())
+        x = torch.randn(4, 2, length, requires_grad=True)
+        (grad,) = torch.autograd.grad(d(x)[:, 0].sum(), x, create_graph=True)
+        ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean().backward()
+        for name, p in d.named_parameters():
+            if name.endswith("weight") and "classes" not in name:
+                assert p.grad is not None and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0, (arch, name)
+
+
+def test_minibatch_std_on_a_network_without_it_or_a_group_of_one_is_a_one_line_error():
+    import pytest
+
+    from wgangp.config import ModelConfig
+    from wgangp.errors import UserError
+    from wgangp.nets import build_networks
+
+    with pytest.raises(UserError, match="model.minibatch_std is built into dcgan-1d and resnet-1d, not "
+                                        "model.arch=wavegan; set model.minibatch_std=0"):
+        build_networks(ModelConfig(arch="wavegan", noise_dim=8, dim=4, minibatch_std=4), (1, 64))
+    with pytest.raises(UserError, match="a group of 2 or more samples"):
+        build_networks(ModelConfig(arch="resnet-1d", noise_dim=8, dim=4, minibatch_std=1), (1, 64))

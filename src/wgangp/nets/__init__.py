@@ -61,10 +61,12 @@ def _resnet_text(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, cat
 # name -> (module, sizes dataclass, generator class, critic class, {sizes field: model config key}):
 # signals ``(channels, length)``
 _SIGNAL_NETS = {
-    "dcgan-1d": ("conv1d", "SignalSizes", "SignalGenerator", "SignalCritic", {}),       # lengths: multiples of 16
+    "dcgan-1d": ("conv1d", "SignalSizes", "SignalGenerator", "SignalCritic",              # lengths: multiples of 16
+                 {"minibatch_std": "minibatch_std"}),
     "wavegan": ("wavegan", "WaveGANSizes", "WaveGANGenerator", "WaveGANCritic", {}),    # any length >= 16
     # model.depth 2x stages, lengths multiples of 2**depth (8 by default)
-    "resnet-1d": ("resnet1d", "ResNet1dSizes", "ResNet1dGenerator", "ResNet1dCritic", {"stages": "depth"}),
+    "resnet-1d": ("resnet1d", "ResNet1dSizes", "ResNet1dGenerator", "ResNet1dCritic",
+                  {"stages": "depth", "minibatch_std": "minibatch_std"}),
 }
 
 
@@ -164,4 +166,10 @@ def build_networks(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0,
         raise UserError(f"unknown model.arch '{model_cfg.arch}'; registered: {', '.join(list_networks())}")
     if categorical_spans and len(data_shape) != 1:
         raise UserError(f"categorical columns need point networks; model.arch={model_cfg.arch} builds images")
+    with_std = [n for n, spec in _SIGNAL_NETS.items() if "minibatch_std" in spec[4]]
+    if model_cfg.minibatch_std and model_cfg.arch not in with_std:
+        raise UserError(f"model.minibatch_std is built into {' and '.join(with_std)}, not model.arch={model_cfg.arch}; "
+                        f"set model.minibatch_std=0")
+    if model_cfg.minibatch_std == 1 or model_cfg.minibatch_std < 0:
+        raise UserError(f"model.minibatch_std takes a group of 2 or more samples (0 = off), got {model_cfg.minibatch_std}")
     return _REGISTRY[model_cfg.arch](model_cfg, tuple(data_shape), n_classes, categorical_spans=categorical_spans)

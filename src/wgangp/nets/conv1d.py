@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from wgangp.nets.dcgan import uniform_, linear
-from wgangp.nets.layers import activation
+from wgangp.nets.layers import MinibatchStd, activation
 
 
 @dataclass
@@ -86,6 +86,7 @@ class SignalSizes:
     noise_dim: int = 128
     dim: int = 64
     activation: str = "relu"
+    minibatch_std: int = 0    # critic: a minibatch-std channel over groups of this size before its last conv; 0 = off
 
 
 class SignalGenerator(nn.Module):
@@ -118,7 +119,10 @@ class SignalCritic(nn.Module):
             raise ValueError(f"signals of length {s.length}: dcgan-1d needs a multiple of 16 (crop or pad them)")
         widths = [s.channels, s.dim, 2 * s.dim, 4 * s.dim, 8 * s.dim]
         layers: list[nn.Module] = []
-        for a, b in zip(widths, widths[1:]):
+        for i, (a, b) in enumerate(zip(widths, widths[1:])):
+            if s.minibatch_std and i == len(widths) - 2:      # before the last conv, one more input channel
+                layers.append(MinibatchStd(s.minibatch_std))
+                a += 1
             c = nn.Conv1d(a, b, 9, stride=2, padding=4)
             uniform_(c, math.sqrt(4.0 / (a * 9 + b * 9 / 4)))           # tflib he_init, stride 2
             layers += [c, activation(s.activation, leaky=0.2)]

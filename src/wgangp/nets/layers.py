@@ -1,4 +1,5 @@
-"""Activations whose double backward is written out.
+"""Critic layers: activations whose double backward is written out, and the minibatch standard
+deviation (:class:`MinibatchStd`).
 
 The gradient penalty differentiates the critic's input-gradient once more (double backward).
 For ``y = relu(x)`` torch's backward is ``g * (x > 0)``, and torch's derivative of *that* with
@@ -82,3 +83,32 @@ def activation(name: str, leaky: float = 0.0) -> nn.Module:
     if name == "relu-native":
         return nn.LeakyReLU(leaky) if leaky else nn.ReLU()
     raise ValueError(f"unknown activation {name!r}")
+
+
+class MinibatchStd(nn.Module):
+    """The minibatch standard deviation feature of Progressive GAN (Karras et al. 2018, which trained it
+    under the WGAN-GP loss): the batch is split into groups of ``group`` samples; for each group, the
+    standard deviation of every feature over the group's samples, averaged over features and positions,
+    is appended to each of its samples as one constant channel. ``(N, C, *S) -> (N, C + 1, *S)``.
+
+    A generator that gives every noise vector nearly the same series (mode collapse) makes this channel
+    lower than real batches do, so the critic can tell; without it, a critic that sees one sample at a
+    time cannot. The group is the largest divisor of ``N`` not above ``group`` (a batch of 1: the
+    channel is 0). Each output depends on the other samples of its group, the gradient penalty
+    included, as in Progressive GAN.
+    """
+
+    def __init__(self, group: int = 4):
+        super().__init__()
+        if group < 2:
+            raise ValueError(f"a minibatch-std group needs 2 or more samples, got {group}")
+        self.group = group
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = x.shape[0]
+        g = max(d for d in range(1, min(self.group, n) + 1) if n % d == 0)
+        y = x.reshape(g, n // g, *x.shape[1:])                          # (G, N/G, C, *S): group members on dim 0
+        std = (y.var(dim=0, unbiased=False) + 1e-8).sqrt()             # (N/G, C, *S)
+        std = std.flatten(1).mean(dim=1)                               # (N/G,)
+        feat = std.repeat(g).view(n, 1, *([1] * (x.dim() - 2))).expand(n, 1, *x.shape[2:])
+        return torch.cat([x, feat.to(x.dtype)], dim=1)

@@ -9,7 +9,8 @@ a multiple of ``2^S``. An up-block is ``BN-ReLU-[nearest 2x upsample, Conv5]-BN-
 Critic: first block ``Conv5-ReLU-Conv5-meanpool`` (+ ``meanpool-Conv1x1`` shortcut) to DIM, ``S - 1``
 down-blocks ``ReLU-Conv5-ReLU-Conv5-meanpool`` (+ ``Conv1x1-meanpool``) to 2DIM, 4DIM, 4DIM..., ReLU,
 **global mean over time**, Linear -> 1: ``(N, channels, L) -> (N, 1)`` for any ``L >= 2^S``. No
-normalisation in the critic (the gradient penalty is per example).
+normalisation in the critic (the gradient penalty is per example). ``model.minibatch_std=G`` puts a
+minibatch-std channel (:class:`wgangp.nets.layers.MinibatchStd`) before the last stage.
 
 Each critic feature before the mean over time sees a span of ``9 * 2^S - 8`` samples (64 with 3
 stages, 280 with 5): where classes differ in the shape of the whole series rather than in local patterns (leaf
@@ -27,7 +28,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from wgangp.nets.dcgan import linear
-from wgangp.nets.layers import activation
+from wgangp.nets.layers import MinibatchStd, activation
 
 KERNEL = 5
 STAGES = 3                    # the default number of 2x stages: lengths are multiples of 8
@@ -41,6 +42,7 @@ class ResNet1dSizes:
     dim: int = 64
     activation: str = "relu"  # the critic's ReLU: relu (lean double backward) | relu-native
     stages: int = STAGES      # 2x up / down stages (model.depth): lengths are multiples of 2**stages
+    minibatch_std: int = 0    # critic: a minibatch-std channel over groups of this size before its last stage; 0 = off
 
 
 def conv(n_in: int, n_out: int, k: int = KERNEL, he_init: bool = True) -> nn.Conv1d:
@@ -136,8 +138,12 @@ class ResNet1dCritic(nn.Module):
         super().__init__()
         _check(s)
         out = widths(s.dim, s.stages)
-        self.blocks = nn.Sequential(*[DownBlock1d(a, b, s.activation, first=i == 0)
-                                      for i, (a, b) in enumerate(zip([s.channels] + out[:-1], out))])
+        ins = [s.channels] + out[:-1]
+        blocks: list[nn.Module] = [DownBlock1d(a, b, s.activation, first=i == 0) for i, (a, b) in enumerate(zip(ins, out))]
+        if s.minibatch_std:                           # one more input channel for the last stage
+            blocks[-1:] = [MinibatchStd(s.minibatch_std),
+                           DownBlock1d(ins[-1] + 1, out[-1], s.activation, first=s.stages == 1)]
+        self.blocks = nn.Sequential(*blocks)
         self.act = activation(s.activation)
         self.output = linear(out[-1], 1)
 
