@@ -98,19 +98,42 @@ def imbalanced(x: np.ndarray, y: np.ndarray, cls: int, fraction: float, seed: in
     return x[keep], y[keep]
 
 
-def train_gan(args, data: Path, run_dir: Path, n: int, seed: int) -> tuple[object, float | None]:
-    """The conditional run on ``data`` (trained, resumed, or loaded if finished) and the wall seconds
-    of this call's training (None when it was finished before)."""
-    if (run_dir / "eval.json").exists():
-        return wgangp.load_run(run_dir), None
-    resume = (run_dir / "checkpoint.pt").exists()
-    if run_dir.exists() and not resume:
-        shutil.rmtree(run_dir)                        # this script's own run, stopped before its first checkpoint
+def gan_overrides(args, data: Path, n: int, seed: int) -> dict:
+    """The config overrides of the conditional GAN on ``data`` (``n`` training series)."""
     over = {"data.name": "signals", "data.path": str(data.resolve()), "model.arch": args.arch,
             "model.conditional": True, "train.iterations": args.iterations, "seed": seed, "device": args.device,
             "data.batch_size": min(args.batch_size, n), "train.sample_every": 0, "train.eval_every": 0,
             "train.ckpt_every": max(1, min(500, args.iterations))}
     over.update(kv.split("=", 1) for kv in args.overrides)
+    return over
+
+
+def check_same_gan(run_dir: Path, over: dict) -> None:
+    """Refuse to reuse (or resume) a GAN under ``--out`` that was trained with other settings than
+    these (another ``--arch``, ``--iterations`` or ``--set``): one line naming the first key that differs."""
+    from wgangp.config import load_config
+    from wgangp.train.rundir import read_run_config
+
+    skip = ("device", "data.path")
+    want = load_config("signals-sines-cond", over).flat()
+    have = read_run_config(run_dir).flat()
+    for key in over:                                  # the keys this script sets (others the run resolves itself)
+        if key not in skip and have[key] != want[key]:
+            raise SystemExit(f"'{run_dir}' holds a GAN trained with {key}={have[key]!r}, not {want[key]!r}: "
+                             f"pass another --out (or remove that folder to train it again)")
+
+
+def train_gan(args, data: Path, run_dir: Path, n: int, seed: int) -> tuple[object, float | None]:
+    """The conditional run on ``data`` (trained, resumed, or loaded if finished) and the wall seconds
+    of this call's training (None when it was finished before)."""
+    over = gan_overrides(args, data, n, seed)
+    if (run_dir / "config.json").exists():
+        check_same_gan(run_dir, over)
+    if (run_dir / "eval.json").exists():
+        return wgangp.load_run(run_dir), None
+    resume = (run_dir / "checkpoint.pt").exists()
+    if run_dir.exists() and not resume:
+        shutil.rmtree(run_dir)                        # this script's own run, stopped before its first checkpoint
     t0 = time.perf_counter()
     run = wgangp.train("signals-sines-cond", run_dir, over, resume=resume, progress=False)
     return run, round(time.perf_counter() - t0, 2)
@@ -197,6 +220,10 @@ def run_one(args, name: str, seed: int) -> dict:
     """One set and seed: GAN, synthetic set, scores; written to (and, when there, read from) result.json."""
     tag = tag_of(args, name)
     d = args.out / tag / f"seed{seed}"
+    gan = args.out / gan_tag(args, name) / f"seed{seed}"
+    if (gan / "run" / "config.json").exists() and (gan / "train.npz").exists():     # results of another GAN: refused
+        with np.load(gan / "train.npz") as f:
+            check_same_gan(gan / "run", gan_overrides(args, gan / "train.npz", len(f["y_train"]), seed))
     if (d / "result.json").exists():
         print(f"{tag} seed {seed}: done before, skipped", flush=True)
         return json.loads((d / "result.json").read_text())
@@ -207,7 +234,6 @@ def run_one(args, name: str, seed: int) -> dict:
         x, y_raw = imbalanced(x, y_raw, args.imbalance[0], args.imbalance[1], seed)
     values = np.unique(y_raw)                               # classes 0..K-1 in the file's sorted labels
     y, yt = np.searchsorted(values, y_raw), np.searchsorted(values, s["y_test"])
-    gan = args.out / gan_tag(args, name) / f"seed{seed}"
     gan.mkdir(parents=True, exist_ok=True)
     write_split(gan / "train.npz", x, y_raw)
     run, wall = train_gan(args, gan / "train.npz", gan / "run", len(x), seed)

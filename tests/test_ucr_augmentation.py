@@ -106,3 +106,15 @@ def test_a_share_draws_that_many_synthetic_series_per_real_one_from_the_same_gan
         with pytest.raises(SystemExit) as e:
             ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), *bad, *TINY])
         assert e.value.code == 2 and "--share" in capsys.readouterr().err
+
+
+def test_a_gan_or_result_made_with_other_settings_is_refused_not_reused(tmp_path):
+    data = _toy(tmp_path / "toy.npz")
+    assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), *TINY]) == 0
+    for other in (["--arch", "dcgan-1d"], ["--set", "loss.ac_weight_g=2"]):
+        with pytest.raises(SystemExit, match=r"holds a GAN trained with (model.arch='resnet-1d', not 'dcgan-1d'|"
+                                             r"loss.ac_weight_g=0.1, not 2.0): pass another --out"):
+            ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), *TINY, *other])
+    with pytest.raises(SystemExit, match="train.iterations=2, not 3"):           # a filtered arm reads the same GAN
+        ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), "--filter", "cnn", *TINY, "--iterations", "3"])
+    assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), *TINY, "--device", "auto"]) == 0   # device may differ
