@@ -1,7 +1,6 @@
 """Typed configuration: dataclasses, presets as TOML files, dotted ``--set`` overrides.
 
-The resolved :class:`Config` is the single source of truth of a run; it is written beside every
-run as ``config.json`` and stored inside every checkpoint.
+The resolved :class:`Config` is the single source of truth of a run: ``config.json`` beside it, and in its checkpoints.
 """
 from __future__ import annotations
 
@@ -62,8 +61,7 @@ class ModelConfig:
     activation: str = "relu"      # relu (double backward written out) | relu-native (torch's)
     dim: int = 64                 # base channel width of convolutional networks (DIM of the official code)
     conditional: bool = False     # class-conditional (AC-WGAN-GP): labels from the data, G(z, y), critic class head
-    minibatch_std: int = 0        # critic's minibatch-std channel (Progressive GAN) over groups of this many samples;
-                                  # 0 = off; resnet-1d and dcgan-1d
+    minibatch_std: int = 0        # resnet-1d, dcgan-1d critics: Progressive GAN's minibatch-std channel, groups of N; 0 off
 
 
 @dataclass
