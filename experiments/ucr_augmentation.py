@@ -4,7 +4,7 @@ For each UCR set of ``ucr-subset.npz`` (``--sets``: gunpoint, italypower, osulea
 ``NAME_x_train``, ``NAME_y_train``, ``NAME_x_test``, ``NAME_y_test``, labels 1..K) and each seed:
 
 1. the set's training split is written to an .npz and a class-conditional WGAN-GP is trained on it
-   through ``wgangp.train`` (``model.arch=resnet-1d``; ``data.length`` left to the signals domain,
+   through ``wgangp.train`` (``model.arch=resnet-1d``, or ``--arch``; ``data.length`` left to the signals domain,
    which zero-pads the series to the next multiple of ``2 ** model.depth``, 8 by default);
 2. a class-balanced synthetic set as large as the real training set (``--share`` times it) is drawn (in the data's units,
    the padding cropped off);
@@ -34,7 +34,8 @@ reused (trained there when missing), the results go to ``SET-filter-NAME``, with
 Results: ``OUT/SET[-imbalance-C-F][-filter-NAME]/seedS/result.json`` per set and seed (an existing one is skipped:
 run sets or seeds as separate processes and re-run to resume; an interrupted GAN run is resumed
 from its checkpoint), then ``OUT/summary.json`` and ``OUT/summary.md``: mean +- std over the seeds
-whose results exist.
+whose results exist. A GAN under ``OUT`` trained with another ``--arch``, ``--iterations`` or ``--set``
+(and every result scored on it) is refused with one line, never reused: give each recipe its own ``--out``.
 
     python experiments/ucr_augmentation.py --out runs/ucr --seeds 0 1 2 --iterations 2000
     python experiments/ucr_augmentation.py --out runs/ucr --sets gunpoint --imbalance 1:0.2
