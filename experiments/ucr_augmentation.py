@@ -286,7 +286,9 @@ def summarise(results: dict[str, list[dict]]) -> dict:
     """``{set: {key: {"mean", "std", "n"}}}`` over seeds (None: the classifier was not installed), with
     the paired gains of each seed: ``CLF.gain_vs_real`` (real + synthetic minus real only, same seed)
     and ``CLF.gain_vs_classic`` (minus real + classic augmentation), and ``CLF.seeds_above_real`` /
-    ``CLF.seeds_above_classic``, the number of seeds where real + synthetic is strictly above."""
+    ``CLF.seeds_above_classic``, the number of seeds where real + synthetic is strictly above, and
+    ``CLF.gain_vs_*_p``: the two-sided p-value of a paired t-test of those gains against 0 (3 or more
+    seeds whose gains are not all equal)."""
     out = {}
     for tag, rows in results.items():
         rows = [{**r, **paired_gains(r)} for r in rows]
@@ -301,6 +303,10 @@ def summarise(results: dict[str, list[dict]]) -> dict:
                 continue
             out[tag][k] = ({"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
                             "n": len(v)} if v else None)
+            if ".gain_vs_" in k and len(v) > 2 and np.std(v) > 0:                  # paired t-test, two-sided
+                from scipy.stats import ttest_1samp
+
+                out[tag][f"{k}_p"] = {"p": float(ttest_1samp(v, 0.0).pvalue), "n": len(v)}
     return out
 
 
@@ -313,7 +319,7 @@ def markdown(summary: dict) -> str:
         for t in tags:
             c = summary[t].get(k, "absent")
             cells.append("not installed" if c is None else "" if c == "absent" else
-                         f"{c['count']} of {c['n']}" if "count" in c else
+                         f"{c['count']} of {c['n']}" if "count" in c else f"p = {c['p']:.2g} ({c['n']})" if "p" in c else
                          f"{c['mean']:.4g} ± {c['std']:.2g} ({c['n']})")
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -118,3 +118,14 @@ def test_a_gan_or_result_made_with_other_settings_is_refused_not_reused(tmp_path
     with pytest.raises(SystemExit, match="train.iterations=2, not 3"):           # a filtered arm reads the same GAN
         ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), "--filter", "cnn", *TINY, "--iterations", "3"])
     assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), *TINY, "--device", "auto"]) == 0   # device may differ
+
+
+def test_the_summary_gives_a_paired_t_test_of_the_gains_from_three_seeds():
+    gains = [0.01, 0.02, 0.03, 0.01]
+    rows = [{"cnn.trtr": 0.9, "cnn.trstr": 0.9 + g, "cnn.real_classic": 0.9} for g in gains]
+    s = ucr.summarise({"x": rows, "two": rows[:2], "flat": [rows[0]] * 3})["x"]
+    t = np.mean(gains) / (np.std(gains, ddof=1) / np.sqrt(4))        # 3.66 on 3 degrees of freedom
+    # a t table: 3.182 and 4.541 are the two-sided 5% and 2% points at 3 degrees of freedom
+    assert abs(t - 3.656) < 1e-3 and 0.02 < s["cnn.gain_vs_real_p"]["p"] < 0.05
+    table = ucr.markdown(ucr.summarise({"x": rows, "two": rows[:2], "flat": [rows[0]] * 3}))
+    assert "| cnn.gain_vs_real_p | p = 0.035 (4) |  |  |" in table                  # none from 2 seeds or equal gains
