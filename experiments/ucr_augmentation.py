@@ -62,6 +62,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from scipy.stats import ttest_1samp  # noqa: E402
 
 import wgangp  # noqa: E402
 from wgangp.data.series_augment import classic_balance  # noqa: E402
@@ -124,12 +125,9 @@ def check_same_gan(run_dir: Path, over: dict) -> None:
                              f"pass another --out (or remove that folder to train it again)")
 
 
-def train_gan(args, data: Path, run_dir: Path, n: int, seed: int) -> tuple[object, float | None]:
-    """The conditional run on ``data`` (trained, resumed, or loaded if finished) and the wall seconds
-    of this call's training (None when it was finished before)."""
-    over = gan_overrides(args, data, n, seed)
-    if (run_dir / "config.json").exists():
-        check_same_gan(run_dir, over)
+def train_gan(run_dir: Path, over: dict) -> tuple[object, float | None]:
+    """The conditional run of :func:`gan_overrides` ``over`` (trained, resumed, or loaded if finished) and the
+    wall seconds of this call's training (None when it was finished before)."""
     if (run_dir / "eval.json").exists():
         return wgangp.load_run(run_dir), None
     resume = (run_dir / "checkpoint.pt").exists()
@@ -222,22 +220,22 @@ def run_one(args, name: str, seed: int) -> dict:
     tag = tag_of(args, name)
     d = args.out / tag / f"seed{seed}"
     gan = args.out / gan_tag(args, name) / f"seed{seed}"
-    if (gan / "run" / "config.json").exists() and (gan / "train.npz").exists():     # results of another GAN: refused
-        with np.load(gan / "train.npz") as f:
-            check_same_gan(gan / "run", gan_overrides(args, gan / "train.npz", len(f["y_train"]), seed))
-    if (d / "result.json").exists():
-        print(f"{tag} seed {seed}: done before, skipped", flush=True)
-        return json.loads((d / "result.json").read_text())
-    d.mkdir(parents=True, exist_ok=True)
     s = load_set(args.data, name)
     x, y_raw = s["x_train"], s["y_train"]
     if args.imbalance:
         x, y_raw = imbalanced(x, y_raw, args.imbalance[0], args.imbalance[1], seed)
+    over = gan_overrides(args, gan / "train.npz", len(x), seed)
+    if (gan / "run" / "config.json").exists():        # a GAN of another recipe (and results scored on it): refused
+        check_same_gan(gan / "run", over)
+    if (d / "result.json").exists():
+        print(f"{tag} seed {seed}: done before, skipped", flush=True)
+        return json.loads((d / "result.json").read_text())
+    d.mkdir(parents=True, exist_ok=True)
     values = np.unique(y_raw)                               # classes 0..K-1 in the file's sorted labels
     y, yt = np.searchsorted(values, y_raw), np.searchsorted(values, s["y_test"])
     gan.mkdir(parents=True, exist_ok=True)
     write_split(gan / "train.npz", x, y_raw)
-    run, wall = train_gan(args, gan / "train.npz", gan / "run", len(x), seed)
+    run, wall = train_gan(gan / "run", over)
     gan_eval = json.loads((gan / "run" / "eval.json").read_text())
     counts = np.bincount(y, minlength=len(values))
     if args.imbalance:
@@ -304,8 +302,6 @@ def summarise(results: dict[str, list[dict]]) -> dict:
             out[tag][k] = ({"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
                             "n": len(v)} if v else None)
             if ".gain_vs_" in k and len(v) > 2 and np.std(v) > 0:                  # paired t-test, two-sided
-                from scipy.stats import ttest_1samp
-
                 out[tag][f"{k}_p"] = {"p": float(ttest_1samp(v, 0.0).pvalue), "n": len(v)}
     return out
 

@@ -161,5 +161,7 @@ def test_minibatch_std_on_a_network_without_it_or_a_group_of_one_is_a_one_line_e
     with pytest.raises(UserError, match="model.minibatch_std is built into dcgan-1d and resnet-1d, not "
                                         "model.arch=wavegan; set model.minibatch_std=0"):
         build_networks(ModelConfig(arch="wavegan", noise_dim=8, dim=4, minibatch_std=4), (1, 64))
-    with pytest.raises(UserError, match="a group of 2 or more samples"):
-        build_networks(ModelConfig(arch="resnet-1d", noise_dim=8, dim=4, minibatch_std=1), (1, 64))
+    for group in (1, -2):               # the layer's own check, as the network builder's one line
+        with pytest.raises(UserError, match=f"^model.arch=resnet-1d: a minibatch-std group needs 2 or more samples, "
+                                            f"got {group}$"):
+            build_networks(ModelConfig(arch="resnet-1d", noise_dim=8, dim=4, minibatch_std=group), (1, 64))

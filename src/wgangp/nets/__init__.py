@@ -170,6 +170,4 @@ def build_networks(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0,
     if model_cfg.minibatch_std and model_cfg.arch not in with_std:
         raise UserError(f"model.minibatch_std is built into {' and '.join(with_std)}, not model.arch={model_cfg.arch}; "
                         f"set model.minibatch_std=0")
-    if model_cfg.minibatch_std == 1 or model_cfg.minibatch_std < 0:
-        raise UserError(f"model.minibatch_std takes a group of 2 or more samples (0 = off), got {model_cfg.minibatch_std}")
     return _REGISTRY[model_cfg.arch](model_cfg, tuple(data_shape), n_classes, categorical_spans=categorical_spans)

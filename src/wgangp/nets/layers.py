@@ -111,4 +111,4 @@ class MinibatchStd(nn.Module):
         std = (y.var(dim=0, unbiased=False) + 1e-8).sqrt()             # (N/G, C, *S)
         std = std.flatten(1).mean(dim=1)                               # (N/G,)
         feat = std.repeat(g).view(n, 1, *([1] * (x.dim() - 2))).expand(n, 1, *x.shape[2:])
-        return torch.cat([x, feat.to(x.dtype)], dim=1)
+        return torch.cat([x, feat], dim=1)
