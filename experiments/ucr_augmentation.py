@@ -138,9 +138,46 @@ def train_gan(run_dir: Path, over: dict) -> tuple[object, float | None]:
     return run, round(time.perf_counter() - t0, 2)
 
 
+def gan_folders(args, gan: Path, x: np.ndarray, y_raw: np.ndarray, seed: int) -> dict[Path, tuple]:
+    """``{folder: (x, labels, overrides)}`` of the set's GAN(s): one conditional GAN in ``gan``, or with
+    ``--per-class`` one unconditional GAN per class in ``gan/classK`` (K: the class's index, 0..K-1) on its series alone."""
+    if not args.per_class:
+        return {gan: (x, y_raw, gan_overrides(args, gan / "train.npz", len(x), seed))}
+    out = {}
+    for k, value in enumerate(np.unique(y_raw)):
+        keep, folder = y_raw == value, gan / f"class{k}"
+        out[folder] = (x[keep], y_raw[keep], {**gan_overrides(args, folder / "train.npz", int(keep.sum()), seed),
+                                              "model.conditional": False})
+    return out
+
+
+def train_gans(gans: dict[Path, tuple]) -> tuple[dict, float | None, float | None]:
+    """Train (or load) the GAN(s) of :func:`gan_folders`: ``({index: run}, wall seconds of this
+    call's training (None: all trained before), the runs' summed training seconds)``."""
+    runs, walls, seconds = {}, [], []
+    for k, (folder, (x, y_raw, over)) in enumerate(gans.items()):
+        folder.mkdir(parents=True, exist_ok=True)
+        write_split(folder / "train.npz", x, y_raw)
+        runs[k], wall = train_gan(folder / "run", over)
+        walls.append(wall)
+        seconds.append(json.loads((folder / "run" / "eval.json").read_text()).get("train_seconds"))
+    wall = None if all(w is None for w in walls) else round(sum(w or 0.0 for w in walls), 2)
+    secs = None if None in seconds else round(sum(seconds), 2)
+    return runs, wall, secs
+
+
 def generate(run, classes: list[int], length: int, seed: int) -> np.ndarray:
-    """Generated series of the given classes ``(len(classes), C, length)`` in the data's units."""
-    x = run.to_data_units(run.sample(len(classes), seed=seed, classes=classes))
+    """Generated series of the given classes ``(len(classes), C, length)`` in the data's units; ``run`` is
+    one conditional run or (``--per-class``) ``{class: unconditional run}``, each drawing its class's rows."""
+    if isinstance(run, dict):
+        classes = np.asarray(classes)
+        out = np.empty((len(classes),) + next(iter(run.values())).data_shape[:-1] + (length,), dtype=np.float32)
+        for k, r in run.items():
+            rows = np.flatnonzero(classes == k)
+            if len(rows):
+                out[rows] = generate(r, classes[rows].tolist(), length, seed + 1000 * k)
+        return out
+    x = run.to_data_units(run.sample(len(classes), seed=seed, classes=classes if run.n_classes else None))
     return x.detach().cpu().numpy()[:, :, :length].astype(np.float32)
 
 
@@ -202,6 +239,7 @@ def imbalance_scores(args, real, test, synth, minority: int, seed: int) -> dict:
 
 def gan_tag(args, name: str) -> str:
     """The folder under ``--out`` that holds the set's GANs (a filtered arm shares its unfiltered one's)."""
+    name += "-per-class" if args.per_class else ""
     return f"{name}-imbalance-{args.imbalance[0]}-{args.imbalance[1]:g}" if args.imbalance else name
 
 
@@ -224,19 +262,18 @@ def run_one(args, name: str, seed: int) -> dict:
     x, y_raw = s["x_train"], s["y_train"]
     if args.imbalance:
         x, y_raw = imbalanced(x, y_raw, args.imbalance[0], args.imbalance[1], seed)
-    over = gan_overrides(args, gan / "train.npz", len(x), seed)
-    if (gan / "run" / "config.json").exists():        # a GAN of another recipe (and results scored on it): refused
-        check_same_gan(gan / "run", over)
+    gans = gan_folders(args, gan, x, y_raw, seed)
+    for folder, (_, _, over) in gans.items():
+        if (folder / "run" / "config.json").exists():   # a GAN of another recipe (and results scored on it): refused
+            check_same_gan(folder / "run", over)
     if (d / "result.json").exists():
         print(f"{tag} seed {seed}: done before, skipped", flush=True)
         return json.loads((d / "result.json").read_text())
     d.mkdir(parents=True, exist_ok=True)
     values = np.unique(y_raw)                               # classes 0..K-1 in the file's sorted labels
     y, yt = np.searchsorted(values, y_raw), np.searchsorted(values, s["y_test"])
-    gan.mkdir(parents=True, exist_ok=True)
-    write_split(gan / "train.npz", x, y_raw)
-    run, wall = train_gan(gan / "run", over)
-    gan_eval = json.loads((gan / "run" / "eval.json").read_text())
+    runs, wall, train_seconds = train_gans(gans)
+    run = runs if args.per_class else runs[0]
     counts = np.bincount(y, minlength=len(values))
     if args.imbalance:
         classes = [k for k, c in enumerate(counts) for _ in range(counts.max() - c)]
@@ -250,8 +287,12 @@ def run_one(args, name: str, seed: int) -> dict:
     out = {"set": name, "seed": seed, "train_counts": counts.tolist(), "n_synthetic": len(synth[1]),
            **({"filter_accepted": accepted} if accepted is not None else {}),
            **({"gan_wall_seconds": wall} if wall is not None else {}),      # absent: a GAN trained before
-           "gan_train_seconds": gan_eval.get("train_seconds"),
-           "class_agreement": gan_eval.get("class_agreement"),
+           "gan_train_seconds": train_seconds,
+           # the run's own figure; with --per-class the same forest's (trained on the real split) on the synthetic set
+           "class_agreement": (json.loads((gan / "run" / "eval.json").read_text()).get("class_agreement")
+                               if not args.per_class else
+                               class_agreement(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(synth[0]),
+                                               torch.from_numpy(synth[1]), seed=seed)),
            # its ceiling: the metric's forest, trained on the real training split, on the real test split
            "class_agreement_real_test": class_agreement(torch.from_numpy(x), torch.from_numpy(y),
                                                         torch.from_numpy(s["x_test"]), torch.from_numpy(yt), seed=seed)}
@@ -364,6 +405,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    help="keep only generated series this classifier (trained on the real split) puts in their class")
     p.add_argument("--share", type=_share, default=1.0, help="synthetic series per real training series (class-"
                    "balanced; not with --imbalance, which tops every class up); the GANs are shared across shares")
+    p.add_argument("--per-class", action="store_true", help="one unconditional GAN per class, on that class's "
+                   "series alone, instead of one conditional GAN (results and GANs under SET-per-class)")
     p.add_argument("--pool", type=int, default=10, help="with --filter: series drawn per series kept")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="extra config override of the GAN runs, e.g. model.dim=64")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 _spec = importlib.util.spec_from_file_location(
     "ucr_augmentation", Path(__file__).resolve().parents[1] / "experiments" / "ucr_augmentation.py")
@@ -129,3 +130,31 @@ def test_the_summary_gives_a_paired_t_test_of_the_gains_from_three_seeds():
     assert abs(t - 3.656) < 1e-3 and 0.02 < s["cnn.gain_vs_real_p"]["p"] < 0.05
     table = ucr.markdown(ucr.summarise({"x": rows, "two": rows[:2], "flat": [rows[0]] * 3}))
     assert "| cnn.gain_vs_real_p | p = 0.035 (4) |  |  |" in table                  # none from 2 seeds or equal gains
+
+
+def test_per_class_trains_one_unconditional_gan_per_class_and_draws_each_class_from_its_own(tmp_path):
+    data = _toy(tmp_path / "toy.npz")
+    assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), "--per-class", *TINY]) == 0
+    root = tmp_path / "o" / "toy-per-class" / "seed0"
+    for k, label in enumerate([1, 2]):
+        with np.load(root / f"class{k}" / "train.npz") as d:
+            assert d["x_train"].shape == (12, 1, 20) and set(d["y_train"].tolist()) == {label}
+        assert ucr.wgangp.load_run(root / f"class{k}" / "run").n_classes == 0
+    result = json.loads((root / "result.json").read_text())
+    assert result["n_synthetic"] == 24 and 0 <= result["class_agreement"] <= 1 and result["gan_train_seconds"] > 0
+    assert (tmp_path / "o" / "summary.md").read_text().startswith("| score | toy-per-class |")
+
+    class Constant:                                    # an unconditional run whose every sample is its class index
+        n_classes, data_shape = 0, (1, 24)
+
+        def __init__(self, k):
+            self.k = k
+
+        def sample(self, n, seed, classes):
+            assert classes is None
+            return torch.full((n, 1, 24), float(self.k))
+
+        def to_data_units(self, x):
+            return x
+    x = ucr.generate({0: Constant(0), 1: Constant(1)}, [0, 1, 1, 0, 1], 20, 0)
+    assert x.shape == (5, 1, 20) and x[:, 0, 0].tolist() == [0, 1, 1, 0, 1]
