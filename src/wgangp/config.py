@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from wgangp.errors import UserError
+from wgangp.nets.diffaugment import parse_policy
 
 
 @dataclass
@@ -93,8 +94,8 @@ class TrainConfig:
     ckpt_every: int = 1000
     eval_every: int = 0           # evaluate toy metrics every N iterations; 0 = only at the end
     sample_every: int = 0         # images: an 8x8 grid from fixed noise every N iterations (samples/, TensorBoard); 0 = off
-    diag_every: int = 0           # critic diagnostics every N iterations (per-layer gradient norms, weight statistics
-                                  # to metrics.jsonl; weight histograms to TensorBoard); 0 = off
+    diag_every: int = 0           # critic diagnostics every N iterations (gradient norms, weight statistics); 0 = off
+    diffaugment: str = ""         # DiffAugment for scarce data: comma list of color,translation,cutout ("" = off)
     eval_samples: int = 2500
     eval_metrics: str = ""        # images: comma list of fid,kid,is,coverage (+ class_accuracy,intra_fid if conditional) at every evaluation
     feature_net: str = ""         # images: TorchScript feature net for FID/KID ("" = standard Inception)
@@ -282,7 +283,7 @@ def validate(cfg: Config) -> None:
     """Cross-field checks, with advice."""
     positive = ["data.batch_size", "model.noise_dim", "model.hidden", "model.depth", "model.dim",
                 "train.iterations", "train.n_critic", "train.log_every", "train.ckpt_every",
-                "train.eval_samples", "train.keep_last"]
+                "train.eval_samples", "train.keep_last", "optim.lr"]
     flat = cfg.flat()
     for key in positive:
         if flat[key] <= 0 and not (flat[key] == 0 and key in SIZE_KEYS):
@@ -295,8 +296,6 @@ def validate(cfg: Config) -> None:
         raise UserError(f"config key 'train.ema' must be in [0, 1), got {cfg.train.ema}")
     if not 0.0 < cfg.train.rollback_lr_scale <= 1.0:
         raise UserError(f"config key 'train.rollback_lr_scale' must be in (0, 1], got {cfg.train.rollback_lr_scale}")
-    if cfg.optim.lr <= 0:
-        raise UserError(f"config key 'optim.lr' must be > 0, got {cfg.optim.lr}")
     if cfg.data.name not in DATA_KINDS:
         raise UserError(f"config key 'data.name' must be one of {', '.join(DATA_KINDS)}; "
                         + (f"got {cfg.data.name!r}" if cfg.data.name else "it is not set (add [data] name = ... or "
@@ -306,6 +305,7 @@ def validate(cfg: Config) -> None:
         raise UserError(f"config key 'train.eval_metrics' takes a comma list of metric names (wgangp list --metrics); "
                         f"got {cfg.train.eval_metrics!r}")
     DATA_KINDS[cfg.data.name](cfg)                  # the kind's own checks (its domain)
+    parse_policy(cfg.train.diffaugment)             # DiffAugment's policy names
     for key in SIZE_KEYS:
         if flat[key] == 0 and cfg.data.name not in AUTO_SIZED:
             raise UserError(f"config key '{key}' must be > 0, got 0 (0 sizes it by the data for tables only)")

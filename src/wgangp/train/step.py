@@ -14,6 +14,7 @@ import torch
 from wgangp import objectives
 from wgangp.config import Config
 from wgangp.errors import UserError
+from wgangp.nets import diffaugment
 from wgangp.train import distributed, privacy
 from wgangp.train.ema import EMA
 from wgangp.train.graphs import CapturedIteration
@@ -76,6 +77,7 @@ class TrainingStep:
         self.cfg_lrs = (lr_g, cfg.optim.lr)                # the config's learning rates
         self.lr_scale = 1.0                                  # their factor now (rollbacks lower it)
         self._setup_buffers(rank_seeds(cfg.seed, dist.rank if dist is not None else 0)[1])
+        self._setup_diffaugment()
         self.step = 0
         self.graph_capture = graph_capture
         self.captured = None
@@ -143,6 +145,23 @@ class TrainingStep:
             self.G_step = self.G_fwd if dist is None else torch.compile(self.G_step, mode=mode)
             self.D_gen = torch.compile(self.D, mode=mode)
         self.traced = TracedSteps(self.G, self.D, self.cfg, self.projection) if self.cfg.train.trace_steps else None
+
+    def _setup_diffaugment(self) -> None:
+        """``train.diffaugment``: the steps' critic sees augmented samples, drawn from the run's noise generator."""
+        policy = diffaugment.parse_policy(self.cfg.train.diffaugment)
+        if not policy:
+            return
+        other = [k for k, on in (("train.trace_steps=true", self.cfg.train.trace_steps),
+                                 ("train.cuda_graphs=true", self.static),
+                                 ("train.dp_epsilon > 0", self.cfg.train.dp_epsilon > 0)) if on]
+        if other:
+            raise UserError(f"train.diffaugment cannot be combined with {other[0]}: that step calls the critic itself; "
+                            "drop one of the two")
+        if len(self.source.shape) < 2:
+            raise UserError(f"train.diffaugment shifts and cuts along time or space: it is for series (C, L) and images "
+                            f"(C, H, W), not samples of shape {tuple(self.source.shape)}")
+        self.D_step = diffaugment.AugmentedCritic(self.D_step, policy, self.gen)
+        self.D_gen = diffaugment.AugmentedCritic(self.D_gen, policy, self.gen)
 
     def _setup_buffers(self, noise_seed: int) -> None:
         """Noise and interpolation weights are drawn on the device from a generator of our own."""
