@@ -121,3 +121,17 @@ def test_diffaugment_is_refused_for_points():
     with pytest.raises(UserError, match=r"not samples of shape \(2,\)"):
         build_trainer(load_config("toy-8gaussians", {"model.hidden": 8, "device": "cpu",
                                                      "train.diffaugment": "translation"}))
+
+
+def test_a_run_with_diffaugment_stopped_and_resumed_equals_one_run_through(tmp_path):
+    import wgangp
+    from wgangp.train.checkpoint import load_checkpoint
+    cfg = _signals(tmp_path, **{"train.diffaugment": "color,translation,cutout", "train.iterations": 6,
+                                "train.ckpt_every": 2, "train.sample_every": 0, "train.eval_every": 0})
+    over = {k: v for k, v in cfg.flat().items() if k.split(".")[0] in ("data", "model", "train", "device")}
+    wgangp.train("signals-sines-cond", tmp_path / "a", over, progress=False)
+    wgangp.train("signals-sines-cond", tmp_path / "b", over, progress=False, stop_after=3)
+    wgangp.train(None, tmp_path / "b", resume=True, progress=False)
+    a, b = (load_checkpoint(tmp_path / d / "checkpoint.pt") for d in "ab")
+    for key in ("generator", "critic"):
+        assert all(torch.equal(a[key][n], b[key][n]) for n in a[key])
