@@ -31,6 +31,10 @@ and only those the classifier, trained on the real training split, puts in their
 kept (as ``augment --classifier`` does); the GANs of the unfiltered runs under the same ``--out`` are
 reused (trained there when missing), the results go to ``SET-filter-NAME``, with the share accepted.
 
+``--per-class``: instead of one conditional GAN, one unconditional GAN per class trained on that class's
+series alone (``OUT/SET-per-class/seedS/classK``, K the class's index); each class's synthetic series come
+from its own GAN, and the class agreement is the same forest's (trained on the real training split) on them.
+
 Results: ``OUT/SET[-imbalance-C-F][-filter-NAME]/seedS/result.json`` per set and seed (an existing one is skipped:
 run sets or seeds as separate processes and re-run to resume; an interrupted GAN run is resumed
 from its checkpoint), then ``OUT/summary.json`` and ``OUT/summary.md``: mean +- std over the seeds
