@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from wgangp.errors import UserError
-from wgangp.nets.diffaugment import parse_policy
 
 
 @dataclass
@@ -38,8 +37,7 @@ class DataConfig:
     dequantize: bool = False      # images: x/128 - 1 + U(0, 1/128) per pixel, as the official CIFAR ResNet
     seq_len: int = 32             # text: characters per example (lines cut / padded to it)
     max_lines: int = 0            # text: keep the first N lines of the corpus (0 = all)
-    text_filter: str = "none"     # text: none | prose (keep the lines whose first seq_len characters are all letters,
-                                  # spaces and , . ; : ' ( ) -)
+    text_filter: str = "none"     # text: none | prose (lines whose first seq_len characters are letters, spaces, , . ; : ' ( ) -)
     label: str = ""               # tables: the class column (conditional generation, utility target); "" = none;
                                   # signals in a .csv/.tsv/.txt: first | last | a header name (the label column); "" = none
     label_bins: int = 0           # tables: cut a numeric data.label into this many quantile bins (0 = use its values)
@@ -47,8 +45,7 @@ class DataConfig:
     drop: str = ""                # tables: comma list of columns left out (direct identifiers, free text)
     holdout: float = 0.2          # tables: share of records kept out of training for utility and privacy checks
     split_seed: int = 0           # tables: which random hold-out split (0 = the fixed default one)
-    length: int = 0               # signals: crop every series to its first N samples or zero-pad it at its end to N;
-                                  # 0 = the files' own length (one length for all, padded to what model.arch builds)
+    length: int = 0               # signals: crop to the first N samples or zero-pad at the end to N (0 = the files' own, padded)
     representation: str = "waveform"   # signals: waveform | spectrogram (SpecGAN's STFT images for an image model.arch)
     batch_size: int = 256
 
@@ -84,6 +81,9 @@ class OptimConfig:
     lr_decay: str = "none"        # none | linear (to 0 at train.iterations)
 
 
+DIFFAUGMENT = ("color", "translation", "cutout")   # train.diffaugment's policies (wgangp.nets.diffaugment)
+
+
 @dataclass
 class TrainConfig:
     iterations: int = 100_000     # generator iterations
@@ -102,11 +102,9 @@ class TrainConfig:
     precision: str = "fp32"       # fp32 | bf16 (autocast) | fp16 (autocast + GradScaler, penalty unscaled before its norm)
     tf32: bool = True             # CUDA: TF32 matmuls and convolutions (no effect on the CPU)
     channels_last: bool = False   # image nets and batches in NHWC memory format (meant for CUDA; no gain measured on a CPU)
-    compile: str = "none"         # none | default | reduce-overhead (CUDA graphs) | max-autotune: torch.compile the
-                                  # generator and the critic's generator-step forward; the penalty stays eager
-    trace_steps: bool = False     # the critic step (penalty and double backward included) and the generator step traced
-                                  # once into flat aten graphs and replayed without autograd's bookkeeping: the same
-                                  # numbers, less per-operator overhead (small networks on a CPU; wgangp.train.traced)
+    compile: str = "none"         # none | default | reduce-overhead | max-autotune: torch.compile G (the penalty stays eager)
+    trace_steps: bool = False     # both steps (the penalty's double backward included) traced once into aten graphs and
+                                  # replayed without autograd's bookkeeping: the same numbers, faster small CPU nets
     cuda_graphs: bool = False     # CUDA: capture a whole generator iteration (critic steps with their penalty's
                                   # double backward, generator step, optimiser steps) as one CUDA graph and replay it
     keep_last: int = 1            # checkpoints kept: checkpoint.pt, and with K > 1 the K latest in checkpoints/
@@ -305,7 +303,9 @@ def validate(cfg: Config) -> None:
         raise UserError(f"config key 'train.eval_metrics' takes a comma list of metric names (wgangp list --metrics); "
                         f"got {cfg.train.eval_metrics!r}")
     DATA_KINDS[cfg.data.name](cfg)                  # the kind's own checks (its domain)
-    parse_policy(cfg.train.diffaugment)             # DiffAugment's policy names
+    bad = [p.strip() for p in cfg.train.diffaugment.split(",") if p.strip() not in ("", *DIFFAUGMENT)]
+    if bad:
+        raise UserError(f"config key 'train.diffaugment' takes a comma list of {', '.join(DIFFAUGMENT)}; got {bad[0]!r}")
     for key in SIZE_KEYS:
         if flat[key] == 0 and cfg.data.name not in AUTO_SIZED:
             raise UserError(f"config key '{key}' must be > 0, got 0 (0 sizes it by the data for tables only)")

@@ -108,12 +108,13 @@ def test_a_run_with_diffaugment_trains_reproducibly_and_differs_from_one_without
 
 
 @pytest.mark.parametrize("over, match", [
-    ({"train.diffaugment": "translation,flip"}, "unknown policy 'flip'"),
+    ({"train.diffaugment": "translation,flip"}, "train.diffaugment' takes a comma list of color, translation, "
+                                                "cutout; got 'flip'"),
     ({"train.diffaugment": "cutout", "train.trace_steps": True}, "cannot be combined with train.trace_steps"),
 ])
 def test_what_diffaugment_cannot_serve_is_refused_in_one_line(tmp_path, over, match):
     with pytest.raises(UserError, match=match) as e:
-        build_trainer(_signals(tmp_path, **over))
+        build_trainer(_signals(tmp_path, **over))                              # an unknown name: at load_config
     assert "\n" not in str(e.value)
 
 

@@ -21,14 +21,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from wgangp.config import DIFFAUGMENT as POLICIES
 from wgangp.errors import UserError
 
-POLICIES = ("color", "translation", "cutout")
 TRANSLATION_RATIO, CUTOUT_RATIO = 0.125, 0.5
 
 
 def parse_policy(text: str) -> tuple[str, ...]:
-    """``"translation,cutout"`` -> ``("translation", "cutout")``; an unknown name is a one-line error."""
+    """``"translation,cutout"`` -> ``("translation", "cutout")``; an unknown name is a one-line error (the
+    config refuses it first)."""
     names = tuple(p.strip() for p in text.split(",") if p.strip())
     bad = [n for n in names if n not in POLICIES]
     if bad:
@@ -80,6 +81,7 @@ def cutout(x: torch.Tensor, gen: torch.Generator | None = None, ratio: float = C
 
 
 OPS = {"color": color, "translation": translation, "cutout": cutout}
+assert tuple(OPS) == POLICIES, "wgangp.config.DIFFAUGMENT names these ops"
 
 
 def augment(x: torch.Tensor, policy: tuple[str, ...], gen: torch.Generator | None = None) -> torch.Tensor:
