@@ -136,3 +136,16 @@ def test_a_run_with_diffaugment_stopped_and_resumed_equals_one_run_through(tmp_p
     a, b = (load_checkpoint(tmp_path / d / "checkpoint.pt") for d in "ab")
     for key in ("generator", "critic"):
         assert all(torch.equal(a[key][n], b[key][n]) for n in a[key])
+
+
+def test_an_image_run_trains_with_every_policy(tmp_path):
+    np.savez(tmp_path / "c.npz", x_train=np.random.default_rng(0).integers(0, 256, (32, 32, 32, 3), dtype=np.uint8))
+    tr = build_trainer(load_config("cifar10-dcgan", {"data.name": "images", "data.path": str(tmp_path / "c.npz"),
+                                                     "model.dim": 4, "data.batch_size": 8, "train.n_critic": 2,
+                                                     "device": "cpu", "train.diffaugment": "color,translation,cutout"}))
+    before = {n: [p.detach().clone() for p in m.parameters()] for n, m in (("G", tr.G), ("D", tr.D))}
+    for _ in range(2):
+        tr.iteration()
+    for name, m in (("G", tr.G), ("D", tr.D)):                                # both networks take finite steps
+        assert all(torch.isfinite(p).all() for p in m.parameters())
+        assert any(not torch.equal(a, b) for a, b in zip(before[name], m.parameters())), name
