@@ -185,6 +185,15 @@ def generate(run, classes: list[int], length: int, seed: int) -> np.ndarray:
     return x.detach().cpu().numpy()[:, :, :length].astype(np.float32)
 
 
+def per_class_agreement(runs: dict, x: np.ndarray, y: np.ndarray, seed: int) -> float:
+    """The metric's forest, trained on the real split ``(x, y)``, on a class-balanced draw of ``len(x)``
+    series from the per-class GANs ``runs`` (the share of them put in their GAN's class)."""
+    classes = (np.arange(len(x)) % len(runs)).tolist()
+    fake = generate(runs, classes, x.shape[2], seed + 1)
+    return class_agreement(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(fake),
+                           torch.from_numpy(np.asarray(classes, dtype=np.int64)), seed=seed)
+
+
 def filtered(args, run, real: tuple, classes: list[int], length: int, seed: int) -> tuple[tuple, float]:
     """``classes`` worth of generated series that ``args.filter``, trained on ``real``, puts in their
     requested class, drawn from a pool ``args.pool`` times as large (a class short of accepted series
@@ -292,11 +301,10 @@ def run_one(args, name: str, seed: int) -> dict:
            **({"filter_accepted": accepted} if accepted is not None else {}),
            **({"gan_wall_seconds": wall} if wall is not None else {}),      # absent: a GAN trained before
            "gan_train_seconds": train_seconds,
-           # the run's own figure; with --per-class the same forest's (trained on the real split) on the synthetic set
+           # the run's own figure; with --per-class the same forest's (trained on the real split) on a fresh
+           # class-balanced draw as large as the real split (not the filtered, shared or topped-up set scored below)
            "class_agreement": (json.loads((gan / "run" / "eval.json").read_text()).get("class_agreement")
-                               if not args.per_class else
-                               class_agreement(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(synth[0]),
-                                               torch.from_numpy(synth[1]), seed=seed)),
+                               if not args.per_class else per_class_agreement(run, x, y, seed)),
            # its ceiling: the metric's forest, trained on the real training split, on the real test split
            "class_agreement_real_test": class_agreement(torch.from_numpy(x), torch.from_numpy(y),
                                                         torch.from_numpy(s["x_test"]), torch.from_numpy(yt), seed=seed)}

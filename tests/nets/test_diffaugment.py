@@ -48,12 +48,21 @@ def test_cutout_zeroes_one_window_of_half_the_length_and_keeps_the_rest():
 
 
 def test_image_ops_act_on_both_spatial_axes():
-    x = torch.ones(16, 3, 16, 16)
+    x = (1 + torch.arange(256, dtype=torch.float32)).view(1, 1, 16, 16).repeat(16, 3, 1, 1)    # pixel (i, j): 1 + 16i + j
     t = da.translation(x, _gen())
-    # a shift fills whole rows and/or columns with zeros, at most 2 of each
-    for img in t[:, 0]:
-        rows, cols = (img.sum(1) == 0).sum(), (img.sum(0) == 0).sum()
-        assert rows <= 2 and cols <= 2 and (img == 0).sum() == 16 * rows + 16 * cols - rows * cols
+    moved = set()
+    for img in t[:, 0]:                       # each image: x shifted by (a, b), |a|, |b| <= 2, zeros shifted in
+        k = img.nonzero()[0]
+        v = int(img[k[0], k[1]]) - 1
+        a, b = int(k[0]) - v // 16, int(k[1]) - v % 16
+        assert abs(a) <= 2 and abs(b) <= 2
+        src_i, src_j = torch.arange(16) - a, torch.arange(16) - b
+        ok = ((src_i >= 0) & (src_i < 16))[:, None] & ((src_j >= 0) & (src_j < 16))[None, :]
+        expect = torch.where(ok, 1 + 16 * src_i[:, None] + src_j[None, :], 0).float()
+        assert torch.equal(img, expect)
+        moved.add((a, b))
+    assert any(a != 0 for a, _ in moved) and any(b != 0 for _, b in moved)      # both axes move
+    x = torch.ones(16, 3, 16, 16)
     c = da.cutout(x, _gen())
     holes = (c[:, 0] == 0).sum(dim=(1, 2))
     assert (holes <= 64).all() and (holes >= 16).all() and (holes == 64).any()   # an 8 x 8 square, clipped at edges

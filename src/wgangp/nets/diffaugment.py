@@ -12,9 +12,10 @@ with its own random draw:
 * ``cutout``: a window of half the length along every spatial axis set to zero.
 
 Every op works on ``(N, C, *spatial)``: images ``(N, C, H, W)`` and series ``(N, C, L)`` alike. The
-training step wraps its critic in :class:`AugmentedCritic` (the gradient penalty then constrains the
-augmented critic ``D(T(x))`` at the unaugmented interpolates, as the paper's penalised runs do);
-evaluation and diagnostics keep the critic itself.
+training step wraps its critic in :class:`AugmentedCritic`. The critic of the game is then
+``x -> D(T(x))``, so the gradient penalty is taken of that map with respect to the un-augmented
+interpolate (one draw of T per interpolate); where cutout or a shift zeroes part of the input, that
+part carries no gradient. Evaluation and diagnostics keep the critic itself.
 """
 from __future__ import annotations
 
@@ -100,4 +101,6 @@ class AugmentedCritic(nn.Module):
         self.critic, self.policy, self.gen = critic, policy, gen
 
     def forward(self, x: torch.Tensor, *rest):
+        if x.dtype in (torch.float16, torch.bfloat16):        # a generator under autocast: draws and means in fp32
+            x = x.float()
         return self.critic(augment(x, self.policy, self.gen), *rest)

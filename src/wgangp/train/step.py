@@ -248,7 +248,7 @@ class TrainingStep:
         self.D.requires_grad_(False)            # no critic weight-gradients in the generator step
         with self._autocast():
             fake = self.generate(self.G_step, self.z_g.normal_(generator=self.gen), labels)
-            loss = objectives.generator_loss(self.D_gen, fake, self.cfg.loss.name,  # the frozen critic, unwrapped
+            loss = objectives.generator_loss(self.D_gen, fake, self.cfg.loss.name,  # the frozen critic (DDP-unwrapped)
                                              labels=labels, ac_weight=self.cfg.loss.ac_weight_g,
                                              projection=self.projection)
         self._backward_step(loss, self.opt_g, self.scaler_g)
