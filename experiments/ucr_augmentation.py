@@ -185,10 +185,15 @@ def generate(run, classes: list[int], length: int, seed: int) -> np.ndarray:
     return x.detach().cpu().numpy()[:, :, :length].astype(np.float32)
 
 
+def balanced_classes(n: int, k: int) -> list[int]:
+    """``n`` class indices cycling over ``0..k-1``."""
+    return (np.arange(n) % k).tolist()
+
+
 def per_class_agreement(runs: dict, x: np.ndarray, y: np.ndarray, seed: int) -> float:
     """The metric's forest, trained on the real split ``(x, y)``, on a class-balanced draw of ``len(x)``
     series from the per-class GANs ``runs`` (the share of them put in their GAN's class)."""
-    classes = (np.arange(len(x)) % len(runs)).tolist()
+    classes = balanced_classes(len(x), len(runs))
     fake = generate(runs, classes, x.shape[2], seed + 1)
     return class_agreement(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(fake),
                            torch.from_numpy(np.asarray(classes, dtype=np.int64)), seed=seed)
@@ -291,7 +296,7 @@ def run_one(args, name: str, seed: int) -> dict:
     if args.imbalance:
         classes = [k for k, c in enumerate(counts) for _ in range(counts.max() - c)]
     else:
-        classes = (np.arange(max(1, round(args.share * len(x)))) % len(values)).tolist()
+        classes = balanced_classes(max(1, round(args.share * len(x))), len(values))
     real, test = (x, y), (s["x_test"], yt)
     if args.filter:
         synth, accepted = filtered(args, run, real, classes, x.shape[2], seed)

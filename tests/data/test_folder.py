@@ -140,3 +140,18 @@ def test_lsun_lmdb_through_torchvision_resized_with_corrupt_records_skipped(tmp_
         build_source(DataConfig(name="lsun", path=str(tmp_path), lsun_class="church_outdoor_train", resolution=16), seed=0)
     with pytest.raises(UserError, match="set data.resolution"):
         build_source(DataConfig(name="lsun", path=str(tmp_path), batch_size=2), seed=0)
+
+
+def test_a_decoded_cache_written_by_an_earlier_version_is_still_read(tmp_path):
+    for i in range(3):
+        _write(tmp_path / "src" / "c" / f"{i}.png", size=(8, 8), seed=i)
+    first = load_folder(str(tmp_path / "src"))
+    (cache,) = (tmp_path / "cache" / "decoded").iterdir()
+    with np.load(cache) as z:
+        assert sorted(z.files) == ["labels", "pixels"]
+        labels = z["labels"]
+    marked = first.numpy().copy()
+    marked[0, 0, 0, 0] ^= 0xFF                                   # read back from the cache, not decoded again
+    with open(cache, "wb") as fh:                                # the earlier versions' array name
+        np.savez(fh, images=marked, labels=labels)
+    assert np.array_equal(load_folder(str(tmp_path / "src")).numpy(), marked)

@@ -144,22 +144,28 @@ def stack_images(images: list[np.ndarray], grays: list[bool], where: str) -> np.
     return np.ascontiguousarray(out)
 
 
-def read_cache(cached: Path) -> dict[str, np.ndarray] | None:
+def read_cache(cached: Path) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """``(pixels, labels or None)`` of a decoded cache; None when there is none or it is damaged (it is
+    then rebuilt). The pixels are the file's one array besides ``labels`` (``pixels``; caches written
+    by earlier versions named it otherwise), so those caches still load."""
     if cached.is_file():
         try:
             with np.load(cached, allow_pickle=False) as z:
-                return {k: z[k] for k in z.files}
+                arrays = {k: z[k] for k in z.files}
+            labels = arrays.pop("labels", None)
+            (pixels,) = arrays.values()
+            return pixels, labels
         except (OSError, ValueError, EOFError):
             pass                                             # a damaged cache is rebuilt
     return None
 
 
-def write_cache(cached: Path, **arrays: np.ndarray) -> None:
-    """Atomically write the decoded arrays (temp file + rename)."""
+def write_cache(cached: Path, pixels: np.ndarray, labels: np.ndarray | None = None) -> None:
+    """Atomically write the decoded pixels (and labels) (temp file + rename)."""
     cached.parent.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
+        np.savez(fh, pixels=pixels, **({} if labels is None else {"labels": labels}))
     os.replace(tmp, cached)
 
 
@@ -194,7 +200,7 @@ def load_labelled_folder(path: str, resolution: int = 0, split: str = "train", m
         files = files[:max_images]
     cached = cache_root() / "decoded" / f"{file_key(root, len(files), listing_key(files), resolution)}.npz"
     arrays = read_cache(cached)
-    if arrays is None:
+    if arrays is None or arrays[1] is None:
         index = {n: i for i, n in enumerate(names or [])}
         images, grays, labels, bad = [], [], [], []
         for f in files:
@@ -210,10 +216,9 @@ def load_labelled_folder(path: str, resolution: int = 0, split: str = "train", m
             warnings.warn(f"skipped {len(bad)} unreadable image file(s) under '{path}', e.g. '{bad[0]}'", stacklevel=2)
         if not images:
             raise UserError(f"none of the {len(files)} image files under '{path}' could be read (e.g. '{bad[0]}')")
-        arrays = {"images": stack_images(images, grays, path), "labels": np.asarray(labels, dtype=np.int64)}
-        write_cache(cached, **arrays)
-    labels = torch.from_numpy(arrays["labels"]) if names else None
-    return torch.from_numpy(arrays["images"]), labels, names
+        arrays = stack_images(images, grays, path), np.asarray(labels, dtype=np.int64)
+        write_cache(cached, *arrays)
+    return torch.from_numpy(arrays[0]), torch.from_numpy(arrays[1]) if names else None, names
 
 
 def split_folder(path: str, split: str = "train") -> Path | None:

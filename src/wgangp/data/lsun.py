@@ -51,15 +51,15 @@ def load_lsun(root: str, category: str = "bedroom_train", resolution: int = 64, 
     arrays = read_cache(cached)
     try:
         if arrays is None:
-            arrays = _decode_all(ds, n, resolution, db)
-            write_cache(cached, **arrays)
+            arrays = _decode_all(ds, n, resolution, db), None
+            write_cache(cached, arrays[0])
     finally:
         for sub in ds.dbs:                           # lmdb refuses a second open of a still-open env
             sub.env.close()
-    return torch.from_numpy(np.asarray(arrays["images"]))
+    return torch.from_numpy(np.asarray(arrays[0]))
 
 
-def _decode_all(ds, n: int, resolution: int, db: Path) -> dict[str, np.ndarray]:
+def _decode_all(ds, n: int, resolution: int, db: Path) -> np.ndarray:
     images, grays, bad = [], [], 0
     for i in range(n):
         try:
@@ -74,4 +74,4 @@ def _decode_all(ds, n: int, resolution: int, db: Path) -> dict[str, np.ndarray]:
         warnings.warn(f"skipped {bad} unreadable LSUN record(s) in '{db}'", stacklevel=3)
     if not images:
         raise UserError(f"none of the {n} records in '{db}' could be decoded")
-    return {"images": stack_images(images, grays, str(db))}
+    return stack_images(images, grays, str(db))
