@@ -221,7 +221,7 @@ def _train(cfg, run_dir: Path, resume: bool, progress: bool, stop_after: int | N
     advice = (f"lower data.batch_size (now {cfg.data.batch_size}) or train.gen_batch_size (now "
               f"{cfg.train.gen_batch_size or cfg.data.batch_size}), or use a smaller model")
     with out_of_memory("the set-up of the run", advice):        # bad input fails before anything is written
-        tr = build_trainer(cfg, run_dir if main else None, dist=info)
+        tr = build_trainer(cfg, run_dir if main else None, dist=info, resuming=has_ckpt)
     tr.ckpt_path, tr.best_direction = run_dir / CKPT_NAME, direction  # every rank reads it at a rollback
     if has_ckpt:
         _resume(tr, run_dir)

@@ -23,8 +23,7 @@ class DataConfig:
     name: str = ""                # a registered kind (wgangp.domains; required): 8gaussians | 25gaussians | swissroll | points | mnist
                                   # | fashion-mnist | cifar10 | images | lsun | table | breast-cancer | text | python-docs
                                   # | billion-word | signals | sines
-    # The keys below are read by the domain of data.name (which also checks them); they live here so
-    # that every run's config stays one typed, flat table with the same keys.
+    # The keys below are read by the domain of data.name (which also checks them): one typed, flat table for every run.
     path: str = ""                # points: .npy/.csv; images: .npz/.npy; mnist etc.: torchvision root or .npz; table: .csv/.tsv/.parquet;
                                   # text: a .txt file (one example a line); billion-word: the corpus folder; signals: .npz/.npy,
                                   # .csv/.tsv/.txt (one series a row), a UCR/UEA NAME_TRAIN.tsv/.txt/.ts file or its folder,
@@ -96,6 +95,7 @@ class TrainConfig:
     sample_every: int = 0         # images: an 8x8 grid from fixed noise every N iterations (samples/, TensorBoard); 0 = off
     diag_every: int = 0           # critic diagnostics every N iterations (gradient norms, weight statistics); 0 = off
     diffaugment: str = ""         # DiffAugment for scarce data: comma list of color,translation,cutout ("" = off)
+    init_from: str = ""           # a trained run's directory (or checkpoint): start from its G and critic weights (fine-tuning)
     eval_samples: int = 2500
     eval_metrics: str = ""        # images: comma list of fid,kid,is,coverage (+ class_accuracy,intra_fid if conditional) at every evaluation
     feature_net: str = ""         # images: TorchScript feature net for FID/KID ("" = standard Inception)

@@ -21,6 +21,7 @@ from wgangp.train.checkpoint import checkpoint_path, load_checkpoint
 from wgangp.train.loop import Trainer
 from wgangp.train.rundir import read_run_config
 from wgangp.train.step import rank_seeds, resolve_device
+from wgangp.train.transfer import load_initial_weights
 
 
 @dataclass
@@ -119,10 +120,11 @@ def _classes(cfg: Config, source) -> int:
     return n_classes
 
 
-def build_trainer(cfg: Config, run_dir: Path | None = None, dist=None, *, graph_capture: bool = True) -> Trainer:
+def build_trainer(cfg: Config, run_dir: Path | None = None, dist=None, *, graph_capture: bool = True,
+                  resuming: bool = False) -> Trainer:
     """The :class:`~wgangp.train.loop.Trainer` of ``cfg``: its domain's source (this rank's shard
     under torchrun) and the registered networks, initialised from ``cfg.seed`` (the same weights on
-    every rank)."""
+    every rank), or from ``train.init_from``'s run unless ``resuming`` (its checkpoint has them)."""
     domain = domain_for(cfg.data.name)
     for note in domain.resolve(cfg):                 # sizes given as 0 (tables), set in cfg before anything is built
         if run_dir is not None:
@@ -135,6 +137,10 @@ def build_trainer(cfg: Config, run_dir: Path | None = None, dist=None, *, graph_
     n_classes = _classes(cfg, source)
     state = domain.state(source)
     G, D = build_networks(cfg.model, source.shape, n_classes, **domain.network_options(state))
+    if cfg.train.init_from and not resuming:
+        note = load_initial_weights(G, D, cfg.train.init_from, domain.name)
+        if run_dir is not None:
+            print(f"wgangp: note: {note}", file=sys.stderr)
     extra = {"domain": domain.name, **({domain.state_key: state} if state is not None else {})}
     return Trainer(cfg, source, G, D, n_classes, run_dir, dist, extra_state=extra, graph_capture=graph_capture)
 

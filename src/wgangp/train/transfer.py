@@ -1,0 +1,62 @@
+"""``train.init_from``: start a new run from a trained run's generator and critic weights.
+
+Fine-tuning a GAN trained on plenty of data to a small set (Mo et al. 2020, "Freeze the
+Discriminator"; StyleGAN2-ADA's ``--resume`` from a trained network) learns a scarce class faster
+and better than training from scratch on it alone. Only the weights travel: the new run starts at
+iteration 0 with fresh optimisers, its own learning-rate schedule, data, seed and EMA (a copy of the
+loaded generator). The networks must be the same: every parameter and buffer present in both runs,
+with the same shape, or the run is refused with one line naming the first that differ.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from wgangp.errors import UserError
+from wgangp.train.checkpoint import BEST, NAME, load_checkpoint
+
+
+def source_path(init_from: str) -> Path:
+    """The checkpoint file ``train.init_from`` names: a run directory's ``checkpoint.pt``, or a file."""
+    path = Path(init_from).expanduser()
+    if path.is_dir():
+        if not (path / NAME).is_file():
+            kept = " (it has a best.pt: name that file)" if (path / BEST).is_file() else ""
+            raise UserError(f"train.init_from: '{path}' holds no {NAME}{kept}; name a trained run's directory")
+        return path / NAME
+    if not path.is_file():
+        raise UserError(f"train.init_from: '{path}' does not exist; name a trained run's directory or checkpoint")
+    return path
+
+
+def _mismatches(mine: dict, theirs: dict) -> list[str]:
+    """What keeps ``theirs`` (a state dict) from loading into a module whose state dict is ``mine``."""
+    out = [f"'{k}' is missing there" for k in mine if k not in theirs]
+    out += [f"'{k}' is not in this run's network" for k in theirs if k not in mine]
+    out += [f"'{k}' is {tuple(theirs[k].shape)} there, {tuple(v.shape)} here" for k, v in mine.items()
+            if k in theirs and tuple(theirs[k].shape) != tuple(v.shape)]
+    return out
+
+
+def load_initial_weights(G: torch.nn.Module, D: torch.nn.Module, init_from: str, domain: str) -> str:
+    """Load the generator and critic of the checkpoint ``init_from`` names into ``G`` and ``D`` (in
+    place, before the trainer copies or wraps them); returns a note saying where they came from.
+
+    The raw generator is loaded, not its EMA copy: fine-tuning continues the trained weights.
+    """
+    path = source_path(init_from)
+    state = load_checkpoint(path, map_location="cpu")
+    if state.get("domain", domain) != domain:
+        raise UserError(f"train.init_from: '{path}' is a {state['domain']} run; this run trains on {domain} data")
+    for name, net, key in (("generator", G, "generator"), ("critic", D, "critic")):
+        theirs = state.get(key)
+        if not isinstance(theirs, dict):
+            raise UserError(f"train.init_from: '{path}' holds no {name} weights")
+        bad = _mismatches(net.state_dict(), theirs)
+        if bad:
+            raise UserError(f"train.init_from: the {name} of '{path}' does not fit this run's ({'; '.join(bad[:2])}"
+                            f"{f'; {len(bad) - 2} more' if len(bad) > 2 else ''}): start from a run with the same "
+                            "model.* settings, data shape and class count")
+        net.load_state_dict(theirs)
+    return f"train.init_from: generator and critic start from '{path}' (its iteration {state.get('step', '?')})"
