@@ -34,6 +34,9 @@ reused (trained there when missing), the results go to ``SET-filter-NAME``, with
 ``--per-class``: instead of one conditional GAN, one unconditional GAN per class trained on that class's
 series alone (``OUT/SET-per-class/seedS/classK``, K the class's index); each class's synthetic series come
 from its own GAN, and the class agreement is the same forest's (trained on the real training split) on them.
+With ``--finetune N`` every class's GAN starts (``train.init_from``) from one unconditional GAN trained on all the
+set's series (``--iterations``, in ``OUT/SET-per-class-finetune-N/seedS/base``) and trains N iterations on its class:
+the few-shot remedy of fine-tuning a GAN trained on more data.
 
 Results: ``OUT/SET[-imbalance-C-F][-filter-NAME]/seedS/result.json`` per set and seed (an existing one is skipped:
 run sets or seeds as separate processes and re-run to resume; an interrupted GAN run is resumed
@@ -120,7 +123,7 @@ def check_same_gan(run_dir: Path, over: dict) -> None:
     from wgangp.config import load_config
     from wgangp.train.rundir import read_run_config
 
-    skip = ("device", "data.path")
+    skip = ("device", "data.path", "train.init_from")
     want = load_config("signals-sines-cond", over).flat()
     have = read_run_config(run_dir).flat()
     for key in over:                                  # the keys this script sets (others the run resolves itself)
@@ -147,11 +150,16 @@ def gan_folders(args, gan: Path, x: np.ndarray, y_raw: np.ndarray, seed: int) ->
     ``--per-class`` one unconditional GAN per class in ``gan/classK`` (K: the class's index, 0..K-1) on its series alone."""
     if not args.per_class:
         return {gan: (x, y_raw, gan_overrides(args, gan / "train.npz", len(x), seed))}
-    out = {}
+    out, tune = {}, {}
+    if args.finetune:           # first one unconditional GAN on every series, the start of each class's GAN
+        base = gan / "base"
+        out[base] = (x, y_raw, {**gan_overrides(args, base / "train.npz", len(x), seed), "model.conditional": False})
+        tune = {"train.init_from": str((base / "run").resolve()), "train.iterations": args.finetune,
+                "train.ckpt_every": min(500, args.finetune)}
     for k, value in enumerate(np.unique(y_raw)):
         keep, folder = y_raw == value, gan / f"class{k}"
         out[folder] = (x[keep], y_raw[keep], {**gan_overrides(args, folder / "train.npz", int(keep.sum()), seed),
-                                              "model.conditional": False})
+                                              "model.conditional": False, **tune})
     return out
 
 
@@ -159,10 +167,12 @@ def train_gans(gans: dict[Path, tuple]) -> tuple[dict, float | None, float | Non
     """Train (or load) the GAN(s) of :func:`gan_folders`: ``({index: run}, wall seconds of this
     call's training (None: all trained before), the runs' summed training seconds)``."""
     runs, walls, seconds = {}, [], []
-    for k, (folder, (x, y_raw, over)) in enumerate(gans.items()):
+    for folder, (x, y_raw, over) in gans.items():
         folder.mkdir(parents=True, exist_ok=True)
         write_split(folder / "train.npz", x, y_raw)
-        runs[k], wall = train_gan(folder / "run", over)
+        run, wall = train_gan(folder / "run", over)
+        if folder.name != "base":                     # --finetune's shared start draws no series itself
+            runs[len(runs)] = run
         walls.append(wall)
         seconds.append(json.loads((folder / "run" / "eval.json").read_text()).get("train_seconds"))
     wall = None if all(w is None for w in walls) else round(sum(w or 0.0 for w in walls), 2)
@@ -257,7 +267,7 @@ def imbalance_scores(args, real, test, synth, minority: int, seed: int) -> dict:
 
 def gan_tag(args, name: str) -> str:
     """The folder under ``--out`` that holds the set's GANs (a filtered arm shares its unfiltered one's)."""
-    name += "-per-class" if args.per_class else ""
+    name += (f"-per-class-finetune-{args.finetune}" if args.finetune else "-per-class") if args.per_class else ""
     return f"{name}-imbalance-{args.imbalance[0]}-{args.imbalance[1]:g}" if args.imbalance else name
 
 
@@ -424,10 +434,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    "balanced; not with --imbalance, which tops every class up); the GANs are shared across shares")
     p.add_argument("--per-class", action="store_true", help="one unconditional GAN per class, on that class's "
                    "series alone, instead of one conditional GAN (results and GANs under SET-per-class)")
+    p.add_argument("--finetune", type=int, default=0, metavar="N", help="with --per-class: each class's GAN starts "
+                   "from one unconditional GAN trained on every series (--iterations) and trains N iterations on its class")
     p.add_argument("--pool", type=int, default=10, help="with --filter: series drawn per series kept")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="extra config override of the GAN runs, e.g. model.dim=64")
     args = p.parse_args(argv)
+    if args.finetune and not args.per_class or args.finetune < 0:
+        p.error("--finetune N (N > 0) is for --per-class runs: it says how each class's GAN is trained")
     if args.imbalance and args.share != 1:
         p.error("--share is not for --imbalance runs: those top every class up to the largest")
     args.data = args.data or args.shared / FILE

@@ -158,3 +158,21 @@ def test_per_class_trains_one_unconditional_gan_per_class_and_draws_each_class_f
             return x
     x = ucr.generate({0: Constant(0), 1: Constant(1)}, [0, 1, 1, 0, 1], 20, 0)
     assert x.shape == (5, 1, 20) and x[:, 0, 0].tolist() == [0, 1, 1, 0, 1]
+
+
+def test_finetune_starts_every_class_gan_from_one_gan_trained_on_every_series(tmp_path, capsys):
+    data = _toy(tmp_path / "toy.npz")
+    assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), "--per-class", "--finetune", "3", *TINY]) == 0
+    root = tmp_path / "o" / "toy-per-class-finetune-3" / "seed0"
+    with np.load(root / "base" / "train.npz") as d:
+        assert d["x_train"].shape == (24, 1, 20) and set(d["y_train"].tolist()) == {1, 2}
+    base = ucr.wgangp.load_run(root / "base" / "run")
+    assert base.n_classes == 0 and base.step == 2
+    for k in (0, 1):
+        cfg = json.loads((root / f"class{k}" / "run" / "config.json").read_text())
+        assert cfg["train"]["init_from"] == str((root / "base" / "run").resolve()) and cfg["train"]["iterations"] == 3
+        assert ucr.wgangp.load_run(root / f"class{k}" / "run").step == 3
+    assert "train.init_from: generator and critic start from" in capsys.readouterr().err
+    assert json.loads((root / "result.json").read_text())["n_synthetic"] == 24
+    with pytest.raises(SystemExit):
+        ucr.parse(["--data", str(data), "--finetune", "3"])              # only with --per-class
