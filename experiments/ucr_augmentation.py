@@ -38,7 +38,10 @@ With ``--finetune N`` every class's GAN starts (``train.init_from``) from one un
 set's series (``--iterations``, in ``OUT/SET-per-class-finetune-N/seedS/base``) and trains N iterations on its class:
 the few-shot remedy of fine-tuning a GAN trained on more data.
 
-Results: ``OUT/SET[-imbalance-C-F][-filter-NAME]/seedS/result.json`` per set and seed (an existing one is skipped:
+``--truncation T``: every synthetic series is drawn with the truncation trick (noise entries within [-T, T]) from
+the same GANs; the results go to ``SET[...]-trunc-T``, the class agreement is scored on a fresh draw as with --per-class.
+
+Results: ``OUT/SET[-imbalance-C-F][-filter-NAME][-trunc-T]/seedS/result.json`` per set and seed (an existing one is skipped:
 run sets or seeds as separate processes and re-run to resume; an interrupted GAN run is resumed
 from its checkpoint), then ``OUT/summary.json`` and ``OUT/summary.md``: mean +- std over the seeds
 whose results exist. A GAN under ``OUT`` trained with another ``--arch``, ``--iterations`` or ``--set``
@@ -200,10 +203,10 @@ def balanced_classes(n: int, k: int) -> list[int]:
     return (np.arange(n) % k).tolist()
 
 
-def per_class_agreement(runs: dict, x: np.ndarray, y: np.ndarray, seed: int) -> float:
+def fresh_agreement(runs, x: np.ndarray, y: np.ndarray, seed: int) -> float:
     """The metric's forest, trained on the real split ``(x, y)``, on a class-balanced draw of ``len(x)``
-    series from the per-class GANs ``runs`` (the share of them put in their GAN's class)."""
-    classes = balanced_classes(len(x), len(runs))
+    series from ``runs`` (per-class GANs, or one conditional run: the share put in their requested class)."""
+    classes = balanced_classes(len(x), len(runs) if isinstance(runs, dict) else runs.n_classes)
     fake = generate(runs, classes, x.shape[2], seed + 1)
     return class_agreement(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(fake),
                            torch.from_numpy(np.asarray(classes, dtype=np.int64)), seed=seed)
@@ -272,8 +275,9 @@ def gan_tag(args, name: str) -> str:
 
 
 def variant(args) -> str:
-    """What ``--share`` and ``--filter`` add to a folder's and a summary's name."""
-    return (f"-share-{args.share:g}" if args.share != 1 else "") + (f"-filter-{args.filter}" if args.filter else "")
+    """What ``--share``, ``--filter`` and ``--truncation`` add to a folder's and a summary's name."""
+    return ((f"-share-{args.share:g}" if args.share != 1 else "") + (f"-filter-{args.filter}" if args.filter else "")
+            + (f"-trunc-{args.truncation:g}" if args.truncation else ""))
 
 
 def tag_of(args, name: str) -> str:
@@ -301,6 +305,7 @@ def run_one(args, name: str, seed: int) -> dict:
     values = np.unique(y_raw)                               # classes 0..K-1 in the file's sorted labels
     y, yt = np.searchsorted(values, y_raw), np.searchsorted(values, s["y_test"])
     runs, wall, train_seconds = train_gans(gans)
+    runs = {k: r.truncated(args.truncation) for k, r in runs.items()}     # --truncation: every draw below
     run = runs if args.per_class else runs[0]
     counts = np.bincount(y, minlength=len(values))
     if args.imbalance:
@@ -316,10 +321,10 @@ def run_one(args, name: str, seed: int) -> dict:
            **({"filter_accepted": accepted} if accepted is not None else {}),
            **({"gan_wall_seconds": wall} if wall is not None else {}),      # absent: a GAN trained before
            "gan_train_seconds": train_seconds,
-           # the run's own figure; with --per-class the same forest's (trained on the real split) on a fresh
-           # class-balanced draw as large as the real split (not the filtered, shared or topped-up set scored below)
+           # the run's own figure; with --per-class or --truncation the same forest's (trained on the real split) on
+           # a fresh class-balanced draw as large as the real split (not the filtered, shared or topped-up set scored below)
            "class_agreement": (json.loads((gan / "run" / "eval.json").read_text()).get("class_agreement")
-                               if not args.per_class else per_class_agreement(run, x, y, seed)),
+                               if not (args.per_class or args.truncation) else fresh_agreement(run, x, y, seed)),
            # its ceiling: the metric's forest, trained on the real training split, on the real test split
            "class_agreement_real_test": class_agreement(torch.from_numpy(x), torch.from_numpy(y),
                                                         torch.from_numpy(s["x_test"]), torch.from_numpy(yt), seed=seed)}
@@ -436,6 +441,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    "series alone, instead of one conditional GAN (results and GANs under SET-per-class)")
     p.add_argument("--finetune", type=int, default=0, metavar="N", help="with --per-class: each class's GAN starts "
                    "from one unconditional GAN trained on every series (--iterations) and trains N iterations on its class")
+    p.add_argument("--truncation", type=float, default=None, metavar="T", help="draw the synthetic series with "
+                   "the truncation trick at bound T (Run.truncated; results under SET[...]-trunc-T, the same GANs)")
     p.add_argument("--pool", type=int, default=10, help="with --filter: series drawn per series kept")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="extra config override of the GAN runs, e.g. model.dim=64")

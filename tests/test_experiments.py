@@ -65,3 +65,33 @@ def test_time_to_quality_times_the_whole_command_and_reads_its_final_evaluation(
     assert got["modes"] is not None and 0 <= got["modes"] <= 25 and 0 <= got["hq"] <= 1 and got["w1"] > 0
     assert got["seconds"] > 0.5                                  # a whole process (imports included), not the loop
     assert not list(tmp_path.iterdir())                          # its run directory is removed
+
+
+_fs_spec = importlib.util.spec_from_file_location(
+    "few_shot_images", Path(__file__).resolve().parents[1] / "experiments" / "few_shot_images.py")
+fs = importlib.util.module_from_spec(_fs_spec)
+_fs_spec.loader.exec_module(fs)
+
+
+def test_few_shot_images_trains_both_arms_on_a_class_balanced_subset_and_scores_them(tmp_path, capsys):
+    import json
+
+    import torch
+
+    _mnist_like(tmp_path / "m.npz", per_class=30)
+    net = torch.jit.script(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 28 * 28, 8)))
+    torch.jit.save(net, str(tmp_path / "f.pt"), _extra_files={"wgangp.json": json.dumps(
+        {"input_size": 28, "convention": "tf"})})
+    args = ["--data", str(tmp_path / "m.npz"), "--feature-net", str(tmp_path / "f.pt"), "--out", str(tmp_path / "o"),
+            "--n", "40", "--seeds", "0", "--iterations", "2", "--samples", "20", "--real", "8", "--device", "cpu",
+            "--set", "model.dim=4", "--set", "data.batch_size=16"]
+    assert fs.main(args) == 0
+    with np.load(tmp_path / "o" / "mnist-40.npz") as s:
+        assert np.bincount(s["y_train"]).tolist() == [10, 10, 10, 10]
+    for arm, policy in (("plain", ""), ("diffaugment", "translation,cutout")):
+        cfg = json.loads((tmp_path / "o" / "40" / "seed0" / arm / "config.json").read_text())
+        assert cfg["train"]["diffaugment"] == policy and cfg["data"]["name"] == "images"
+    result = json.loads((tmp_path / "o" / "40" / "seed0" / "result.json").read_text())
+    assert result["n_train"] == 40 and result["plain.fid"] > 0 and result["diffaugment.kid_mean"] == result[
+        "diffaugment.kid_mean"]
+    assert "| diffaugment - plain: fid |" in (tmp_path / "o" / "summary-40.md").read_text()

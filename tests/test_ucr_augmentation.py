@@ -176,3 +176,22 @@ def test_finetune_starts_every_class_gan_from_one_gan_trained_on_every_series(tm
     assert json.loads((root / "result.json").read_text())["n_synthetic"] == 24
     with pytest.raises(SystemExit):
         ucr.parse(["--data", str(data), "--finetune", "3"])              # only with --per-class
+
+
+def test_truncation_scores_a_truncated_draw_of_the_same_gans_in_its_own_folder(tmp_path, monkeypatch):
+    data = _toy(tmp_path / "toy.npz")
+    assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), *TINY]) == 0
+    ckpt = tmp_path / "o" / "toy" / "seed0" / "run" / "checkpoint.pt"
+    before = ckpt.stat().st_mtime_ns
+    bounds = []
+    from wgangp.run import Run
+    real_truncated = Run.truncated
+
+    def spy(self, bound):
+        bounds.append(bound)
+        return real_truncated(self, bound)
+    monkeypatch.setattr(Run, "truncated", spy)
+    assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), "--truncation", "0.5", *TINY]) == 0
+    result = json.loads((tmp_path / "o" / "toy-trunc-0.5" / "seed0" / "result.json").read_text())
+    assert "gan_wall_seconds" not in result and ckpt.stat().st_mtime_ns == before      # the same GAN, not trained again
+    assert [b for b in bounds if b] == [0.5] and 0 <= result["class_agreement"] <= 1   # (load_run passes None)

@@ -79,7 +79,8 @@ def evaluate(run: Run, n: int | None = None, seed: int = EVAL_SEED, metrics: str
         raise UserError(f"--n-per-class must be positive, got {n_per_class}")
     ctx = EvalContext(run, n, seed, feature_net=feature_net, feature_weights=feature_weights, n_per_class=n_per_class)
     with out_of_memory(f"the evaluation of {n} samples", f"evaluate fewer (-n, train.eval_samples: now {n})"):
-        return {"step": run.step, **registry.compute(names, ctx)}
+        return {"step": run.step, **({"truncation": run.truncation} if run.truncation else {}),
+                **registry.compute(names, ctx)}
 
 
 def check_eval_memory(run: Run) -> None:
@@ -286,10 +287,12 @@ def _fit_logged(tr: Trainer, run: Run, progress: bool, stop_after: int | None, a
         logger.close()
 
 
-def sample(run: Run | str | Path, n: int, seed: int = 0, classes: int | list[int] | None = None) -> torch.Tensor:
-    """``n`` samples from a run (or a run directory); ``classes`` for conditional runs."""
+def sample(run: Run | str | Path, n: int, seed: int = 0, classes: int | list[int] | None = None,
+           truncation: float | None = None) -> torch.Tensor:
+    """``n`` samples from a run (or a run directory); ``classes`` for conditional runs; ``truncation``:
+    every noise entry drawn within [-t, t] (the truncation trick, :meth:`Run.noise`)."""
     run = run if isinstance(run, Run) else load_run(run)
-    return run.sample(n, seed=seed, classes=classes)
+    return run.truncated(truncation).sample(n, seed=seed, classes=classes)
 
 
 def train_classifier(data_path: str | Path, out: str | Path, epochs: int | None = None, seed: int = 0,

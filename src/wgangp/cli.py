@@ -2,7 +2,7 @@
 
     wgangp list
     wgangp train PRESET_OR_CONFIG --out RUN_DIR [--set key=value ...] [--resume] [--dry-run]
-    wgangp sample RUN_DIR -n N -o FILE.npy|FILE.csv|GRID.png [--seed S]
+    wgangp sample RUN_DIR -n N -o FILE.npy|FILE.csv|GRID.png [--seed S] [--truncation T]
     wgangp augment RUN_DIR --balance|--per-class N -o OUT [--filter CLF.pt]
     wgangp classifier DATA.npz|FOLDER|SIGNALS --out CLF.pt [--epochs N] [--resolution R]
     wgangp eval RUN_DIR [-n N] [--json] [--metrics fid,kid,is] [--feature-net PATH] [--feature-weights PATH]
@@ -144,6 +144,12 @@ def _sample_args(sub) -> None:
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.add_argument("--class", dest="classes", default=None, metavar="K[,K...]|all",
                    help="conditional runs: the class(es) to generate, cycled (default all, balanced; tables: also label values)")
+    _truncation_arg(s)
+
+
+def _truncation_arg(p) -> None:
+    p.add_argument("--truncation", type=float, default=None, metavar="T", help="the truncation trick: every noise "
+                   "entry drawn from N(0, 1) within [-T, T] (more typical samples, less variety; e.g. 1 or 0.5)")
 
 
 def _augment_args(sub) -> None:
@@ -154,6 +160,7 @@ def _augment_args(sub) -> None:
     g.add_argument("--per-class", type=int, default=None, help="every class up to N samples")
     a.add_argument("-o", "--output", required=True, help="new .npz (.npz or signal data), folder (image/WAV folders), .csv")
     a.add_argument("--seed", type=int, default=0)
+    _truncation_arg(a)
     a.add_argument("--filter", dest="filter_net", default=None, metavar="CLF.pt",
                    help="keep only synthetic samples this classifier ('wgangp classifier', trained on real data) "
                    "puts in their own class, drawing more until the counts are met")
@@ -168,6 +175,7 @@ def _eval_args(sub) -> None:
     e.add_argument("-n", type=int, default=None, help="samples to evaluate (default: train.eval_samples)")
     e.add_argument("--json", action="store_true", help="one JSON object on stdout")
     e.add_argument("--checkpoint", default="latest", help="latest, best or a step kept by train.keep_last")
+    _truncation_arg(e)
     e.add_argument("--metrics", default=None, help="comma list of metrics besides the kind's own (wgangp list --metrics), "
                    "e.g. fid,kid,is,coverage,w1 for images; conditional runs also class_accuracy,intra_fid,tstr "
                    "(default: train.eval_metrics)")
@@ -206,17 +214,9 @@ def _cmd_classifier(args) -> int:
 def _cmd_list(args) -> int:
     if args.metrics:
         from wgangp.domains import domain_for, list_domains
-        from wgangp.metrics.registry import list_metrics
+        from wgangp.metrics.registry import describe
 
-        base = {name: domain_for(names[0]).base_metrics for name, names in list_domains().items()}
-        metrics = list_metrics()
-        width = max(len(m.name) for m in metrics)
-        print(f"{'metric':<{width}}  [data kinds (* reported by default); what it needs] what it is")
-        for m in metrics:
-            kinds = ", ".join(d + ("*" if m.name in base.get(d, ()) else "") for d in m.domains)
-            needs = f"; needs {', '.join(m.needs)}" if m.needs else ""
-            best = f" (train.best_metric: {', '.join(f'{k} {d}' for k, d in m.best)})" if m.best else ""
-            print(f"{m.name:<{width}}  [{kinds}{needs}] {m.description}{best}")
+        print(*describe({name: domain_for(names[0]).base_metrics for name, names in list_domains().items()}), sep="\n")
         return 0
     from wgangp.config import list_presets
 
@@ -267,12 +267,9 @@ def _cmd_train(args) -> int:
               f"continue with: wgangp train --out {args.out} --resume", file=sys.stderr)
         return 130
     result = json.loads((run.run_dir / "eval.json").read_text())
-    print(f"done: {run.step} iterations in {result['train_seconds']:.1f} s; {_summary(run, result)}; run in {args.out}")
+    print(f"done: {run.step} iterations in {result['train_seconds']:.1f} s; {', '.join(run.domain.summary(result))}; "
+          f"run in {args.out}")
     return 0
-
-
-def _summary(run, m: dict) -> str:
-    return ", ".join(run.domain.summary(m))
 
 
 def _classes(run, text: str | None) -> list[int] | None:
@@ -295,7 +292,7 @@ def _cmd_sample(args) -> int:
     out = str(args.output)
     if Path(out).is_file() and not args.force:
         raise UserError(f"output '{out}' exists; choose a new name or add --force to replace it")
-    run = api.load_run(args.run_dir, checkpoint=args.checkpoint)
+    run = api.load_run(args.run_dir, checkpoint=args.checkpoint, truncation=args.truncation)
     classes = _classes(run, args.classes)
     shape = run.domain.sample_shape(run.data_shape, run.domain_state)     # as written (e.g. spectrograms as series)
     nbytes = args.n * math.prod(shape) * 4
@@ -323,7 +320,7 @@ def _cmd_augment(args) -> int:
     from wgangp import api
     from wgangp.augment import augment
 
-    result = augment(api.load_run(args.run_dir), args.output, per_class=args.per_class, seed=args.seed,
+    result = augment(api.load_run(args.run_dir, truncation=args.truncation), args.output, per_class=args.per_class, seed=args.seed,
                      filter_net=args.filter_net, max_draws=args.max_draws)
     print(f"wrote {args.output}: real per class {result['real']}, synthetic added {result['synthetic']}",
           *[f"share of generated samples the filter accepted, per class: {a}" for a in [result.get("accepted")] if a],
@@ -334,11 +331,14 @@ def _cmd_augment(args) -> int:
 def _cmd_eval(args) -> int:
     from wgangp import api
 
+    if args.real is not None and args.truncation is not None:
+        raise UserError("--truncation is for sampling a run; with --real the images given are scored as they are")
     if args.real is not None:
         result = api.evaluate_images(args.run_dir, args.real, metrics=args.metrics or "fid", n=args.n,
                                      feature_net=args.feature_net, feature_weights=args.feature_weights)
     else:
-        result = api.evaluate(api.load_run(args.run_dir, checkpoint=args.checkpoint), n=args.n, metrics=args.metrics, feature_net=args.feature_net,
+        run = api.load_run(args.run_dir, checkpoint=args.checkpoint, truncation=args.truncation)
+        result = api.evaluate(run, n=args.n, metrics=args.metrics, feature_net=args.feature_net,
                               feature_weights=args.feature_weights, n_per_class=args.n_per_class)
     if args.json:
         print(json.dumps(result))

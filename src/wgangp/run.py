@@ -6,6 +6,8 @@ Everything specific to the kind of data goes through the run's domain (:attr:`Ru
 """
 from __future__ import annotations
 
+import dataclasses
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,7 @@ class Run:
     ``domain_state``: what its data kind keeps to decode samples (a checkpoint entry, see
     :meth:`wgangp.domains.base.Domain.state`); ``source``: the training source when this process
     holds the whole of it (reused as the reference data of evaluations), else built when needed.
+    ``truncation``: see :meth:`noise` (:meth:`truncated` sets it).
     """
     config: Config
     run_dir: Path | None
@@ -42,6 +45,7 @@ class Run:
     n_classes: int = 0                              # > 0: a class-conditional run
     domain_state: dict | None = None
     source: Any = None
+    truncation: float = 0.0                         # > 0: sample with the truncation trick at this bound (:meth:`noise`)
 
     @property
     def domain(self):
@@ -70,6 +74,23 @@ class Run:
             raise UserError(f"class {bad[0] if bad else '(none)'} is out of range: this run has classes 0..{self.n_classes - 1}")
         return torch.tensor(wanted, dtype=torch.int64).repeat(-(-n // len(wanted)))[:n]
 
+    def truncated(self, bound: float | None) -> "Run":
+        """This run sampling with the truncation trick at ``bound`` (None or 0: as trained)."""
+        if not bound:
+            return self
+        if not (isinstance(bound, (int, float)) and math.isfinite(bound) and bound > 0):
+            raise UserError(f"--truncation must be a positive number (the bound of every noise entry; 1 or 0.5 are "
+                            f"common), got {bound!r}")
+        return dataclasses.replace(self, truncation=float(bound))
+
+    def noise(self, n: int, gen: torch.Generator, device) -> torch.Tensor:
+        """``(n, noise_dim)`` latent vectors: N(0, 1) entries, or with ``truncation`` t > 0 each entry from
+        N(0, 1) restricted to [-t, t] (BigGAN's truncation trick: typical samples, less variety)."""
+        if not self.truncation:
+            return torch.randn(n, self.config.model.noise_dim, generator=gen, device=device)
+        z = torch.empty(n, self.config.model.noise_dim, device=device)
+        return torch.nn.init.trunc_normal_(z, 0.0, 1.0, -self.truncation, self.truncation, generator=gen)
+
     @torch.no_grad()
     def sample(self, n: int, seed: int = 0, batch_size: int = 65_536, classes: int | list[int] | None = None
                ) -> torch.Tensor:
@@ -91,7 +112,7 @@ class Run:
         self.generator.eval()
         try:
             for i in range(0, n, batch_size):
-                z = torch.randn(min(batch_size, n - i), self.config.model.noise_dim, generator=gen, device=device)
+                z = self.noise(min(batch_size, n - i), gen, device)
                 x = (self.generator(z) if labels is None else self.generator(z, labels[i:i + len(z)].to(device))).float().cpu()
                 if not torch.isfinite(x).all():
                     raise Diverged(f"the generator of this run (iteration {self.step}) makes non-finite samples "
@@ -176,9 +197,10 @@ def check_config(cfg: Config, state: dict, run_dir: Path) -> None:
                         "what the run was trained with)")
 
 
-def load_run(run_dir: str | Path, device: str = "cpu", checkpoint: str = "latest") -> Run:
+def load_run(run_dir: str | Path, device: str = "cpu", checkpoint: str = "latest", truncation: float | None = None) -> Run:
     """Load a run directory's checkpoint (EMA generator when the run used EMA): ``latest``
-    (checkpoint.pt), ``best`` (best.pt, ``train.best_metric``) or a step kept by ``train.keep_last``."""
+    (checkpoint.pt), ``best`` (best.pt, ``train.best_metric``) or a step kept by ``train.keep_last``;
+    ``truncation``: sample with the truncation trick at this bound (:meth:`Run.noise`)."""
     run_dir = Path(run_dir)
     cfg = read_run_config(run_dir)
     state = load_checkpoint(checkpoint_path(run_dir, str(checkpoint)), map_location="cpu")
@@ -199,4 +221,4 @@ def load_run(run_dir: str | Path, device: str = "cpu", checkpoint: str = "latest
                         f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
     dev = resolve_device(device)
     return Run(cfg, run_dir, step, g.to(dev).eval(), d.to(dev).eval(), data_shape, step >= cfg.train.iterations,
-               n_classes, domain_state)
+               n_classes, domain_state).truncated(truncation)

@@ -253,3 +253,14 @@ def test_a_padded_run_takes_a_filter_classifier_trained_on_its_file(tmp_path, ca
     with np.load(tmp_path / "a.npz") as z:
         assert z["x_train"].shape == (28, 1, 24) and z["synthetic"].sum() == 4
         assert z["x_train"][:24].tobytes() == x.tobytes()                      # the real rows as the file holds them
+
+
+def test_augment_with_truncation_writes_the_truncated_samplers_rows(npz_run, tmp_path):
+    run, _ = npz_run
+    assert main(["augment", str(run.run_dir), "--balance", "--seed", "3", "--truncation", "0.5",
+                 "-o", str(tmp_path / "t.npz")]) == 0
+    want = run.to_data_units(run.truncated(0.5).sample(8, seed=4, classes=1)).numpy()
+    plain = run.to_data_units(run.sample(8, seed=4, classes=1)).numpy()
+    with np.load(tmp_path / "t.npz") as z:
+        np.testing.assert_array_equal(z["x_train"][40:48], want)
+        assert not np.array_equal(z["x_train"][40:48], plain)

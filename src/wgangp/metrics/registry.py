@@ -73,6 +73,19 @@ def list_metrics(domain: str | None = None) -> list[Metric]:
     return [m for _, m in sorted(_METRICS.items()) if domain is None or domain in m.domains]
 
 
+def describe(base: dict[str, tuple[str, ...]]) -> list[str]:
+    """``wgangp list --metrics``: a header and one line per metric (``base``: each kind's default metrics)."""
+    metrics = list_metrics()
+    width = max(len(m.name) for m in metrics)
+    lines = [f"{'metric':<{width}}  [data kinds (* reported by default); what it needs] what it is"]
+    for m in metrics:
+        kinds = ", ".join(d + ("*" if m.name in base.get(d, ()) else "") for d in m.domains)
+        needs = f"; needs {', '.join(m.needs)}" if m.needs else ""
+        best = f" (train.best_metric: {', '.join(f'{k} {d}' for k, d in m.best)})" if m.best else ""
+        lines.append(f"{m.name:<{width}}  [{kinds}{needs}] {m.description}{best}")
+    return lines
+
+
 def parse_names(metrics: str | list[str] | tuple[str, ...] | None) -> list[str]:
     """``"fid, kid"`` or ``["fid", "kid"]`` -> ``["fid", "kid"]`` (order kept, duplicates dropped)."""
     names = metrics.split(",") if isinstance(metrics, str) else list(metrics or [])
