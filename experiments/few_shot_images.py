@@ -9,8 +9,9 @@ generated images against MNIST's test images (``--real`` of them; the pool3 Ince
 claim (Zhao et al. 2020): on a small training set the critic memorises it and the generator's FID
 worsens; augmenting every sample the critic sees prevents that.
 
-Results: ``OUT/N/seedS/result.json`` (an existing one is skipped; an interrupted GAN resumes), then
-``OUT/summary.md``: each metric's mean +- std over the seeds, and the paired difference with - without.
+Results: ``OUT/N/seedS/result.json`` (an existing one is skipped; an interrupted GAN resumes; one made with
+other settings is refused: give each its own ``--out``), then ``OUT/summary-N.md``: each score's mean +- std
+over the seeds, and the paired difference with - without.
 
     python experiments/few_shot_images.py --out runs/fewshot --n 500 --seeds 0 1 --iterations 2000
 """
@@ -37,7 +38,7 @@ ARMS = ("plain", "diffaugment")
 
 
 def subset(data: Path, n: int, out: Path) -> Path:
-    """The first ``n // 10`` training images of every digit (the first ``n`` for a set without 10 classes)."""
+    """The first ``n // K`` training images of each of the K classes (fewer for a class that has fewer)."""
     path = out / f"mnist-{n}.npz"
     if not path.exists():
         with np.load(data) as d:
@@ -45,7 +46,9 @@ def subset(data: Path, n: int, out: Path) -> Path:
         classes = np.unique(y)
         keep = np.sort(np.concatenate([np.flatnonzero(y == c)[:n // len(classes)] for c in classes]))
         out.mkdir(parents=True, exist_ok=True)
-        np.savez(path, x_train=x[keep], y_train=y[keep])
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, x_train=x[keep], y_train=y[keep])
+        tmp.replace(path)                             # never a half-written subset under the name that is reused
     return path
 
 
@@ -86,12 +89,16 @@ def train_arm(args, data: Path, folder: Path, seed: int, arm: str):
 def run_one(args, net, real_f: torch.Tensor, seed: int) -> dict:
     """One seed: both arms trained and scored; written to (and when there read from) result.json."""
     d = args.out / str(args.n) / f"seed{seed}"
+    settings = {k: str(v) for k, v in sorted(vars(args).items()) if k not in ("seeds", "device", "out")}
     if (d / "result.json").exists():
-        return json.loads((d / "result.json").read_text())
+        done = json.loads((d / "result.json").read_text())
+        if done.get("settings") != settings:
+            raise SystemExit(f"'{d}' holds results made with other settings ({done.get('settings')}); pass another --out")
+        return done
     data = subset(args.data, args.n, args.out)
     with np.load(data) as f:
         train_images = as_unit(f["x_train"])
-    out: dict = {"n_train": len(train_images), "seed": seed,
+    out: dict = {"n_train": len(train_images), "seed": seed, "settings": settings,
                  **{f"train_set.{k}": v for k, v in scores(train_images, net, real_f).items()}}
     for arm in ARMS:
         run, seconds = train_arm(args, data, d / arm, seed, arm)
@@ -100,7 +107,8 @@ def run_one(args, net, real_f: torch.Tensor, seed: int) -> dict:
         out.update({f"{arm}.{k}": v for k, v in got.items()}, **({f"{arm}.train_seconds": seconds} if seconds else {}))
         print(f"n {args.n} seed {seed} {arm}: fid {got['fid']:.2f}, kid {got['kid_mean']:.4f}", flush=True)
     d.mkdir(parents=True, exist_ok=True)
-    (d / "result.json").write_text(json.dumps(out, indent=1) + "\n")
+    (d / "result.tmp").write_text(json.dumps(out, indent=1) + "\n")
+    (d / "result.tmp").replace(d / "result.json")
     return out
 
 
@@ -132,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     args = p.parse_args(argv)
+    if any("=" not in kv for kv in args.overrides):
+        p.error("--set takes KEY=VALUE, e.g. --set model.dim=32")
     for f in (args.data, args.feature_net):
         if not f.is_file():
             p.error(f"'{f}' not found: pass --data / --feature-net, or set WGANGP_SHARED_DATA to ../shared/data")

@@ -150,7 +150,8 @@ def train_gan(run_dir: Path, over: dict) -> tuple[object, float | None]:
 
 def gan_folders(args, gan: Path, x: np.ndarray, y_raw: np.ndarray, seed: int) -> dict[Path, tuple]:
     """``{folder: (x, labels, overrides)}`` of the set's GAN(s): one conditional GAN in ``gan``, or with
-    ``--per-class`` one unconditional GAN per class in ``gan/classK`` (K: the class's index, 0..K-1) on its series alone."""
+    ``--per-class`` one unconditional GAN per class in ``gan/classK`` (K: the class's index, 0..K-1) on its series alone
+    (with ``--finetune``, after ``gan/base``: the unconditional GAN on every series they start from)."""
     if not args.per_class:
         return {gan: (x, y_raw, gan_overrides(args, gan / "train.npz", len(x), seed))}
     out, tune = {}, {}
@@ -447,6 +448,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="extra config override of the GAN runs, e.g. model.dim=64")
     args = p.parse_args(argv)
+    if args.truncation is not None and not (np.isfinite(args.truncation) and args.truncation > 0):
+        p.error(f"--truncation must be a positive number (the bound of every noise entry), got {args.truncation}")
     if args.finetune and not args.per_class or args.finetune < 0:
         p.error("--finetune N (N > 0) is for --per-class runs: it says how each class's GAN is trained")
     if args.imbalance and args.share != 1:

@@ -3,9 +3,9 @@
     wgangp list
     wgangp train PRESET_OR_CONFIG --out RUN_DIR [--set key=value ...] [--resume] [--dry-run]
     wgangp sample RUN_DIR -n N -o FILE.npy|FILE.csv|GRID.png [--seed S] [--truncation T]
-    wgangp augment RUN_DIR --balance|--per-class N -o OUT [--filter CLF.pt]
+    wgangp augment RUN_DIR --balance|--per-class N -o OUT [--filter CLF.pt] [--truncation T]
     wgangp classifier DATA.npz|FOLDER|SIGNALS --out CLF.pt [--epochs N] [--resolution R]
-    wgangp eval RUN_DIR [-n N] [--json] [--metrics fid,kid,is] [--feature-net PATH] [--feature-weights PATH]
+    wgangp eval RUN_DIR [-n N] [--json] [--metrics fid,kid,is] [--feature-net PATH] [--truncation T]
 
 User errors print one line ``wgangp: error: ...`` on stderr and exit with status 2.
 """
@@ -149,7 +149,7 @@ def _sample_args(sub) -> None:
 
 def _truncation_arg(p) -> None:
     p.add_argument("--truncation", type=float, default=None, metavar="T", help="the truncation trick: every noise "
-                   "entry drawn from N(0, 1) within [-T, T] (more typical samples, less variety; e.g. 1 or 0.5)")
+                   "entry drawn from N(0, 1) within [-T, T], T > 0 (more typical samples, less variety; e.g. 1 or 0.5)")
 
 
 def _augment_args(sub) -> None:

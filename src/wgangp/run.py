@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,12 +76,12 @@ class Run:
         return torch.tensor(wanted, dtype=torch.int64).repeat(-(-n // len(wanted)))[:n]
 
     def truncated(self, bound: float | None) -> "Run":
-        """This run sampling with the truncation trick at ``bound`` (None or 0: as trained)."""
-        if not bound:
+        """This run sampling with the truncation trick at ``bound`` (:meth:`noise`; None: the plain prior)."""
+        if bound is None:
             return self
-        if not (isinstance(bound, (int, float)) and math.isfinite(bound) and bound > 0):
-            raise UserError(f"--truncation must be a positive number (the bound of every noise entry; 1 or 0.5 are "
-                            f"common), got {bound!r}")
+        if isinstance(bound, bool) or not isinstance(bound, numbers.Real) or not (math.isfinite(bound) and bound > 0):
+            raise UserError(f"truncation (--truncation) must be a positive number, the bound of every noise entry "
+                            f"(1 or 0.5 are common; leave it out for the plain prior), got {bound!r}")
         return dataclasses.replace(self, truncation=float(bound))
 
     def noise(self, n: int, gen: torch.Generator, device) -> torch.Tensor:
@@ -159,7 +160,7 @@ def build_trainer(cfg: Config, run_dir: Path | None = None, dist=None, *, graph_
     state = domain.state(source)
     G, D = build_networks(cfg.model, source.shape, n_classes, **domain.network_options(state))
     if cfg.train.init_from and not resuming:
-        note = load_initial_weights(G, D, cfg.train.init_from, domain.name)
+        note = load_initial_weights(G, D, cfg.train.init_from, domain, state, n_classes > 0)
         if run_dir is not None:
             print(f"wgangp: note: {note}", file=sys.stderr)
     extra = {"domain": domain.name, **({domain.state_key: state} if state is not None else {})}

@@ -90,3 +90,33 @@ def test_a_source_that_does_not_fit_is_refused_in_one_line_before_anything_is_wr
     if case == "shape":
         assert "'net.0.weight' is (32, 2) there, (16, 2) here" in err[0]
         assert json.loads((src / "config.json").read_text())["model"]["hidden"] == 32    # the source untouched
+
+
+def test_weights_whose_channels_or_classes_mean_something_else_here_are_refused(tmp_path):
+    import numpy as np
+
+    from wgangp.errors import UserError
+
+    text = {"data.name": "text", "data.seq_len": 8, "data.batch_size": 8, "model.dim": 8, "model.depth": 1,
+            "device": "cpu", "train.iterations": 1}
+    (tmp_path / "a.txt").write_text("aab\n" * 40)            # the same characters, another frequency order:
+    (tmp_path / "b.txt").write_text("abb\n" * 40)            # the same shapes, every channel another character
+    wgangp.train("text-python-docs", tmp_path / "ta", {**text, "data.path": str(tmp_path / "a.txt")}, progress=False)
+    with pytest.raises(UserError, match="character map is not this corpus's"):
+        wgangp.build_trainer(wgangp.load_config("text-python-docs", {
+            **text, "data.path": str(tmp_path / "b.txt"), "train.init_from": str(tmp_path / "ta")}))
+    rng = np.random.default_rng(0)
+    sig = {"data.name": "signals", "model.arch": "dcgan-1d", "model.dim": 4, "data.batch_size": 8, "device": "cpu",
+           "train.iterations": 1, "model.conditional": True}
+    for name, labels in (("12", [1, 2]), ("34", [3, 4])):
+        np.savez(tmp_path / f"s{name}.npz", x_train=rng.normal(size=(16, 1, 32)).astype(np.float32),
+                 y_train=np.tile(labels, 8))
+    wgangp.train("signals-sines-cond", tmp_path / "sa", {**sig, "data.path": str(tmp_path / "s12.npz")}, progress=False)
+    start = {**sig, "data.path": str(tmp_path / "s34.npz"), "train.init_from": str(tmp_path / "sa")}
+    with pytest.raises(UserError, match=r"its classes \['1', '2'\] are not this data's \['3', '4'\]"):
+        wgangp.build_trainer(wgangp.load_config("signals-sines-cond", start))
+    uncond = {**start, "model.conditional": False}
+    wgangp.train("signals-sines-cond", tmp_path / "su", {**sig, "model.conditional": False,
+                                                         "data.path": str(tmp_path / "s12.npz")}, progress=False)
+    assert wgangp.build_trainer(wgangp.load_config("signals-sines-cond", {**uncond, "train.init_from": str(
+        tmp_path / "su")})).step == 0                          # unconditional: the classes do not matter

@@ -60,6 +60,11 @@ class Domain:
         """What a checkpoint must keep to decode samples without the data (plain Python values)."""
         return None
 
+    def transfer_mismatch(self, theirs: dict | None, mine: dict | None, conditional: bool) -> str | None:
+        """``train.init_from``: why weights trained on data of state ``theirs`` would mean something else on
+        this run's data (state ``mine``; ``conditional``: its classes matter), or None (shapes are checked apart)."""
+        return None
+
     def network_options(self, state: dict | None) -> dict:
         """Extra keyword arguments of :func:`wgangp.nets.build_networks` (e.g. softmax blocks)."""
         return {}

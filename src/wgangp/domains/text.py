@@ -90,6 +90,11 @@ class Text(Domain):
     def state(self, source) -> dict:
         return source.text_state()
 
+    def transfer_mismatch(self, theirs, mine, conditional):
+        if (theirs or {}).get("charmap") != (mine or {}).get("charmap"):
+            return "its character map is not this corpus's (each one-hot channel would stand for another character)"
+        return None
+
     def writers(self) -> dict:
         return {".txt": _write_txt}
 

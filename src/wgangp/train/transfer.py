@@ -1,11 +1,12 @@
 """``train.init_from``: start a new run from a trained run's generator and critic weights.
 
-Fine-tuning a GAN trained on plenty of data to a small set (Mo et al. 2020, "Freeze the
-Discriminator"; StyleGAN2-ADA's ``--resume`` from a trained network) learns a scarce class faster
-and better than training from scratch on it alone. Only the weights travel: the new run starts at
-iteration 0 with fresh optimisers, its own learning-rate schedule, data, seed and EMA (a copy of the
-loaded generator). The networks must be the same: every parameter and buffer present in both runs,
-with the same shape, or the run is refused with one line naming the first that differ.
+Fine-tuning a GAN trained on more data to a small set is the field's usual start for scarce data
+(StyleGAN2-ADA's ``--resume``; Mo et al. 2020 fine-tune with frozen critic layers: nothing is frozen
+here). Only the weights travel: the new run starts at iteration 0 with fresh optimisers, its own
+learning-rate schedule, data, seed and EMA (a copy of the loaded generator). The networks must be the
+same: every parameter and buffer present in both runs, with the same shape, and the data kind must say
+their inputs and outputs mean the same (:meth:`wgangp.domains.base.Domain.transfer_mismatch`: e.g. the
+same character map), or the run is refused with one line saying what differs.
 """
 from __future__ import annotations
 
@@ -39,24 +40,32 @@ def _mismatches(mine: dict, theirs: dict) -> list[str]:
     return out
 
 
-def load_initial_weights(G: torch.nn.Module, D: torch.nn.Module, init_from: str, domain: str) -> str:
+def load_initial_weights(G: torch.nn.Module, D: torch.nn.Module, init_from: str, domain, domain_state: dict | None,
+                         conditional: bool) -> str:
     """Load the generator and critic of the checkpoint ``init_from`` names into ``G`` and ``D`` (in
-    place, before the trainer copies or wraps them); returns a note saying where they came from.
+    place, before the trainer copies or wraps them) after checking that ``domain`` (the run's data kind,
+    whose state is ``domain_state``) reads them the same; returns a note saying where they came from.
 
     The raw generator is loaded, not its EMA copy: fine-tuning continues the trained weights.
     """
     path = source_path(init_from)
-    state = load_checkpoint(path, map_location="cpu")
-    if state.get("domain", domain) != domain:
-        raise UserError(f"train.init_from: '{path}' is a {state['domain']} run; this run trains on {domain} data")
+    try:
+        state = load_checkpoint(path, map_location="cpu")
+    except UserError as e:
+        raise UserError(f"train.init_from: {str(e).split(';')[0]}; name a trained run's directory or checkpoint") from None
+    if state.get("domain", domain.name) != domain.name:
+        raise UserError(f"train.init_from: '{path}' is a {state['domain']} run; this run trains on {domain.name} data")
+    why = domain.transfer_mismatch(state.get(domain.state_key), domain_state, conditional)
+    if why:
+        raise UserError(f"train.init_from: '{path}' cannot start this run: {why}")
     for name, net, key in (("generator", G, "generator"), ("critic", D, "critic")):
         theirs = state.get(key)
         if not isinstance(theirs, dict):
             raise UserError(f"train.init_from: '{path}' holds no {name} weights")
         bad = _mismatches(net.state_dict(), theirs)
         if bad:
-            raise UserError(f"train.init_from: the {name} of '{path}' does not fit this run's ({'; '.join(bad[:2])}"
-                            f"{f'; {len(bad) - 2} more' if len(bad) > 2 else ''}): start from a run with the same "
-                            "model.* settings, data shape and class count")
+            raise UserError(f"train.init_from: the {name} of '{path}' does not fit this run's {name} ("
+                            f"{'; '.join(bad[:2])}{f'; {len(bad) - 2} more' if len(bad) > 2 else ''}): start from "
+                            "a run with the same model.* settings, data shape and class count")
         net.load_state_dict(theirs)
     return f"train.init_from: generator and critic start from '{path}' (its iteration {state.get('step', '?')})"

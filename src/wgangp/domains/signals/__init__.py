@@ -100,6 +100,14 @@ class Signals(Domain):
     def class_names(self, state: dict | None) -> list[str]:
         return list(state.get("class_names") or []) if state else []
 
+    def transfer_mismatch(self, theirs, mine, conditional):
+        theirs, mine = theirs or {}, mine or {}
+        if theirs.get("spectrogram") != mine.get("spectrogram"):
+            return "its spectrogram settings (data.representation, length, side) are not this run's"
+        if conditional and theirs.get("class_names") != mine.get("class_names"):
+            return f"its classes {theirs.get('class_names')} are not this data's {mine.get('class_names')}"
+        return None       # another scale per channel is fine: the networks work in scaled units
+
     def to_data_units(self, x: torch.Tensor, state: dict | None) -> torch.Tensor:
         """Generated ``(N, C, L)`` series, or ``(N, C, S, S)`` spectrograms (decoded by Griffin-Lim), as
         ``(N, C, L)`` series in the data's units (cropped to the data's own length where it was padded)."""

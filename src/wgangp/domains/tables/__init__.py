@@ -164,6 +164,15 @@ class Tables(Domain):
     def network_options(self, state: dict | None) -> dict:
         return {"categorical_spans": TableEncoder.from_state(state).categorical_spans}
 
+    def transfer_mismatch(self, theirs, mine, conditional):
+        def schema(s):
+            return [(c["name"], c["kind"], c["categories"], c["missing"]) for c in (s or {}).get("columns", [])]
+        if schema(theirs) != schema(mine):
+            return "its table's columns (names, kinds, categories, missing flags) are not this table's"
+        if conditional and (theirs or {}).get("label_categories") != (mine or {}).get("label_categories"):
+            return "its classes (the label column's values) are not this table's"
+        return None
+
     def class_names(self, state: dict | None) -> list[str]:
         return list(state["label_categories"]) if state and state.get("conditional") else []
 
