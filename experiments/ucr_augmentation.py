@@ -53,6 +53,7 @@ whose results exist. A GAN under ``OUT`` trained with another ``--arch``, ``--it
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -72,13 +73,17 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from scipy.stats import ttest_1samp  # noqa: E402
 
 import wgangp  # noqa: E402
 from wgangp.data.series_augment import classic_balance  # noqa: E402
 from wgangp.metrics.signal_predictive import predictive_score  # noqa: E402
 from wgangp.metrics.signals import class_agreement  # noqa: E402
 from wgangp.metrics.signal_utility import CLASSIFIERS, discriminative_score, fit_predict, utility  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("ucr_summary", Path(__file__).with_name("ucr_summary.py"))
+_summary = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_summary)
+markdown, paired_gains, summarise = _summary.markdown, _summary.paired_gains, _summary.summarise
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("WGANGP_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -309,10 +314,8 @@ def run_one(args, name: str, seed: int) -> dict:
     runs = {k: r.truncated(args.truncation) for k, r in runs.items()}     # --truncation: every draw below
     run = runs if args.per_class else runs[0]
     counts = np.bincount(y, minlength=len(values))
-    if args.imbalance:
-        classes = [k for k, c in enumerate(counts) for _ in range(counts.max() - c)]
-    else:
-        classes = balanced_classes(max(1, round(args.share * len(x))), len(values))
+    classes = ([k for k, c in enumerate(counts) for _ in range(counts.max() - c)] if args.imbalance   # top up
+               else balanced_classes(max(1, round(args.share * len(x))), len(values)))
     real, test = (x, y), (s["x_test"], yt)
     if args.filter:
         synth, accepted = filtered(args, run, real, classes, x.shape[2], seed)
@@ -329,70 +332,12 @@ def run_one(args, name: str, seed: int) -> dict:
            # its ceiling: the metric's forest, trained on the real training split, on the real test split
            "class_agreement_real_test": class_agreement(torch.from_numpy(x), torch.from_numpy(y),
                                                         torch.from_numpy(s["x_test"]), torch.from_numpy(yt), seed=seed)}
-    if args.imbalance:
-        minority = int(np.searchsorted(values, args.imbalance[0]))
-        out.update(imbalance_scores(args, real, test, synth, minority, seed))
-    else:
-        out.update(full_scores(args, real, test, synth, seed))
+    out.update(imbalance_scores(args, real, test, synth, int(np.searchsorted(values, args.imbalance[0])), seed)
+               if args.imbalance else full_scores(args, real, test, synth, seed))
     (d / "result.json").write_text(json.dumps(out, indent=1) + "\n")
     print(f"{tag} seed {seed}: " + ", ".join(f"{k} {v:.4g}" for k, v in out.items()
                                               if isinstance(v, float)), flush=True)
     return out
-
-
-def paired_gains(row: dict) -> dict:
-    """Real + synthetic against real only and against classic augmentation within one seed's result."""
-    out = {}
-    for clf in CLASSIFIERS:
-        syn, real, classic = (row.get(f"{clf}.{arm}") for arm in ("trstr", "trtr", "real_classic"))
-        if syn is not None and real is not None:
-            out[f"{clf}.gain_vs_real"] = syn - real
-            out[f"{clf}.seeds_above_real"] = int(syn > real)
-        if syn is not None and classic is not None:
-            out[f"{clf}.gain_vs_classic"] = syn - classic
-            out[f"{clf}.seeds_above_classic"] = int(syn > classic)
-    return out
-
-
-def summarise(results: dict[str, list[dict]]) -> dict:
-    """``{set: {key: {"mean", "std", "n"}}}`` over seeds (None: the classifier was not installed), with
-    the paired gains of each seed: ``CLF.gain_vs_real`` (real + synthetic minus real only, same seed)
-    and ``CLF.gain_vs_classic`` (minus real + classic augmentation), and ``CLF.seeds_above_real`` /
-    ``CLF.seeds_above_classic``, the number of seeds where real + synthetic is strictly above, and
-    ``CLF.gain_vs_*_p``: the two-sided p-value of a paired t-test of those gains against 0 (3 or more
-    seeds whose gains are not all equal)."""
-    out = {}
-    for tag, rows in results.items():
-        rows = [{**r, **paired_gains(r)} for r in rows]
-        keys = list(dict.fromkeys(k for r in rows for k, v in r.items() if isinstance(v, (int, float)) or v is None))
-        out[tag] = {}
-        for k in keys:
-            if k in ("seed", "n_synthetic"):
-                continue
-            v = [r[k] for r in rows if r.get(k) is not None]
-            if ".seeds_above_" in k:                                               # a count of seeds
-                out[tag][k] = {"count": int(sum(v)), "n": len(v)}
-                continue
-            out[tag][k] = ({"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
-                            "n": len(v)} if v else None)
-            if ".gain_vs_" in k and len(v) > 2 and np.std(v) > 0:                  # paired t-test, two-sided
-                out[tag][f"{k}_p"] = {"p": float(ttest_1samp(v, 0.0).pvalue), "n": len(v)}
-    return out
-
-
-def markdown(summary: dict) -> str:
-    tags = list(summary)
-    keys = list(dict.fromkeys(k for t in tags for k in summary[t]))
-    lines = ["| score | " + " | ".join(tags) + " |", "| --- |" + " --- |" * len(tags)]
-    for k in keys:
-        cells = []
-        for t in tags:
-            c = summary[t].get(k, "absent")
-            cells.append("not installed" if c is None else "" if c == "absent" else
-                         f"{c['count']} of {c['n']}" if "count" in c else f"p = {c['p']:.2g} ({c['n']})" if "p" in c else
-                         f"{c['mean']:.4g} ± {c['std']:.2g} ({c['n']})")
-        lines.append(f"| {k} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def _share(text: str) -> float:
