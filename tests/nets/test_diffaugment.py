@@ -161,3 +161,21 @@ def test_an_image_run_trains_with_every_policy(tmp_path):
     for name, m in (("G", tr.G), ("D", tr.D)):                                # both networks take finite steps
         assert all(torch.isfinite(p).all() for p in m.parameters())
         assert any(not torch.equal(a, b) for a, b in zip(before[name], m.parameters())), name
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_diffaugment_trains_finite_under_autocast_and_augments_half_inputs_in_fp32(tmp_path, precision):
+    tr = build_trainer(_signals(tmp_path, **{"train.diffaugment": "color,translation,cutout",
+                                             "train.precision": precision}))
+    for _ in range(3):
+        tr.iteration()
+    assert all(torch.isfinite(p).all() for p in (*tr.G.parameters(), *tr.D.parameters()))
+    seen = []
+
+    class Spy(torch.nn.Module):
+        def forward(self, x):
+            seen.append(x.dtype)
+            return x.flatten(1).sum(1, keepdim=True)
+    aug = da.AugmentedCritic(Spy(), ("color", "translation", "cutout"), torch.Generator().manual_seed(0))
+    aug(torch.randn(4, 1, 32).to(torch.bfloat16 if precision == "bf16" else torch.float16))
+    assert seen == [torch.float32]
