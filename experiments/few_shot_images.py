@@ -69,8 +69,8 @@ def features(images: torch.Tensor, net) -> torch.Tensor:
 def scores(images: torch.Tensor, net, real_f: torch.Tensor) -> dict:
     """FID and KID of ``images`` against the real features ``real_f``."""
     f = features(images, net)
-    return {"fid": fid_from_stats(*feature_stats(f), *feature_stats(real_f)),
-            **kid(f, real_f, num_subsets=100, subset_size=min(1000, len(f), len(real_f)))}
+    k = kid(f, real_f, num_subsets=100, subset_size=min(1000, len(f), len(real_f)))
+    return {"fid": fid_from_stats(*feature_stats(f), *feature_stats(real_f)), "kid": k["kid_mean"]}
 
 
 def train_arm(args, data: Path, folder: Path, seed: int, arm: str):
@@ -105,7 +105,7 @@ def run_one(args, net, real_f: torch.Tensor, seed: int) -> dict:
         fake = run.sample(args.samples, seed=seed + 1)
         got = scores(fake, net, real_f)
         out.update({f"{arm}.{k}": v for k, v in got.items()}, **({f"{arm}.train_seconds": seconds} if seconds else {}))
-        print(f"n {args.n} seed {seed} {arm}: fid {got['fid']:.2f}, kid {got['kid_mean']:.4f}", flush=True)
+        print(f"n {args.n} seed {seed} {arm}: fid {got['fid']:.2f}, kid {got['kid']:.4f}", flush=True)
     d.mkdir(parents=True, exist_ok=True)
     (d / "result.tmp").write_text(json.dumps(out, indent=1) + "\n")
     (d / "result.tmp").replace(d / "result.json")
@@ -121,7 +121,7 @@ def summary(rows: list[dict]) -> str:
         lines.append(f"| {name} | {vals.mean():.4g} ± {vals.std(ddof=1) if len(vals) > 1 else 0:.2g} ({len(vals)}) |")
     for key in sorted({k for r in rows for k in r if isinstance(r[k], float)}):
         add(key, [r[key] for r in rows if key in r])
-    for m in ("fid", "kid_mean"):
+    for m in ("fid", "kid"):
         add(f"diffaugment - plain: {m}", [r[f"diffaugment.{m}"] - r[f"plain.{m}"] for r in rows])
     return "\n".join(lines) + "\n"
 

@@ -3,6 +3,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 _spec = importlib.util.spec_from_file_location(
     "mnist_imbalance", Path(__file__).resolve().parents[1] / "experiments" / "mnist_imbalance.py")
@@ -92,6 +93,8 @@ def test_few_shot_images_trains_both_arms_on_a_class_balanced_subset_and_scores_
         cfg = json.loads((tmp_path / "o" / "40" / "seed0" / arm / "config.json").read_text())
         assert cfg["train"]["diffaugment"] == policy and cfg["data"]["name"] == "images"
     result = json.loads((tmp_path / "o" / "40" / "seed0" / "result.json").read_text())
-    assert result["n_train"] == 40 and result["plain.fid"] > 0 and result["diffaugment.kid_mean"] == result[
-        "diffaugment.kid_mean"]
+    assert result["n_train"] == 40 and result["plain.fid"] > 0 and np.isfinite(result["diffaugment.kid"])
+    assert result["plain.fid"] != result["diffaugment.fid"]                  # two runs, not one scored twice
+    with pytest.raises(SystemExit, match="other settings"):                  # another recipe under the same --out
+        fs.main([*args[:-2], "--set", "data.batch_size=8"])
     assert "| diffaugment - plain: fid |" in (tmp_path / "o" / "summary-40.md").read_text()
