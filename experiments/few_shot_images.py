@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 import wgangp
+from wgangp.data.images import as_nchw_uint8, to_unit_range
 from wgangp.metrics.features import load_feature_net
 from wgangp.metrics.fid import feature_stats, fid_from_stats
 from wgangp.metrics.images import extract_features
@@ -53,8 +54,8 @@ def subset(data: Path, n: int, out: Path) -> Path:
 
 
 def as_unit(x: np.ndarray) -> torch.Tensor:
-    """uint8 ``(N, H, W)`` -> float ``(N, 1, H, W)`` in [-1, 1]."""
-    return torch.from_numpy(x).float().div(127.5).sub(1).unsqueeze(1)
+    """uint8 ``(N, H, W)`` -> float ``(N, 1, H, W)`` in [-1, 1] (the images domain's own conversions)."""
+    return to_unit_range(as_nchw_uint8(x, "MNIST"))
 
 
 def features(images: torch.Tensor, net) -> torch.Tensor:

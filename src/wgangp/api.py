@@ -192,10 +192,8 @@ def _resume(tr: Trainer, run_dir: Path) -> None:
     mistypes an entry, is a one-line error (and nothing has been written yet)."""
     state = load_checkpoint(run_dir / CKPT_NAME, map_location=tr.device)
     check_config(tr.cfg, state, run_dir)
-    mine = tr.extra_state.get("domain")
-    if state.get("domain", mine) != mine:
-        raise UserError(f"the checkpoint in '{run_dir}' is of a {state['domain']} run, this run's config is of {mine} "
-                        "data; restore the run's own checkpoint.pt")
+    domain_for(tr.cfg.data.name).check_checkpoint(state, f"the checkpoint in '{run_dir}' (restore the run's own "
+                                                         "checkpoint.pt)")
     try:
         tr.load_state_dict(state)
     except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as e:

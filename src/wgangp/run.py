@@ -207,9 +207,7 @@ def load_run(run_dir: str | Path, device: str = "cpu", checkpoint: str = "latest
     state = load_checkpoint(checkpoint_path(run_dir, str(checkpoint)), map_location="cpu")
     check_config(cfg, state, run_dir)
     domain = domain_for(cfg.data.name)
-    if state.get("domain", domain.name) != domain.name:
-        raise UserError(f"the checkpoint in '{run_dir}' is of a {state['domain']} run but its config.json is of "
-                        f"{domain.name} data; restore the run's own checkpoint.pt")
+    domain.check_checkpoint(state, f"the checkpoint in '{run_dir}' (restore the run's own checkpoint.pt)")
     try:
         data_shape = tuple(int(s) for s in state["data_shape"])
         n_classes, step = int(state.get("n_classes", 0)), int(state["step"])

@@ -130,10 +130,12 @@ def test_what_diffaugment_cannot_serve_is_refused_in_one_line(tmp_path, over, ma
     assert "\n" not in str(e.value)
 
 
-def test_diffaugment_is_refused_for_points():
-    with pytest.raises(UserError, match=r"not samples of shape \(2,\)"):
-        build_trainer(load_config("toy-8gaussians", {"model.hidden": 8, "device": "cpu",
-                                                     "train.diffaugment": "translation"}))
+@pytest.mark.parametrize("preset, kind", [("toy-8gaussians", "points"), ("table-breast-cancer", "tables"),
+                                          ("text-python-docs", "text")])
+def test_diffaugment_is_refused_with_the_config_for_data_without_time_or_space_axes(preset, kind):
+    with pytest.raises(UserError, match=rf"for series \(C, L\) and images \(C, H, W\), not {kind} data") as e:
+        load_config(preset, {"train.diffaugment": "translation"})             # before anything is built (--dry-run)
+    assert "\n" not in str(e.value)
 
 
 def test_a_run_with_diffaugment_stopped_and_resumed_equals_one_run_through(tmp_path):

@@ -67,7 +67,7 @@ def test_a_resumed_fine_tuned_run_needs_only_its_own_checkpoint_and_equals_one_r
     ("shape", "the generator of '"),
     ("missing", "does not exist"),
     ("no-checkpoint", "holds no checkpoint.pt"),
-    ("other-kind", "is a points run; this run trains on signals data"),
+    ("other-kind", "is of a points run; this run is of signals data"),
 ])
 def test_a_source_that_does_not_fit_is_refused_in_one_line_before_anything_is_written(tmp_path, capsys, case, needle):
     src = _trained(tmp_path, iterations=2)

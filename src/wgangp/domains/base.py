@@ -42,6 +42,7 @@ class Domain:
     state_key: str = "domain_state"           # where checkpoints keep :meth:`state`
     base_metrics: tuple[str, ...] = ()        # metrics every evaluation reports (wgangp list --metrics)
     auto_sized: bool = False                  # sizes config.SIZE_KEYS given as 0 from the data (resolve)
+    spatial: bool = False                     # samples have time or space axes (C, L) / (C, H, W): train.diffaugment
 
     # ----- config and data ------------------------------------------------------------------
     def validate(self, cfg) -> None:
@@ -64,6 +65,13 @@ class Domain:
         """``train.init_from``: why weights trained on data of state ``theirs`` would mean something else on
         this run's data (state ``mine``; ``conditional``: its classes matter), or None (shapes are checked apart)."""
         return None
+
+    def check_checkpoint(self, state: dict, what: str) -> None:
+        """Refuse (one line) a checkpoint ``state`` trained on another kind of data (``what``: which checkpoint,
+        for the message); one from before checkpoints recorded their kind passes."""
+        kind = state.get("domain", self.name)
+        if kind != self.name:
+            raise UserError(f"{what} is of a {kind} run; this run is of {self.name} data")
 
     def network_options(self, state: dict | None) -> dict:
         """Extra keyword arguments of :func:`wgangp.nets.build_networks` (e.g. softmax blocks)."""
@@ -183,6 +191,9 @@ def _validate(cfg) -> None:
     if cfg.data.representation != "waveform" and domain.name != "signals":
         raise UserError(f"data.representation={cfg.data.representation} applies to signals (data.name=signals or "
                         f"sines); data.name={cfg.data.name} has no other representation: drop it")
+    if cfg.train.diffaugment.strip() and not domain.spatial:
+        raise UserError(f"train.diffaugment shifts and cuts along time or space: it is for series (C, L) and images "
+                        f"(C, H, W), not {domain.name} data (data.name={cfg.data.name}); drop it")
     domain.validate(cfg)
 
 

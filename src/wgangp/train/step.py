@@ -157,9 +157,6 @@ class TrainingStep:
         if other:
             raise UserError(f"train.diffaugment cannot be combined with {other[0]}: that step calls the critic itself; "
                             "drop one of the two")
-        if len(self.source.shape) < 2:
-            raise UserError(f"train.diffaugment shifts and cuts along time or space: it is for series (C, L) and images "
-                            f"(C, H, W), not samples of shape {tuple(self.source.shape)}")
         self.D_step = diffaugment.AugmentedCritic(self.D_step, policy, self.gen)
         self.D_gen = diffaugment.AugmentedCritic(self.D_gen, policy, self.gen)
 

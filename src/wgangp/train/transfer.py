@@ -53,8 +53,7 @@ def load_initial_weights(G: torch.nn.Module, D: torch.nn.Module, init_from: str,
         state = load_checkpoint(path, map_location="cpu")
     except UserError as e:
         raise UserError(f"train.init_from: {str(e).split(';')[0]}; name a trained run's directory or checkpoint") from None
-    if state.get("domain", domain.name) != domain.name:
-        raise UserError(f"train.init_from: '{path}' is a {state['domain']} run; this run trains on {domain.name} data")
+    domain.check_checkpoint(state, f"train.init_from: '{path}'")
     why = domain.transfer_mismatch(state.get(domain.state_key), domain_state, conditional)
     if why:
         raise UserError(f"train.init_from: '{path}' cannot start this run: {why}")

@@ -35,6 +35,7 @@ class Images(Domain):
     name = "images"
     data_names = (*TORCHVISION, "images", "lsun")
     base_metrics = ("sliced_w1",)
+    spatial = True                                  # (C, H, W): train.diffaugment applies
 
     def validate(self, cfg) -> None:
         d = cfg.data

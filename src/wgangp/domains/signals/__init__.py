@@ -48,6 +48,7 @@ class Signals(Domain):
     name = "signals"
     data_names = ("signals", "sines")
     state_key = "signal"
+    spatial = True                                  # (C, L), or (C, S, S) spectrograms: train.diffaugment applies
     base_metrics = ("w1", "spectrum", "class_agreement")
 
     def validate(self, cfg) -> None:
