@@ -1,5 +1,6 @@
 """DDP on the CPU (gloo), two processes of one thread each: the same maths as one process over the
 combined batch, identical parameters on every rank, rank-0-only output, and a bitwise resume."""
+import gc
 import json
 import os
 import socket
@@ -50,6 +51,8 @@ def _worker(rank: int, port: int, out: str, compile_mode: str = "none") -> None:
 
     torch.save({"G": tr.G.state_dict(), "D": tr.D.state_dict(), "grads": grads,
                 "graphs": counters["stats"]["unique_graphs"]}, os.path.join(out, f"rank{rank}.pt"))
+    del tr                 # as api.train does: free the DDP wrappers (reference cycles) while the group exists;
+    gc.collect()           # Gloo work they hold, freed at interpreter exit, aborts the process (2 in 20 runs)
     dist.destroy_process_group()
 
 
