@@ -1,7 +1,6 @@
 """Typed configuration: dataclasses, presets as TOML files, dotted ``--set`` overrides.
 
-The resolved :class:`Config` is the single source of truth of a run: ``config.json`` beside it, and in its checkpoints.
-"""
+The resolved :class:`Config` is the single source of truth of a run: ``config.json`` beside it, and in its checkpoints."""
 from __future__ import annotations
 
 import dataclasses
@@ -45,6 +44,7 @@ class DataConfig:
     holdout: float = 0.2          # tables: share of records kept out of training for utility and privacy checks
     split_seed: int = 0           # tables: which random hold-out split (0 = the fixed default one)
     length: int = 0               # signals: crop to the first N samples or zero-pad at the end to N (0 = the files' own, padded)
+    resample: bool = False        # signals: resample every series to data.length instead (samples resampled back to the files' own)
     representation: str = "waveform"   # signals: waveform | spectrogram (SpecGAN's STFT images for an image model.arch)
     batch_size: int = 256
 

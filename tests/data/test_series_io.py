@@ -143,6 +143,36 @@ def test_the_own_length_is_kept_only_where_padding_stretched_series_of_one_lengt
     assert read_series(tmp_path / "Var_TRAIN.tsv", length=8).own_length is None     # no one length to go back to
 
 
+def test_resample_brings_every_series_to_the_length_over_its_whole_span(tmp_path):
+    """One period of a sine in 40 samples and in 25 (a NaN tail): both become the same 32-sample
+    period, ends included (no ringing), and down to 16 and back to 40 keeps the slow shape."""
+    t40, t25 = (np.arange(n) / n for n in (40, 25))
+    rows = ["1\t" + "\t".join(map(str, np.sin(2 * np.pi * t40))),
+            "2\t" + "\t".join(map(str, np.sin(2 * np.pi * t25))) + "\tNaN" * 15]
+    (tmp_path / "Var_TRAIN.tsv").write_text("\n".join(rows) + "\n")
+    s = read_series(tmp_path / "Var_TRAIN.tsv", length=32, resample=True)
+    want = np.sin(2 * np.pi * np.arange(32) / 32)
+    np.testing.assert_allclose(s.x[:, 0], [want, want], atol=0.06)
+    assert s.own_length is None                                   # no one length to go back to
+    assert s.notes == ["2 of 2 series of 25 to 40 samples resampled to data.length=32 samples (data.resample=true)"]
+    x = np.sin(2 * np.pi * np.arange(40) / 40 + np.arange(6)[:, None, None]).astype(np.float32)
+    path = write_npz(x, None, tmp_path / "a.npz")
+    down = read_series(path, length=16, resample=True)
+    assert down.x.shape == (6, 1, 16) and down.own_length == 40 and "resampled back to 40" in down.notes[0]
+    from wgangp.data.series_io import resample_to
+    np.testing.assert_allclose(resample_to(down.x, 40), x, atol=0.07)
+    assert read_series(path, length=40, resample=True).own_length is None      # nothing to undo
+
+
+def test_resampling_down_filters_out_what_the_new_length_cannot_hold(tmp_path):
+    """A tone of 15 cycles in 40 samples, above the Nyquist frequency of 16 samples (8 cycles), is
+    removed, not folded back as a 1-cycle alias as picking or interpolating samples would."""
+    x = np.sin(2 * np.pi * 15 * np.arange(40) / 40)[None, None].astype(np.float32)
+    down = read_series(write_npz(x, None, tmp_path / "a.npz"), length=16, resample=True).x
+    picked = np.interp(np.linspace(0, 39, 16), np.arange(40), x[0, 0])
+    assert np.abs(down).max() < 0.1 < np.abs(picked).max()
+
+
 def test_nan_tails_of_variable_length_ucr_series_are_not_there(tmp_path):
     rows = ["1\t0.5\t0.25\t0.125\t1.5", "2\t-0.5\t-0.25\tNaN\tNaN", "1\t0.1\t0.2\t0.3\tNaN"]
     (tmp_path / "Var_TRAIN.tsv").write_text("\n".join(rows) + "\n")

@@ -264,3 +264,25 @@ def test_augment_with_truncation_writes_the_truncated_samplers_rows(npz_run, tmp
     with np.load(tmp_path / "t.npz") as z:
         np.testing.assert_array_equal(z["x_train"][40:48], want)
         assert not np.array_equal(z["x_train"][40:48], plain)
+
+
+def test_a_resampled_run_makes_series_of_the_files_length_and_augments_with_the_files_rows(tmp_path):
+    """Series of 40 samples resampled to 16 for training (data.resample): samples are resampled, not
+    cropped, back to 40, and augment writes the file's own rows beside 40-sample synthetic ones."""
+    from wgangp.data.series_io import resample_to
+
+    t = np.arange(40) / 40
+    x = np.sin(2 * np.pi * (t + np.random.default_rng(6).uniform(size=(24, 1, 1)))).astype(np.float32)
+    np.savez(tmp_path / "s.npz", x_train=x, y_train=np.repeat([0, 1], [14, 10]))
+    run = _train(tmp_path / "r", tmp_path / "s.npz", **{"data.length": 16, "data.resample": True})
+    assert run.config.data.length == 16 and run.data_shape == (1, 16)
+    assert run.domain_state["own_length"] == 40 and run.domain_state["resampled"]
+    raw = run.sample(5, seed=1, classes=0)
+    want = resample_to(raw.numpy(), 40) * run.domain_state["scale"][0]
+    np.testing.assert_allclose(run.to_data_units(raw).numpy(), want, rtol=1e-5, atol=1e-6)
+    augment(run, tmp_path / "a.npz")
+    with np.load(tmp_path / "a.npz") as z:
+        assert z["x_train"].shape == (28, 1, 40) and z["synthetic"].sum() == 4
+        assert z["x_train"][:24].tobytes() == x.tobytes()                      # the file's rows, not resampled twice
+    auto = _train(tmp_path / "r2", tmp_path / "s.npz", **{"data.resample": True})
+    assert auto.config.data.length == 48 and auto.domain_state["own_length"] == 40

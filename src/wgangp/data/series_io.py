@@ -23,7 +23,9 @@ UCR's ``-1, 1`` become ``0, 1``); ``class_names`` keeps the original ones for wr
 **Length rule** (``length``, the config key ``data.length``): 0 keeps the files' length, and
 series of unequal lengths are an error that says to set ``data.length``; with ``length=N`` every
 series is cropped to its first N samples or zero-padded at its end to N (a NaN tail is a shorter
-series). What was cropped or padded is said in :attr:`SeriesSet.notes`.
+series), or with ``resample`` (``data.resample``) resampled to N samples, each over its whole length
+(:func:`resample_to`: scipy's polyphase filter, anti-aliased when it shortens). What was cropped,
+padded or resampled is said in :attr:`SeriesSet.notes`.
 
 Writers (:func:`write_npz`, :func:`write_csv` in :mod:`.series_text`, :func:`write_wav_folder` in
 :mod:`.series_wav`) write through a temporary name and a rename, and never replace an existing
@@ -31,6 +33,7 @@ file or folder.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -48,14 +51,22 @@ FORMATS = ("an .npz/.npy array, a .csv/.tsv/.txt file (one series a row), a UCR/
 _UCR = re.compile(r".+_(TRAIN|TEST)")              # the archive's file names (upper case), .tsv / .txt / .ts
 
 
+@dataclass(frozen=True)
+class Fit:
+    """The length rule: ``length`` samples (0: the files' own), reached by cropping / zero-padding or,
+    with ``resample``, by resampling every series over its whole length."""
+    length: int = 0
+    resample: bool = False
+
+
 @dataclass
 class SeriesSet:
     """Series read from one place: ``x (N, C, L)`` float32; ``labels (N,)`` int64 in ``0..K-1`` (or
     the .npz's own integers) or None; ``class_names[k]``: label ``k`` as the file wrote it (None for
     arrays); ``sample_rate`` in Hz (WAV only); ``fmt``: npz | npy | csv | ucr | ts | wav; ``notes``:
     what was done to the data (cropping, padding, a header taken as such); ``own_length``: where
-    every series had one length in the file and ``length`` zero-padded them all, that length (what
-    samples and augmented sets are cropped back to), else None."""
+    every series had one length in the file and ``length`` zero-padded (or resampled) them all, that
+    length (what samples and augmented sets are cropped, or resampled, back to), else None."""
     x: np.ndarray
     labels: np.ndarray | None = None
     class_names: list[str] | None = None
@@ -65,33 +76,36 @@ class SeriesSet:
     own_length: int | None = None
 
 
-def read_series(path: str | Path, key: str = "", label: str = "", length: int = 0) -> SeriesSet:
-    """The series at ``path`` (see the module docstring for formats, ``label`` and ``length``)."""
-    path = Path(path)
+def read_series(path: str | Path, key: str = "", label: str = "", length: int = 0, resample: bool = False) -> SeriesSet:
+    """The series at ``path`` (see the module docstring for formats, ``label``, ``length`` and ``resample``)."""
+    return _read(Path(path), key, label, Fit(length, resample))
+
+
+def _read(path: Path, key: str, label: str, fit: Fit) -> SeriesSet:
     if not path.exists():
         raise UserError(f"signal data '{path}' not found; set data.path to {FORMATS}")
     if path.is_dir():
-        return _read_folder(path, label, length)
+        return _read_folder(path, label, fit)
     suffix = path.suffix.lower()
     if suffix in (".npz", ".npy"):
         if label:
             raise UserError(f"data.label={label!r} names a column of a text file; in '{path}' the labels are the "
                             "array y_train (or the y_... array beside data.key); drop data.label")
-        return _fit_arrays(read_arrays(path, key), length, path)
+        return _fit_arrays(read_arrays(path, key), fit, path)
     from wgangp.data import series_text
 
     if suffix == ".ts":
-        return series_text.read_ts(path, label, length)
+        return series_text.read_ts(path, label, fit)
     if suffix in TEXT_SUFFIXES:
         if _UCR.fullmatch(path.stem) and suffix != ".csv":
-            return series_text.read_ucr(path, label, length)
-        return series_text.read_table(path, label, length)
+            return series_text.read_ucr(path, label, fit)
+        return series_text.read_table(path, label, fit)
     if suffix == ".wav":
         raise UserError(f"'{path}' is one .wav file; pass the folder that holds the .wav files as data.path")
     raise UserError(f"cannot read signal data '{path}' (suffix '{path.suffix}'); give {FORMATS}")
 
 
-def _read_folder(root: Path, label: str, length: int) -> SeriesSet:
+def _read_folder(root: Path, label: str, fit: Fit) -> SeriesSet:
     """A UCR/UEA folder (one ``NAME_TRAIN.*`` inside) or a folder of WAV files."""
     train = sorted(p for p in root.iterdir() if p.is_file() and p.stem.endswith("_TRAIN") and len(p.stem) > 6
                    and p.suffix.lower() in UCR_SUFFIXES)
@@ -101,13 +115,13 @@ def _read_folder(root: Path, label: str, length: int) -> SeriesSet:
                         "them as data.path")
     if train:
         prefer = sorted(train, key=lambda p: UCR_SUFFIXES.index(p.suffix.lower()))
-        return read_series(prefer[0], label=label, length=length)
+        return _read(prefer[0], "", label, fit)
     from wgangp.data import series_wav
 
     if series_wav.has_wav(root):
         if label:
             raise UserError(f"data.label={label!r}: the classes of a WAV folder are its sub-folders; drop data.label")
-        return series_wav.read_wav_folder(root, length)
+        return series_wav.read_wav_folder(root, fit)
     raise UserError(f"'{root}' holds no NAME_TRAIN.tsv/.txt/.ts file and no .wav files (also none in its "
                     f"sub-folders); give {FORMATS}")
 
@@ -143,8 +157,8 @@ def read_arrays(path: Path, key: str = "") -> tuple[np.ndarray, np.ndarray | Non
     return x, (y.astype(np.int64) if y is not None else None)
 
 
-def _fit_arrays(arrays: tuple[np.ndarray, np.ndarray | None], length: int, path: Path) -> SeriesSet:
-    """Arrays are of one length already: kept, or all cropped / zero-padded to ``length``."""
+def _fit_arrays(arrays: tuple[np.ndarray, np.ndarray | None], fit: Fit, path: Path) -> SeriesSet:
+    """Arrays are of one length already: kept, or all cropped / zero-padded (resampled) to ``fit.length``."""
     x, y = arrays
     notes, names, own = [], None, None
     if y is not None:                                    # 0..K-1 in sorted order; the file's values kept as names
@@ -154,7 +168,12 @@ def _fit_arrays(arrays: tuple[np.ndarray, np.ndarray | None], length: int, path:
             notes.append(f"labels {', '.join(names[:6])}{' ...' if len(names) > 6 else ''} used as classes "
                          f"0..{len(names) - 1} (--class takes the file's values)")
             y = np.searchsorted(values, y).astype(np.int64)
-    if length and length != x.shape[2]:
+    length = fit.length
+    if length and length != x.shape[2] and fit.resample:
+        notes.append(f"all {len(x)} series of {x.shape[2]} samples resampled to {length} samples (data.length="
+                     f"{length}, data.resample=true); samples are resampled back to {x.shape[2]}")
+        own, x = x.shape[2], resample_to(x, length)
+    elif length and length != x.shape[2]:
         how = "cropped to their first" if x.shape[2] > length else "zero-padded at their end to"
         notes.append(f"all {len(x)} series of {x.shape[2]} samples {how} {length} samples (data.length={length})")
         own = x.shape[2] if length > x.shape[2] else None
@@ -182,17 +201,34 @@ def series_lengths(raw: np.ndarray, where: str) -> np.ndarray:
     return lengths
 
 
-def fit_length(raw: np.ndarray, length: int, where: str) -> tuple[np.ndarray, list[str], int | None]:
+def resample_to(x: np.ndarray, length: int) -> np.ndarray:
+    """Series ``x (N, C, L)`` resampled to ``(N, C, length)`` float32 over their whole length: scipy's
+    polyphase filter (a low-pass at the new Nyquist frequency when it shortens), each end extended by
+    its point reflection (level and slope carried on) so that it does not ring."""
+    from scipy.signal import resample_poly
+
+    n = x.shape[-1]
+    if n == length:
+        return np.asarray(x, np.float32)
+    g = math.gcd(n, length)
+    return resample_poly(np.asarray(x, np.float64), length // g, n // g, axis=-1, padtype="antireflect").astype(np.float32)
+
+
+def fit_length(raw: np.ndarray, fit: Fit, where: str) -> tuple[np.ndarray, list[str], int | None]:
     """``(x (N, C, L) float32, notes, own_length)``: ``raw (N, C, Lmax)`` (NaN tails = shorter series)
-    kept as it is (``length=0``, equal lengths only) or cropped to its first / zero-padded at its end to
-    ``length``; ``own_length``: the series' one length where ``length`` padded them all, else None."""
-    lengths = series_lengths(raw, where)
+    kept as it is (``fit.length=0``, equal lengths only), cropped to its first / zero-padded at its end
+    to ``fit.length``, or resampled to it (``fit.resample``); ``own_length``: the series' one length
+    where ``fit`` padded or resampled them all, else None."""
+    lengths, length = series_lengths(raw, where), fit.length
     if length == 0:
         if lengths.min() != lengths.max():
             raise UserError(f"{where}: the series have unequal lengths (shortest {lengths.min()}, median "
                             f"{int(np.median(lengths))}, longest {lengths.max()}); set data.length=N to crop (the "
-                            "start kept) or zero-pad (at the end) every series to N samples")
+                            "start kept) or zero-pad (at the end) every series to N samples, or add "
+                            "data.resample=true to resample every series to N")
         return np.ascontiguousarray(raw[:, :, :lengths[0]], dtype=np.float32), [], None
+    if fit.resample:
+        return _resampled(raw, lengths, length)
     x = np.zeros((len(raw), raw.shape[1], length), np.float32)
     kept = raw[:, :, :length]
     x[:, :, :kept.shape[2]] = np.nan_to_num(kept, nan=0.0)
@@ -204,6 +240,22 @@ def fit_length(raw: np.ndarray, length: int, where: str) -> tuple[np.ndarray, li
         notes.append(f"{int((lengths < length).sum())} of {len(raw)} series shorter than data.length={length} "
                      "zero-padded at their end")
     own = int(lengths[0]) if lengths.min() == lengths.max() < length else None
+    return x, notes, own
+
+
+def _resampled(raw: np.ndarray, lengths: np.ndarray, length: int) -> tuple[np.ndarray, list[str], int | None]:
+    """:func:`fit_length` with ``resample``: every series over its own length to ``length`` samples."""
+    x = np.empty((len(raw), raw.shape[1], length), np.float32)
+    for n in np.unique(lengths):
+        rows = lengths == n
+        x[rows] = resample_to(raw[rows][:, :, :n], length)
+    moved = int((lengths != length).sum())
+    span = f"{lengths.min()}" if lengths.min() == lengths.max() else f"{lengths.min()} to {lengths.max()}"
+    notes = [f"{moved} of {len(raw)} series of {span} samples resampled to data.length={length} samples "
+             "(data.resample=true)"] if moved else []
+    own = int(lengths[0]) if lengths.min() == lengths.max() != length else None
+    if own:
+        notes[-1] += f"; samples are resampled back to {own}"
     return x, notes, own
 
 

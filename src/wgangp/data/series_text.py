@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wgangp.data.series_io import SeriesSet, atomic_file, encode_labels, fit_length
+from wgangp.data.series_io import Fit, SeriesSet, atomic_file, encode_labels, fit_length
 from wgangp.errors import UserError
 
 MISSING = ("", "nan", "na")          # first-row cells that are no value (lower case), as pandas reads them
@@ -108,7 +108,7 @@ def _numbers(df: pd.DataFrame, header: list[str] | None, path: Path) -> np.ndarr
     return values.to_numpy(np.float64)
 
 
-def read_table(path: Path, label: str, length: int, ucr: bool = False) -> SeriesSet:
+def read_table(path: Path, label: str, fit: Fit, ucr: bool = False) -> SeriesSet:
     """A CSV / TSV / TXT file of one series a row (``ucr``: no header, labels in the first column)."""
     sep = _separator(path)
     header, notes = (None, []) if ucr else _header(path, sep)
@@ -127,18 +127,18 @@ def read_table(path: Path, label: str, length: int, ucr: bool = False) -> Series
     if df.shape[1] == 0:
         raise UserError(f"signal file '{path}' holds no values besides its label column")
     raw = _numbers(df, header, path)[:, None, :]
-    x, fitted, own = fit_length(raw, length, f"'{path}'")
+    x, fitted, own = fit_length(raw, fit, f"'{path}'")
     return SeriesSet(x, codes, names, None, "ucr" if ucr else "csv", notes + fitted, own)
 
 
-def read_ucr(path: Path, label: str, length: int) -> SeriesSet:
+def read_ucr(path: Path, label: str, fit: Fit) -> SeriesSet:
     """A UCR/UEA ``NAME_TRAIN.tsv`` / ``.txt``: no header, the class label in the first column."""
     if label not in ("", "first"):
         raise UserError(f"'{path}' is a UCR/UEA file: its labels are its first column; drop data.label={label}")
-    return read_table(path, "first", length, ucr=True)
+    return read_table(path, "first", fit, ucr=True)
 
 
-def read_ts(path: Path, label: str, length: int) -> SeriesSet:
+def read_ts(path: Path, label: str, fit: Fit) -> SeriesSet:
     """A ``.ts`` file (the UCR/UEA archive's sktime format), read by aeon when it is installed."""
     try:
         from aeon.datasets import load_from_ts_file
@@ -158,7 +158,7 @@ def read_ts(path: Path, label: str, length: int) -> SeriesSet:
     else:
         raw = np.asarray(x, np.float64)
     codes, names = encode_labels(list(y), f"'{path}'") if y is not None and len(y) else (None, None)
-    out, notes, own = fit_length(raw, length, f"'{path}'")
+    out, notes, own = fit_length(raw, fit, f"'{path}'")
     return SeriesSet(out, codes, names, None, "ts", notes, own)
 
 

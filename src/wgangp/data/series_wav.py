@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wgangp.data.series_io import SeriesSet, fit_length, refuse_existing, temporary_name
+from wgangp.data.series_io import Fit, SeriesSet, fit_length, refuse_existing, temporary_name
 from wgangp.errors import UserError
 
 
@@ -51,7 +51,7 @@ def _files(root: Path) -> tuple[list[Path], np.ndarray | None, list[str] | None]
     return [f for group in files for f in group], labels, [d.name for d in classes]
 
 
-def read_wav_folder(root: Path, length: int = 0) -> SeriesSet:
+def read_wav_folder(root: Path, fit: Fit = Fit()) -> SeriesSet:
     """The WAV files of ``root`` as ``(N, C, L)`` float32 in [-1, 1], their class sub-folders as labels."""
     sf = _soundfile()
     files, labels, names = _files(root)
@@ -77,7 +77,7 @@ def read_wav_folder(root: Path, length: int = 0) -> SeriesSet:
     raw = np.full((len(series), series[0].shape[0], max(s.shape[1] for s in series)), np.nan, np.float32)
     for i, s in enumerate(series):
         raw[i, :, :s.shape[1]] = s
-    x, notes, own = fit_length(raw, length, f"the WAV files of '{root}'")
+    x, notes, own = fit_length(raw, fit, f"the WAV files of '{root}'")
     return SeriesSet(x, labels, names, int(rate), "wav", notes, own)
 
 

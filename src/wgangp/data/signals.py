@@ -45,8 +45,9 @@ def sines(n_per_class: int = 1000, length: int = SINES_LENGTH, n_classes: int = 
 
 def read_signal_set(data_cfg) -> SeriesSet:
     """The :class:`~wgangp.data.series_io.SeriesSet` of ``data.path`` under ``data.key``,
-    ``data.label`` and ``data.length`` (with its class names, sample rate and notes)."""
-    return read_series(data_cfg.path, key=data_cfg.key, label=data_cfg.label, length=data_cfg.length)
+    ``data.label``, ``data.length`` and ``data.resample`` (with its class names, sample rate and notes)."""
+    return read_series(data_cfg.path, key=data_cfg.key, label=data_cfg.label, length=data_cfg.length,
+                       resample=data_cfg.resample)
 
 
 class SignalSource(PointSource):
@@ -57,7 +58,8 @@ class SignalSource(PointSource):
     ``stft``, ``mean``, ``std``: the spectrogram's settings and per-bin statistics ``(C, S)`` (None
     for waveforms); ``class_names``, ``sample_rate`` (Hz): the file's, where it has them (else None);
     ``own_length``: the series' length in the file where ``data.length`` zero-padded every one of them
-    (samples are cropped back to it in the data's units), else None.
+    (samples are cropped back to it in the data's units) or resampled them (``resampled``: samples are
+    resampled back to it), else None.
     """
 
     def __init__(self, data_cfg, seed: int, arrays: tuple[torch.Tensor, torch.Tensor | None] | None = None):
@@ -68,6 +70,7 @@ class SignalSource(PointSource):
             self.class_names, self.sample_rate, self.own_length = found.class_names, found.sample_rate, found.own_length
         else:
             (x, labels), self.class_names, self.sample_rate, self.own_length = arrays, None, None, None
+        self.resampled = bool(self.own_length) and data_cfg.resample
         if len(x) < data_cfg.batch_size:
             raise UserError(f"{len(x)} signals cannot fill a batch of data.batch_size={data_cfg.batch_size}")
         self.scale = x.abs().amax(dim=(0, 2)).clamp_min(1e-12)          # (C,): largest magnitude per channel
@@ -102,8 +105,10 @@ class SignalSource(PointSource):
             state["class_names"] = list(self.class_names)
         if self.sample_rate:                             # WAV data: what augmented folders are written at (Hz)
             state["sample_rate"] = int(self.sample_rate)
-        if self.own_length:                              # zero-padded for the network: samples cropped back
-            state["own_length"] = int(self.own_length)
+        if self.own_length:                              # zero-padded (resampled) for the network: samples cropped
+            state["own_length"] = int(self.own_length)   # (resampled) back
+        if self.resampled:
+            state["resampled"] = True
         if self.stft is not None:
             state["spectrogram"] = {"length": self.stft.length, "side": self.stft.side, "n_fft": self.stft.n_fft,
                                     "hop": self.stft.hop, "mean": self.mean.tolist(), "std": self.std.tolist()}

@@ -23,7 +23,7 @@ from __future__ import annotations
 import torch
 
 from wgangp.data import spectrogram as spec
-from wgangp.data.series_io import FORMATS
+from wgangp.data.series_io import FORMATS, resample_to
 from wgangp.data.signals import SINES_LENGTH, SignalSource, read_signal_set, sines
 from wgangp.domains import shared_metrics  # noqa: F401  (registers w1)
 from wgangp.domains.base import Domain, register_domain
@@ -80,9 +80,9 @@ class Signals(Domain):
             step, (channels, length) = length_step(cfg.model), series.x.shape[1:]
             if cfg.data.length == 0 and length % step:
                 cfg.data.length = -(-length // step) * step
-                notes.append(f"signals: the series of {length} samples zero-padded at their end to data.length="
-                             f"{cfg.data.length} (model.arch={cfg.model.arch} builds multiples of {step}; set "
-                             "data.length to choose)")
+                how = "resampled to" if cfg.data.resample else "zero-padded at their end to"
+                notes.append(f"signals: the series of {length} samples {how} data.length={cfg.data.length} "
+                             f"(model.arch={cfg.model.arch} builds multiples of {step}; set data.length to choose)")
         if cfg.data.representation == "spectrogram":
             side = _check_spectrogram(cfg, channels, length)
             cfg.data.resolution, p = side, spec.stft_params(length, side)
@@ -192,9 +192,13 @@ def as_series(x: torch.Tensor, state: dict | None) -> torch.Tensor:
 
 
 def own_length(x: torch.Tensor, state: dict | None) -> torch.Tensor:
-    """Series ``(N, C, L)`` cropped to the data's own length (``own_length`` of the state: the
-    length every series had before ``data.length`` zero-padded it); unchanged where there is none."""
-    length = (state or {}).get("own_length")
+    """Series ``(N, C, L)`` at the data's own length (``own_length`` of the state: the length every
+    series had before ``data.length`` zero-padded it, or resampled it: ``resampled`` in the state),
+    cropped or resampled back to it; unchanged where there is none."""
+    state = state or {}
+    length = state.get("own_length")
+    if length and state.get("resampled"):
+        return torch.from_numpy(resample_to(x.detach().cpu().numpy(), length)).to(x)
     return x[..., :length] if length else x
 
 

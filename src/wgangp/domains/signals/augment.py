@@ -1,8 +1,9 @@
 """Augmentation of signal files with a conditional run (``wgangp augment`` for ``data.name=signals``).
 
 The run's training series are read again exactly as training read them (``data.path``, ``data.key``,
-``data.label``, ``data.length``: the same crop or zero-padding; where the padding only stretched
-series of one length for the network, real and generated series are cropped back to that length),
+``data.label``, ``data.length``: the same crop or zero-padding; where the padding, or ``data.resample``,
+only stretched series of one length for the network, the file's rows are read as they are and the
+generated series are cropped, or resampled, back to that length),
 every class is topped up with generated series in the data's own units, and the result goes to a new
 path: real rows first, then the synthetic ones. ``OUT``'s suffix picks the format: ``.npz`` (any input), ``.csv``/``.tsv``/``.txt``
 (one-channel series), a folder name (WAV input); the input's own format is the one to choose:
@@ -61,10 +62,8 @@ def augment_signals(run, out: Path, per_class: int | None, seed: int, filter_net
     src = Path(data.path).resolve()
     if out.resolve() == src or (src.is_dir() and src in out.resolve().parents):
         raise UserError(f"output '{out}' is (inside) the input data '{data.path}'; write it elsewhere")
-    real = read_signal_set(data)
-    own = (run.domain_state or {}).get("own_length")
-    if own and real.x.shape[2] > own:           # zero-padded for training: the rows as the file holds them
-        real = replace(real, x=np.ascontiguousarray(real.x[:, :, :own]))
+    own = (run.domain_state or {}).get("own_length")     # padded or resampled for training: the rows as the
+    real = read_signal_set(replace(data, length=0) if own else data)     # file holds them (all of length own)
     kind = output_kind(real.fmt, real.x.shape[1], out)
     names = _check_real(run, real)
     net = load_filter(filter_net, run.n_classes, real.x.shape[1:]) if filter_net is not None else None
