@@ -52,3 +52,19 @@ def test_a_classifier_of_other_classes_is_refused(run, tmp_path):
             return torch.zeros(x.shape[0], 2)
     with pytest.raises(UserError, match="this run has 4 classes"):
         wgangp.evaluate(run, n=40, metrics=["classifier_score"], feature_net=torch.jit.script(Two()))
+
+
+@pytest.mark.parametrize("over", [{}, {"data.length": 16, "data.resample": True}], ids=["padded", "resampled"])
+def test_timegans_scores_compare_series_at_the_files_length_where_training_changed_it(tmp_path, over):
+    """24-sample series padded to 32 for dcgan-1d, or resampled to 16: the real series the scores
+    compare are brought back to 24 samples as the generated ones are (they were refused as unequal)."""
+    import numpy as np
+
+    x = np.random.default_rng(0).normal(size=(32, 1, 24)).astype(np.float32)
+    np.savez(tmp_path / "s.npz", x_train=x, y_train=np.repeat([0, 1], 16))
+    run = wgangp.train("signals-sines-cond", tmp_path / "r", {**FAST, "data.name": "signals", "data.batch_size": 8,
+                                                              "data.path": str(tmp_path / "s.npz"), **over},
+                       progress=False)
+    assert run.data_shape[-1] == (16 if over else 32) and run.domain_state["own_length"] == 24
+    out = wgangp.evaluate(run, n=40, metrics=["discriminative", "predictive"])
+    assert 0 <= out["discriminative_score"] <= 0.5 and out["predictive_score"] >= 0

@@ -15,12 +15,12 @@ def _real_and_generated(ctx):
     without repeats (a seeded subset of ``n`` where there are more)."""
     import torch
 
-    from wgangp.domains.signals import _series          # imported here: signals/__init__.py imports this module
+    from wgangp.domains.signals import _series, own_length   # imported here: signals/__init__.py imports this module
 
     real = ctx.run.reference_source().series
     if len(real) > ctx.n:
         real = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(ctx.seed))[:ctx.n]]
-    return real.cpu(), _series(ctx)[1].detach().cpu()
+    return own_length(real, ctx.run.domain_state).cpu(), _series(ctx)[1].detach().cpu()   # both at the file's length
 
 
 @register_metric("discriminative", domains=("signals",), best={"discriminative_score": "min"},
