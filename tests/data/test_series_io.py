@@ -277,3 +277,11 @@ def test_other_paths_are_one_line_errors(tmp_path, name, fragment):
     with pytest.raises(UserError) as e:
         read_series(tmp_path / name)
     _one_line(e, fragment)
+
+
+@pytest.mark.parametrize("preset, over", [("toy-8gaussians", {"data.resample": True}), ("toy-8gaussians", {"data.length": 64}),
+                                          ("signals-sines-cond", {"data.resample": True})])
+def test_a_length_rule_where_there_is_no_file_of_series_is_refused_not_ignored(preset, over):
+    with pytest.raises(UserError) as e:
+        load_config(preset, over)
+    _one_line(e, "apply to signal files (data.name=signals)", "drop them")

@@ -169,10 +169,9 @@ def _fit_arrays(arrays: tuple[np.ndarray, np.ndarray | None], fit: Fit, path: Pa
                          f"0..{len(names) - 1} (--class takes the file's values)")
             y = np.searchsorted(values, y).astype(np.int64)
     length = fit.length
-    if length and length != x.shape[2] and fit.resample:
-        notes.append(f"all {len(x)} series of {x.shape[2]} samples resampled to {length} samples (data.length="
-                     f"{length}, data.resample=true); samples are resampled back to {x.shape[2]}")
-        own, x = x.shape[2], resample_to(x, length)
+    if length and fit.resample:
+        x, resampled, own = _resampled(x, np.full(len(x), x.shape[2]), length)
+        notes += resampled
     elif length and length != x.shape[2]:
         how = "cropped to their first" if x.shape[2] > length else "zero-padded at their end to"
         notes.append(f"all {len(x)} series of {x.shape[2]} samples {how} {length} samples (data.length={length})")

@@ -191,6 +191,9 @@ def _validate(cfg) -> None:
     if cfg.data.representation != "waveform" and domain.name != "signals":
         raise UserError(f"data.representation={cfg.data.representation} applies to signals (data.name=signals or "
                         f"sines); data.name={cfg.data.name} has no other representation: drop it")
+    if (cfg.data.length or cfg.data.resample) and domain.name != "signals":
+        raise UserError(f"data.length and data.resample apply to signal files (data.name=signals), not to "
+                        f"data.name={cfg.data.name}: drop them")
     if cfg.train.diffaugment.strip() and not domain.spatial:
         raise UserError(f"train.diffaugment shifts and cuts along time or space: it is for series (C, L) and images "
                         f"(C, H, W), not {domain.name} data (data.name={cfg.data.name}); drop it")

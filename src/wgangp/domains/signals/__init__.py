@@ -54,9 +54,9 @@ class Signals(Domain):
     def validate(self, cfg) -> None:
         if cfg.data.name == "signals" and not cfg.data.path:
             raise UserError(f"data.name=signals needs data: add --set data.path=... ({FORMATS})")
-        if cfg.data.name == "sines" and cfg.data.length:
-            raise UserError(f"data.length={cfg.data.length} applies to signal files (data.name=signals); the built-in "
-                            "sines are 64 samples long: drop data.length")
+        if cfg.data.name == "sines" and (cfg.data.length or cfg.data.resample):
+            raise UserError("data.length and data.resample apply to signal files (data.name=signals); the built-in "
+                            "sines are 64 samples long: drop them")
         if cfg.data.representation == "spectrogram":
             _check_spectrogram(cfg, 1 if cfg.data.name == "sines" else None,
                                SINES_LENGTH if cfg.data.name == "sines" else cfg.data.length or None)
