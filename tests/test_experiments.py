@@ -1,5 +1,6 @@
 """The data handling of experiments/mnist_imbalance.py (its figures are only as good as these)."""
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -98,3 +99,31 @@ def test_few_shot_images_trains_both_arms_on_a_class_balanced_subset_and_scores_
     with pytest.raises(SystemExit, match="other settings"):                  # another recipe under the same --out
         fs.main([*args[:-2], "--set", "data.batch_size=8"])
     assert "| diffaugment - plain: fid |" in (tmp_path / "o" / "summary-40.md").read_text()
+
+
+def test_representation_ceiling_judges_real_series_decoded_from_their_own_spectrograms(tmp_path, capsys):
+    """Two classes of tones an octave apart survive the 28x28 spectrogram and Griffin-Lim: the forest
+    puts nearly every decoded real series in its class; a waveform run is refused in one line."""
+    import wgangp
+
+    spec = importlib.util.spec_from_file_location(
+        "representation_ceiling", Path(__file__).resolve().parents[1] / "experiments" / "representation_ceiling.py")
+    rc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rc)
+    rng = np.random.default_rng(0)
+    t = np.arange(40)
+    freq = np.repeat([0.1, 0.2], 16)
+    x = np.sin(2 * np.pi * freq[:, None] * t + rng.uniform(0, 6, (32, 1)))[:, None].astype(np.float32)
+    np.savez(tmp_path / "s.npz", x_train=x, y_train=np.repeat([0, 1], 16))
+    tiny = {"data.name": "signals", "data.path": str(tmp_path / "s.npz"), "data.batch_size": 8, "model.dim": 4,
+            "model.noise_dim": 8, "train.iterations": 1, "train.eval_every": 0, "device": "cpu"}
+    run = wgangp.train("signals-sines-spec", tmp_path / "r", tiny, progress=False)
+    assert rc.main([str(run.run_dir)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["real_itself"] == 1.0 and out["through_representation"] >= 0.9
+    assert set(out["per_class"]) == {"0", "1"} and 0 <= out["clipped_share"] < 0.5
+    assert rc.main([str(run.run_dir), "--no-clip"]) == 0
+    assert json.loads(capsys.readouterr().out)["through_representation"] >= 0.9
+    wave = wgangp.train("signals-sines-cond", tmp_path / "w", tiny, progress=False)
+    assert rc.main([str(wave.run_dir)]) == 2
+    assert "is no spectrogram run" in capsys.readouterr().err
