@@ -279,9 +279,12 @@ def test_other_paths_are_one_line_errors(tmp_path, name, fragment):
     _one_line(e, fragment)
 
 
-@pytest.mark.parametrize("preset, over", [("toy-8gaussians", {"data.resample": True}), ("toy-8gaussians", {"data.length": 64}),
-                                          ("signals-sines-cond", {"data.resample": True})])
-def test_a_length_rule_where_there_is_no_file_of_series_is_refused_not_ignored(preset, over):
+@pytest.mark.parametrize("preset, over, fragments", [
+    ("toy-8gaussians", {"data.resample": True}, ("data.resample=True applies to signals data (data.name=signals or sines)",
+                                                 "not to data.name=8gaussians: drop it")),
+    ("toy-8gaussians", {"data.length": 64}, ("data.length=64 applies to signals", "drop it")),
+    ("signals-sines-cond", {"data.resample": True}, ("apply to signal files (data.name=signals)", "drop them"))])
+def test_a_length_rule_where_there_is_no_file_of_series_is_refused_not_ignored(preset, over, fragments):
     with pytest.raises(UserError) as e:
         load_config(preset, over)
-    _one_line(e, "apply to signal files (data.name=signals)", "drop them")
+    _one_line(e, *fragments)

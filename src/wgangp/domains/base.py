@@ -27,6 +27,7 @@ from wgangp.errors import UserError
 # data.name -> domain name; domain name -> instance; built-in domains -> their module (imported on first use)
 _BY_DATA: dict[str, str] = {}
 _DOMAINS: dict[str, "Domain"] = {}
+_KEY_OWNERS: dict[str, tuple[str, ...]] = {}     # data.* key -> the data names of the one kind that reads it
 _LAZY: dict[str, str] = {}
 EVAL_SEED = 12_345      # fixed noise / reference seed of evaluations and pictures: steps stay comparable
 
@@ -43,6 +44,7 @@ class Domain:
     base_metrics: tuple[str, ...] = ()        # metrics every evaluation reports (wgangp list --metrics)
     auto_sized: bool = False                  # sizes config.SIZE_KEYS given as 0 from the data (resolve)
     spatial: bool = False                     # samples have time or space axes (C, L) / (C, H, W): train.diffaugment
+    data_keys: tuple[str, ...] = ()           # data.* keys only this kind reads: refused, when set, for any other kind
 
     # ----- config and data ------------------------------------------------------------------
     def validate(self, cfg) -> None:
@@ -169,35 +171,46 @@ def register_domain(domain: Domain) -> Domain:
     """Register ``domain`` under each of its ``data_names`` (a later registration of a name wins)."""
     if not domain.name or not domain.data_names:
         raise ValueError("a Domain needs a name and at least one data name")
+    said = {k for k, names in _KEY_OWNERS.items() if names == tuple(domain.data_names)}
+    if said and said != set(domain.data_keys):
+        raise ValueError(f"domain {domain.name}: data_keys {sorted(domain.data_keys)} differ from its lazy "
+                         f"registration's {sorted(said)}")
     _DOMAINS[domain.name] = domain
     for data_name in domain.data_names:
         _BY_DATA[data_name] = domain.name
         _LAZY.pop(data_name, None)
+    _KEY_OWNERS.update(dict.fromkeys(domain.data_keys, tuple(domain.data_names)))
     _config.register_data_names(domain.data_names, _validate, auto_sized=domain.auto_sized)
     return domain
 
 
-def register_lazy(module: str, data_names: tuple[str, ...], auto_sized: bool = False) -> None:
+def register_lazy(module: str, data_names: tuple[str, ...], auto_sized: bool = False,
+                  data_keys: tuple[str, ...] = ()) -> None:
     """A built-in domain: its ``data_names`` are valid at once; ``module`` is imported on first use
-    (``auto_sized``: as its class says, known before the import)."""
+    (``auto_sized``, ``data_keys``: as its class says, known before the import)."""
     for data_name in data_names:
         _LAZY[data_name] = module
+    _KEY_OWNERS.update(dict.fromkeys(data_keys, tuple(data_names)))
     _config.register_data_names(data_names, _validate, auto_sized)
 
 
 def _validate(cfg) -> None:
     """The keys of one kind refused elsewhere (never silently ignored), then the kind's own checks."""
     domain = domain_for(cfg.data.name)
-    if cfg.data.representation != "waveform" and domain.name != "signals":
-        raise UserError(f"data.representation={cfg.data.representation} applies to signals (data.name=signals or "
-                        f"sines); data.name={cfg.data.name} has no other representation: drop it")
-    if (cfg.data.length or cfg.data.resample) and domain.name != "signals":
-        raise UserError(f"data.length and data.resample apply to signal files (data.name=signals), not to "
-                        f"data.name={cfg.data.name}: drop them")
+    _refuse_others_keys(cfg, domain)
     if cfg.train.diffaugment.strip() and not domain.spatial:
         raise UserError(f"train.diffaugment shifts and cuts along time or space: it is for series (C, L) and images "
                         f"(C, H, W), not {domain.name} data (data.name={cfg.data.name}); drop it")
     domain.validate(cfg)
+
+
+def _refuse_others_keys(cfg, domain: Domain) -> None:
+    """A data.* key another kind owns (:attr:`Domain.data_keys`) set away from its default: one line."""
+    default = type(cfg.data)()
+    for key, names in _KEY_OWNERS.items():
+        if key not in domain.data_keys and getattr(cfg.data, key) != getattr(default, key):
+            raise UserError(f"data.{key}={getattr(cfg.data, key)} applies to {names[0]} data (data.name="
+                            f"{' or '.join(names)}), not to data.name={cfg.data.name}: drop it")
 
 
 def domain_for(data_name: str) -> Domain:

@@ -49,6 +49,7 @@ class Signals(Domain):
     data_names = ("signals", "sines")
     state_key = "signal"
     spatial = True                                  # (C, L), or (C, S, S) spectrograms: train.diffaugment applies
+    data_keys = ("length", "resample", "representation")
     base_metrics = ("w1", "spectrum", "class_agreement")
 
     def validate(self, cfg) -> None:
