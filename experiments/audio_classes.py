@@ -98,14 +98,15 @@ def judges(run, test_clips: Path, n: int = 600, seed: int = 0) -> dict:
             "cnn_class_agreement": float(np.mean(predict(cnn, fake) == wanted.numpy()))}
 
 
-def run_one(model: str, seed: int, clips: Path, test_clips: Path, out: Path, iterations: int) -> dict:
-    """Train one conditional model on ``clips``; its class agreement (the forest of the metric and the
-    CNN judge) and spectrum distance."""
+def run_one(model: str, seed: int, clips: Path, test_clips: Path, out: Path, iterations: int,
+            extra: dict | None = None) -> dict:
+    """Train one conditional model on ``clips`` (``extra``: overrides of its settings); its class
+    agreement (the forest of the metric and the CNN judge) and spectrum distance."""
     import wgangp
 
     preset, overrides = MODELS[model]
     run_dir = out / f"{model}-seed{seed}"
-    sets = {**overrides, "data.path": str(clips), "model.conditional": True, "seed": seed, "device": "cpu",
+    sets = {**overrides, **(extra or {}), "data.path": str(clips), "model.conditional": True, "seed": seed, "device": "cpu",
             "train.iterations": iterations, "train.eval_every": 500, "train.eval_samples": 300, "train.ckpt_every": max(iterations // 4, 1)}
     done = run_dir.exists() and wgangp.load_run(run_dir).step >= iterations
     run = wgangp.load_run(run_dir) if done else wgangp.train(preset, run_dir, sets, progress=False,
@@ -131,7 +132,12 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=Path("runs/audio"))
     p.add_argument("--make-clips", type=Path, metavar="FOLDER", help="only write the WAV folder and stop")
     p.add_argument("--length", type=int, default=LENGTH, help="samples per clip of --make-clips (16,384: the paper's)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a config override for every model (e.g. data.spectrogram_clip=12); use another --out")
     args = p.parse_args(argv)
+    if any("=" not in kv for kv in args.set):
+        p.error("--set takes KEY=VALUE")
+    extra = dict(kv.split("=", 1) for kv in args.set)
     if args.make_clips:
         print(make_clips(args.make_clips, args.per_class, args.length))
         return 0
@@ -145,7 +151,7 @@ def main(argv=None) -> int:
         if not test_clips.exists():
             make_clips(test_clips, args.per_class, n, seed=1)
         for seed in args.seeds:
-            rows.append(run_one(model, seed, clips, test_clips, args.out, args.iterations))
+            rows.append(run_one(model, seed, clips, test_clips, args.out, args.iterations, extra))
             print(json.dumps(rows[-1]), flush=True)
     results = args.out / "results.json"
     old = json.loads(results.read_text()) if results.exists() else []

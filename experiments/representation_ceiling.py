@@ -1,13 +1,14 @@
 """How much of the classes survives a spectrogram run's representation itself? (issue #17)
 
 The run's real training series are turned into its spectrograms exactly as training saw them
-(SpecGAN's per-bin normalisation, clipped at 3 standard deviations) and back exactly as generated
+(SpecGAN's per-bin normalisation, clipped at ``data.spectrogram_clip`` standard deviations) and back exactly as generated
 spectrograms are (de-normalised, Griffin-Lim); the ``class_agreement`` metric's forest, trained on
 the real series, then judges the decoded ones, per class and in all. That agreement bounds what any
 generator of this representation can reach. Printed as JSON, with the share of clipped values.
-``--no-clip``: the same without the clip (the normalised values kept whole), to see what the clip costs.
+``--no-clip``: the same without the clip (the normalised values kept whole), to see what the clip costs;
+``--clip-std K``: with another clip (what a run with ``data.spectrogram_clip=K`` could reach).
 
-    python experiments/representation_ceiling.py runs/audio40/specgan128-seed0 [--no-clip]
+    python experiments/representation_ceiling.py runs/audio40/specgan128-seed0 [--no-clip | --clip-std K]
 """
 from __future__ import annotations
 
@@ -16,14 +17,16 @@ import json
 import sys
 
 
-def ceiling(run, seed: int = 0, clip: bool = True) -> dict:
+def ceiling(run, seed: int = 0, clip: bool = True, clip_std: float | None = None) -> dict:
     """``class_agreement`` of the run's real series through its representation (``all`` and per class
     name), the forest's agreement on the real series themselves, and the share of clipped values;
-    ``clip=False``: the spectrograms decoded from normalised values that were not clipped."""
+    ``clip=False``: the spectrograms decoded from normalised values that were not clipped;
+    ``clip_std``: normalised (and decoded) with this clip instead of the run's ``data.spectrogram_clip``."""
     import torch
 
     from wgangp.data import spectrogram as spec
-    from wgangp.domains.signals import as_series, own_length
+    from wgangp.data.signals import stft_of
+    from wgangp.domains.signals import own_length
     from wgangp.errors import UserError
     from wgangp.metrics.signals import class_agreement
 
@@ -34,18 +37,18 @@ def ceiling(run, seed: int = 0, clip: bool = True) -> dict:
     if not run.n_classes:
         raise UserError(f"'{run.run_dir}' is unconditional: there are no classes to judge")
     source = run.reference_source()
+    p, mean, std, run_clip = stft_of(state["spectrogram"])
+    k = run_clip if clip_std is None else clip_std
     real, labels = own_length(source.series, state), source.labels
-    points = source.points
-    if not clip:                                     # normalise() without its clamp: de-normalising is exact
-        logmag = spec.log_magnitude(source.series, source.stft)
-        points = (logmag - source.mean[..., None]) / (spec.CLIP_STD * source.std[..., None])
-    decoded = as_series(points, state)
-    names = run.domain.class_names(state) or [str(k) for k in range(run.n_classes)]
-    per_class = {names[k]: class_agreement(real, labels, decoded[labels == k], labels[labels == k], seed=seed)
-                 for k in range(run.n_classes)}
-    return {"through_representation": class_agreement(real, labels, decoded, labels, seed=seed),
+    unclamped = (spec.log_magnitude(source.series, p) - mean[..., None]) / (k * std[..., None])
+    points = unclamped.clamp(-1.0, 1.0) if clip else unclamped      # unclamped: de-normalising is exact
+    decoded = own_length(spec.to_waveform(points, p, mean, std, clip=k), state)
+    names = run.domain.class_names(state) or [str(c) for c in range(run.n_classes)]
+    per_class = {names[c]: class_agreement(real, labels, decoded[labels == c], labels[labels == c], seed=seed)
+                 for c in range(run.n_classes)}
+    return {"clip_std": k, "through_representation": class_agreement(real, labels, decoded, labels, seed=seed),
             "per_class": per_class, "real_itself": class_agreement(real, labels, real, labels, seed=seed),
-            "clipped_share": float((source.points.abs() >= 1).to(torch.float32).mean())}
+            "clipped_share": float((unclamped.abs() >= 1).to(torch.float32).mean())}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,9 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("run_dir")
     p.add_argument("--seed", type=int, default=0, help="the forest's seed")
     p.add_argument("--no-clip", action="store_true", help="decode normalised values that were not clipped")
+    p.add_argument("--clip-std", type=float, metavar="K", help="normalise with this clip instead of the run's "
+                   "data.spectrogram_clip")
     args = p.parse_args(argv)
+    if args.clip_std is not None and not args.clip_std > 0:
+        p.error(f"--clip-std must be > 0, got {args.clip_std:g}")
     try:
-        print(json.dumps(ceiling(wgangp.load_run(args.run_dir), args.seed, clip=not args.no_clip)))
+        print(json.dumps(ceiling(wgangp.load_run(args.run_dir), args.seed, clip=not args.no_clip,
+                                 clip_std=args.clip_std)))
     except UserError as e:
         print(f"representation_ceiling: error: {e}", file=sys.stderr)
         return 2

@@ -124,6 +124,9 @@ def test_representation_ceiling_judges_real_series_decoded_from_their_own_spectr
     assert set(out["per_class"]) == {"0", "1"} and 0 <= out["clipped_share"] < 0.5
     assert rc.main([str(run.run_dir), "--no-clip"]) == 0
     assert json.loads(capsys.readouterr().out)["through_representation"] >= 0.9
+    assert rc.main([str(run.run_dir), "--clip-std", "0.5"]) == 0                # most bins clipped at half a std
+    half = json.loads(capsys.readouterr().out)
+    assert half["clip_std"] == 0.5 and half["clipped_share"] > out["clipped_share"] and half["clipped_share"] > 0.2
     wave = wgangp.train("signals-sines-cond", tmp_path / "w", tiny, progress=False)
     assert rc.main([str(wave.run_dir)]) == 2
     assert "is no spectrogram run" in capsys.readouterr().err

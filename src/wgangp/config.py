@@ -20,8 +20,7 @@ from wgangp.errors import UserError
 @dataclass
 class DataConfig:
     name: str = ""                # a registered kind (wgangp.domains; required): 8gaussians | 25gaussians | swissroll | points | mnist
-                                  # | fashion-mnist | cifar10 | images | lsun | table | breast-cancer | text | python-docs
-                                  # | billion-word | signals | sines
+                                  # | fashion-mnist | cifar10 | images | lsun | table | breast-cancer | text | python-docs | billion-word | signals | sines
     # The keys below are read by the domain of data.name (which also checks them): one typed, flat table for every run.
     path: str = ""                # points: .npy/.csv; images: .npz/.npy; mnist etc.: torchvision root or .npz; table: .csv/.tsv/.parquet;
                                   # text: a .txt file (one example a line); billion-word: the corpus folder; signals: .npz/.npy,
@@ -46,6 +45,7 @@ class DataConfig:
     length: int = 0               # signals: crop to the first N samples or zero-pad at the end to N (0 = the files' own, padded)
     resample: bool = False        # signals: resample every series to data.length instead (samples resampled back to the files' own)
     representation: str = "waveform"   # signals: waveform | spectrogram (SpecGAN's STFT images for an image model.arch)
+    spectrogram_clip: float = 3.0   # spectrograms: per-bin standardised log-magnitudes / this, clipped to [-1, 1] (SpecGAN's 3)
     batch_size: int = 256
 
 

@@ -37,6 +37,10 @@ def test_the_sines_become_28x28_images_for_the_one_channel_network():
      "model.arch=dcgan-mnist's 28x28 spectrogram (hop 2 to 28 holds 29 to 784 samples): set data.length=29"),
     ({"data.representation": "waveform"}, "model.arch=dcgan-mnist is an image network: train signals with it as "
      "spectrograms"),
+    ({"data.spectrogram_clip": 0}, "data.spectrogram_clip=0: the clip of spectrograms' normalised bins"),
+    ({"data.spectrogram_clip": -2}, "is > 0 and applies with data.representation=spectrogram"),
+    ({"data.representation": "waveform", "model.arch": "dcgan-1d", "data.spectrogram_clip": 8},
+     "data.spectrogram_clip=8: the clip"),
 ])
 def test_bad_spectrogram_settings_are_one_line_errors(overrides, message):
     with pytest.raises(UserError) as e:
@@ -79,3 +83,33 @@ def test_a_spectrogram_representation_of_other_data_is_refused_not_ignored():
 
     with pytest.raises(UserError, match="data.representation=spectrogram applies to signals"):
         load_config("toy-8gaussians", {"data.representation": "spectrogram"})
+
+
+def test_the_spectrogram_clip_is_trained_kept_and_decoded_with(tmp_path):
+    """data.spectrogram_clip=8 divides by 8 std (values of 3-8 std kept whole, where 3 clips them); the
+    checkpoint keeps it and samples are de-normalised with it; a checkpoint without it decodes at 3."""
+    from wgangp.domains.signals import as_series
+
+    cfg = load_config("signals-sines-spec", {"device": "cpu", "data.spectrogram_clip": 8})
+    domain_for("sines").resolve(cfg)
+    wide = domain_for("sines").build_source(cfg.data, 0, True)
+    cfg.data.spectrogram_clip = 3.0
+    narrow = domain_for("sines").build_source(cfg.data, 0, True)
+    assert (narrow.points.abs() >= 1).sum() > 100 * (wide.points.abs() >= 1).sum()     # 19,875 against 34
+    inside = narrow.points.abs() < 1
+    torch.testing.assert_close(wide.points[inside] * 8, narrow.points[inside] * 3, rtol=1e-5, atol=1e-5)
+    state = wide.signal_state()
+    assert state["spectrogram"]["clip"] == 8.0 and narrow.signal_state()["spectrogram"]["clip"] == 3.0
+    img = wide.points[:4]
+    torch.testing.assert_close(as_series(img, state), as_series(img * 8 / 3, {"spectrogram": {
+        k: v for k, v in state["spectrogram"].items() if k != "clip"}}))          # no clip in it: SpecGAN's 3
+    run = wgangp.train("signals-sines-spec", tmp_path / "r", {"device": "cpu", "model.dim": 4, "model.noise_dim": 8,
+                       "data.batch_size": 16, "train.iterations": 1, "train.eval_every": 0,
+                       "data.spectrogram_clip": 8}, progress=False)
+    assert run.domain_state["spectrogram"]["clip"] == 8.0
+    assert wgangp.load_run(tmp_path / "r").config.data.spectrogram_clip == 8.0
+
+
+def test_the_spectrogram_clip_of_other_data_is_refused_not_ignored():
+    with pytest.raises(UserError, match="data.spectrogram_clip=8.0 applies to signals data"):
+        load_config("toy-8gaussians", {"data.spectrogram_clip": 8})

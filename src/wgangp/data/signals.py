@@ -55,8 +55,8 @@ class SignalSource(PointSource):
     (``data.representation=spectrogram``), and their labels, reshuffled every epoch.
 
     ``series``: the scaled signals ``(N, C, L)`` in either case (what the metrics compare);
-    ``stft``, ``mean``, ``std``: the spectrogram's settings and per-bin statistics ``(C, S)`` (None
-    for waveforms); ``class_names``, ``sample_rate`` (Hz): the file's, where it has them (else None);
+    ``stft``, ``mean``, ``std``, ``clip``: the spectrogram's settings, per-bin statistics ``(C, S)``
+    and clip in standard deviations (None for waveforms); ``class_names``, ``sample_rate`` (Hz): the file's, where it has them (else None);
     ``own_length``: the series' length in the file where ``data.length`` zero-padded every one of them
     (samples are cropped back to it in the data's units) or resampled them (``resampled``: samples are
     resampled back to it), else None.
@@ -75,7 +75,7 @@ class SignalSource(PointSource):
             raise UserError(f"{len(x)} signals cannot fill a batch of data.batch_size={data_cfg.batch_size}")
         self.scale = x.abs().amax(dim=(0, 2)).clamp_min(1e-12)          # (C,): largest magnitude per channel
         self.series = points = x / self.scale[:, None]
-        self.stft = self.mean = self.std = None
+        self.stft = self.mean = self.std = self.clip = None
         if data_cfg.representation == "spectrogram":
             if not data_cfg.resolution:
                 raise UserError("data.representation=spectrogram needs data.resolution, the spectrogram's side "
@@ -86,7 +86,8 @@ class SignalSource(PointSource):
                 raise UserError(f"data.representation=spectrogram: {e}; set data.length within that range") from None
             logmag = spec.log_magnitude(self.series, self.stft)
             self.mean, self.std = spec.fit_stats(logmag)
-            points = spec.normalise(logmag, self.mean, self.std)
+            self.clip = float(data_cfg.spectrogram_clip)
+            points = spec.normalise(logmag, self.mean, self.std, self.clip)
         super().__init__(data_cfg.batch_size, seed, points=points, labels=labels)
 
     def fresh_series(self, n: int, seed: int) -> torch.Tensor:
@@ -111,5 +112,14 @@ class SignalSource(PointSource):
             state["resampled"] = True
         if self.stft is not None:
             state["spectrogram"] = {"length": self.stft.length, "side": self.stft.side, "n_fft": self.stft.n_fft,
-                                    "hop": self.stft.hop, "mean": self.mean.tolist(), "std": self.std.tolist()}
+                                    "hop": self.stft.hop, "mean": self.mean.tolist(), "std": self.std.tolist(),
+                                    "clip": self.clip}
         return state
+
+
+def stft_of(state: dict) -> tuple[spec.StftParams, torch.Tensor, torch.Tensor, float]:
+    """A checkpoint's ``spectrogram`` entry (of :meth:`SignalSource.signal_state`) as the arguments of
+    :func:`~wgangp.data.spectrogram.to_waveform`: ``(params, mean, std, clip)`` (checkpoints written
+    before ``data.spectrogram_clip`` existed: SpecGAN's 3)."""
+    p = spec.StftParams(state["length"], state["side"], state["n_fft"], state["hop"])
+    return p, torch.tensor(state["mean"]), torch.tensor(state["std"]), float(state.get("clip", spec.CLIP_STD))

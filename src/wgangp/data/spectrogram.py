@@ -6,8 +6,9 @@ Forward: every series ``(C, L)`` becomes ``(C, S, S)``: the log-magnitude STFT `
 samples, frames centred on ``0, hop, ...`` with reflection at the ends), its Nyquist bin and last
 frame dropped, so that frequency (rows, low to high) and time (columns) both have ``S`` entries.
 Each frequency bin (of each channel) is then normalised as SpecGAN does: minus its mean, divided by
-its standard deviation (both over the whole training set, :func:`fit_stats`), divided by 3 and
-clipped to ``[-1, 1]`` (a bin's values beyond 3 std are lost). SpecGAN's own case:
+its standard deviation (both over the whole training set, :func:`fit_stats`), divided by ``clip`` = 3
+and clipped to ``[-1, 1]`` (a bin's values beyond 3 std are lost; ``data.spectrogram_clip`` sets
+another ``clip``: a line that is rare in its bins, as a chirp's, is an outlier there). SpecGAN's own case:
 16,384 samples with ``S = 128`` -> ``n_fft = 256``, hop 128.
 
 Backward (:func:`to_waveform`): the normalisation undone, ``exp``, the Nyquist bin set to zero and
@@ -93,19 +94,20 @@ def fit_stats(logmag: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return d.mean(dim=(0, 3)).float(), d.std(dim=(0, 3)).clamp_min(1e-6).float()
 
 
-def normalise(logmag: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """``(N, C, S, S)`` log-magnitudes -> SpecGAN's ``clip((v - mean) / std / 3, -1, 1)`` per bin."""
-    return ((logmag - mean[..., None]) / (CLIP_STD * std[..., None])).clamp(-1.0, 1.0)
+def normalise(logmag: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, clip: float = CLIP_STD) -> torch.Tensor:
+    """``(N, C, S, S)`` log-magnitudes -> SpecGAN's ``clamp((v - mean) / std / clip, -1, 1)`` per bin."""
+    return ((logmag - mean[..., None]) / (clip * std[..., None])).clamp(-1.0, 1.0)
 
 
-def denormalise(s: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+def denormalise(s: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, clip: float = CLIP_STD) -> torch.Tensor:
     """The inverse of :func:`normalise` (exact where nothing was clipped)."""
-    return s * (CLIP_STD * std[..., None]) + mean[..., None]
+    return s * (clip * std[..., None]) + mean[..., None]
 
 
-def to_spectrogram(x: torch.Tensor, p: StftParams, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+def to_spectrogram(x: torch.Tensor, p: StftParams, mean: torch.Tensor, std: torch.Tensor,
+                   clip: float = CLIP_STD) -> torch.Tensor:
     """``(N, C, L)`` series -> ``(N, C, S, S)`` normalised log-magnitude images in ``[-1, 1]``."""
-    return normalise(log_magnitude(x, p), mean, std)
+    return normalise(log_magnitude(x, p), mean, std, clip)
 
 
 def griffin_lim(mag: torch.Tensor, p: StftParams, n_iter: int = GL_ITERS, momentum: float = GL_MOMENTUM,
@@ -126,11 +128,12 @@ def griffin_lim(mag: torch.Tensor, p: StftParams, n_iter: int = GL_ITERS, moment
 
 
 def to_waveform(s: torch.Tensor, p: StftParams, mean: torch.Tensor, std: torch.Tensor,
-                n_iter: int = GL_ITERS) -> torch.Tensor:
-    """``(N, C, S, S)`` normalised images -> ``(N, C, L)`` series (Griffin-Lim, :data:`DECODE_CHUNK`
-    series at a time; deterministic: a series depends on its own image only)."""
+                n_iter: int = GL_ITERS, clip: float = CLIP_STD) -> torch.Tensor:
+    """``(N, C, S, S)`` normalised images (of :func:`normalise` with ``clip``) -> ``(N, C, L)`` series
+    (Griffin-Lim, :data:`DECODE_CHUNK` series at a time; deterministic: a series depends on its own
+    image only)."""
     n, c = s.shape[:2]
-    mag = (denormalise(s.float(), mean, std).exp() - LOG_EPS).clamp_min(0.0).reshape(n * c, p.side, p.side)
+    mag = (denormalise(s.float(), mean, std, clip).exp() - LOG_EPS).clamp_min(0.0).reshape(n * c, p.side, p.side)
     mag = F.pad(torch.cat([mag, mag[..., -1:]], dim=-1), (0, 0, 0, 1))     # the last frame again; Nyquist 0
     out = [griffin_lim(chunk, p, n_iter) for chunk in mag.split(DECODE_CHUNK)]
     x = torch.cat(out) if out else mag.new_zeros(0, p.padded)

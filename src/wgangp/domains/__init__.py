@@ -9,7 +9,8 @@ register_lazy("wgangp.domains.points", ("8gaussians", "25gaussians", "swissroll"
 register_lazy("wgangp.domains.images", ("mnist", "fashion-mnist", "cifar10", "images", "lsun"))
 register_lazy("wgangp.domains.tables", ("table", "breast-cancer"), auto_sized=True)
 register_lazy("wgangp.domains.text", ("text", "python-docs", "billion-word"))
-register_lazy("wgangp.domains.signals", ("signals", "sines"), data_keys=("length", "resample", "representation"))
+register_lazy("wgangp.domains.signals", ("signals", "sines"), data_keys=("length", "resample", "representation",
+                                                                              "spectrogram_clip"))
 
 
 def build_source(data_cfg, seed: int, conditional: bool = False):

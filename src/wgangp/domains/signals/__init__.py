@@ -24,7 +24,7 @@ import torch
 
 from wgangp.data import spectrogram as spec
 from wgangp.data.series_io import FORMATS, resample_to
-from wgangp.data.signals import SINES_LENGTH, SignalSource, read_signal_set, sines
+from wgangp.data.signals import SINES_LENGTH, SignalSource, read_signal_set, sines, stft_of
 from wgangp.domains import shared_metrics  # noqa: F401  (registers w1)
 from wgangp.domains.base import Domain, register_domain
 from wgangp.domains.signals import metrics  # noqa: F401  (registers discriminative, predictive: by name only)
@@ -49,7 +49,7 @@ class Signals(Domain):
     data_names = ("signals", "sines")
     state_key = "signal"
     spatial = True                                  # (C, L), or (C, S, S) spectrograms: train.diffaugment applies
-    data_keys = ("length", "resample", "representation")
+    data_keys = ("length", "resample", "representation", "spectrogram_clip")
     base_metrics = ("w1", "spectrum", "class_agreement")
 
     def validate(self, cfg) -> None:
@@ -58,6 +58,10 @@ class Signals(Domain):
         if cfg.data.name == "sines" and (cfg.data.length or cfg.data.resample):
             raise UserError("data.length and data.resample apply to signal files (data.name=signals); the built-in "
                             "sines are 64 samples long: drop them")
+        if not cfg.data.spectrogram_clip > 0 or (cfg.data.spectrogram_clip != spec.CLIP_STD
+                                                  and cfg.data.representation != "spectrogram"):
+            raise UserError(f"data.spectrogram_clip={cfg.data.spectrogram_clip:g}: the clip of spectrograms' normalised "
+                            "bins, in standard deviations, is > 0 and applies with data.representation=spectrogram")
         if cfg.data.representation == "spectrogram":
             _check_spectrogram(cfg, 1 if cfg.data.name == "sines" else None,
                                SINES_LENGTH if cfg.data.name == "sines" else cfg.data.length or None)
@@ -187,8 +191,8 @@ def as_series(x: torch.Tensor, state: dict | None) -> torch.Tensor:
     to the data's own length where training zero-padded it."""
     stft = (state or {}).get("spectrogram")
     if stft:
-        p = spec.StftParams(stft["length"], stft["side"], stft["n_fft"], stft["hop"])
-        x = spec.to_waveform(x, p, torch.tensor(stft["mean"]), torch.tensor(stft["std"]))
+        p, mean, std, clip = stft_of(stft)
+        x = spec.to_waveform(x, p, mean, std, clip=clip)
     return own_length(x, state)
 
 

@@ -23,6 +23,7 @@ from typing import Callable
 import torch
 
 from wgangp.data import spectrogram as spec
+from wgangp.data.signals import stft_of
 from wgangp.domains.base import EVAL_SEED
 from wgangp.metrics.signals import power_spectrum
 from wgangp.viz.toy import pyplot
@@ -75,8 +76,8 @@ def _label(k: int, names: list[str]) -> str:
 
 def _images(x: torch.Tensor, stft: dict) -> torch.Tensor:
     """Scaled ``(N, C, L)`` series -> their normalised log-magnitude images ``(N, C, S, S)``."""
-    p = spec.StftParams(stft["length"], stft["side"], stft["n_fft"], stft["hop"])
-    return spec.to_spectrogram(x, p, torch.tensor(stft["mean"]), torch.tensor(stft["std"]))
+    p, mean, std, clip = stft_of(stft)
+    return spec.to_spectrogram(x, p, mean, std, clip)
 
 
 def _rate(state: dict | None) -> float | None:
