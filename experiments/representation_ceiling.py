@@ -6,7 +6,10 @@ spectrograms are (de-normalised, Griffin-Lim); the ``class_agreement`` metric's 
 the real series, then judges the decoded ones, per class and in all. That agreement bounds what any
 generator of this representation can reach. Printed as JSON, with the share of clipped values.
 ``--no-clip``: the same without the clip (the normalised values kept whole), to see what the clip costs;
-``--clip-std K``: with another clip (what a run with ``data.spectrogram_clip=K`` could reach).
+``--clip-std K``: with another clip (what a run with ``data.spectrogram_clip=K`` could reach);
+``--cnn``: the second judge of ``experiments/audio_classes.py`` too (the in-project 1-D CNN trained
+on the real series, as ``judges`` trains it): its agreement on the decoded real series and, per
+class, on ``N`` generated series, with the RMS level of each set (real, decoded, generated).
 
     python experiments/representation_ceiling.py runs/audio40/specgan128-seed0 [--no-clip | --clip-std K]
 """
@@ -51,6 +54,35 @@ def ceiling(run, seed: int = 0, clip: bool = True, clip_std: float | None = None
             "clipped_share": float((unclamped.abs() >= 1).to(torch.float32).mean())}
 
 
+def cnn_judge(run, n: int = 600, seed: int = 0, clip_std: float | None = None) -> dict:
+    """The 1-D CNN judge (``fit_cnn`` on the run's real series, seed ``seed``) on the real series
+    decoded from their spectrograms and on ``n`` class-balanced generated series, per class; RMS levels."""
+    import numpy as np
+
+    from wgangp.data import spectrogram as spec
+    from wgangp.data.signals import stft_of
+    from wgangp.domains.signals import as_series, own_length
+    from wgangp.metrics.series_classifier import fit_cnn, predict
+
+    state, source = run.domain_state, run.reference_source()
+    p, mean, std, run_clip = stft_of(state["spectrogram"])
+    k = run_clip if clip_std is None else clip_std
+    real, labels = own_length(source.series, state), source.labels.numpy()
+    decoded = own_length(spec.to_waveform(spec.to_spectrogram(source.series, p, mean, std, k), p, mean, std,
+                                          clip=k), state)
+    wanted = run.class_labels(n)
+    fake = as_series(run.sample(n, seed=seed, classes=wanted.tolist()), state)
+    cnn = fit_cnn(real, labels, seed=seed)
+    said_real, said_fake, wanted = predict(cnn, decoded), predict(cnn, fake), wanted.numpy()
+    names = run.domain.class_names(state) or [str(c) for c in range(run.n_classes)]
+    rms = {name: float(x.pow(2).mean().sqrt()) for name, x in (("real", real), ("decoded", decoded), ("generated", fake))}
+    return {"decoded_real": float(np.mean(said_real == labels)), "generated": float(np.mean(said_fake == wanted)),
+            "per_class": {names[c]: {"decoded_real": float(np.mean(said_real[labels == c] == c)),
+                                     "generated": float(np.mean(said_fake[wanted == c] == c)),
+                                     "generated_said": np.bincount(said_fake[wanted == c], minlength=run.n_classes).tolist()}
+                          for c in range(run.n_classes)}, "rms": rms}
+
+
 def main(argv: list[str] | None = None) -> int:
     import wgangp
     from wgangp.errors import UserError
@@ -61,12 +93,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-clip", action="store_true", help="decode normalised values that were not clipped")
     p.add_argument("--clip-std", type=float, metavar="K", help="normalise with this clip instead of the run's "
                    "data.spectrogram_clip")
+    p.add_argument("--cnn", type=int, nargs="?", const=600, metavar="N", help="the CNN judge too, on N generated "
+                   "series (default 600; minutes at 16,384 samples)")
     args = p.parse_args(argv)
     if args.clip_std is not None and not args.clip_std > 0:
         p.error(f"--clip-std must be > 0, got {args.clip_std:g}")
     try:
-        print(json.dumps(ceiling(wgangp.load_run(args.run_dir), args.seed, clip=not args.no_clip,
-                                 clip_std=args.clip_std)))
+        run = wgangp.load_run(args.run_dir)
+        out = ceiling(run, args.seed, clip=not args.no_clip, clip_std=args.clip_std)
+        if args.cnn:
+            out["cnn"] = cnn_judge(run, args.cnn, args.seed, args.clip_std)
+        print(json.dumps(out))
     except UserError as e:
         print(f"representation_ceiling: error: {e}", file=sys.stderr)
         return 2

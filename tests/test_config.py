@@ -58,3 +58,31 @@ def test_config_file_with_bad_key(tmp_path):
     path.write_text('[train]\nitrations = 5\n')
     with pytest.raises(UserError, match="my.toml.*unknown config key 'train.itrations'"):
         load_config(path)
+
+
+@pytest.mark.parametrize("preset, over, fragment", [
+    ("toy-8gaussians", {"data.seq_len": 64}, "data.seq_len=64 applies to text data (data.name=text or python-docs or "
+                                             "billion-word), not to data.name=8gaussians: drop it"),
+    ("text-python-docs-fast", {"data.resolution": 32}, "data.resolution=32 applies to mnist or signals data"),
+    ("mnist-dcgan-fast", {"data.label": "y"}, "data.label=y applies to table or signals data (data.name=table or "
+                                              "breast-cancer or signals or sines)"),
+    ("signals-sines-cond", {"data.holdout": 0.3}, "data.holdout=0.3 applies to table data"),
+    ("table-breast-cancer", {"data.dequantize": True}, "data.dequantize=True applies to mnist data"),
+    ("toy-8gaussians", {"data.download": True}, "data.download=True applies to mnist or text data"),
+])
+def test_a_data_key_of_another_kind_is_refused_not_ignored(preset, over, fragment):
+    with pytest.raises(UserError) as e:
+        load_config(preset, over)
+    assert fragment in str(e.value) and "\n" not in str(e.value)
+
+
+def test_every_kind_keeps_the_data_keys_it_reads():
+    """The keys a kind shares with another (a signal CSV's label, a spectrogram's side, an .npz key,
+    a download) stay valid for each of them."""
+    for preset, over in (("signals-sines-cond", {"data.label": "first", "data.key": "x", "data.name": "signals",
+                                                 "data.path": "s.csv"}),
+                         ("table-breast-cancer", {"data.label": "target", "data.split_seed": 3}),
+                         ("mnist-dcgan-fast", {"data.key": "x", "data.download": True, "data.max_images": 10}),
+                         ("text-python-docs-fast", {"data.max_lines": 10, "data.text_filter": "prose"})):
+        cfg = load_config(preset, over)
+        assert all(getattr(cfg.data, k.split(".")[1]) == v for k, v in over.items())

@@ -127,6 +127,10 @@ def test_representation_ceiling_judges_real_series_decoded_from_their_own_spectr
     assert rc.main([str(run.run_dir), "--clip-std", "0.5"]) == 0                # most bins clipped at half a std
     half = json.loads(capsys.readouterr().out)
     assert half["clip_std"] == 0.5 and half["clipped_share"] > out["clipped_share"] and half["clipped_share"] > 0.2
+    assert rc.main([str(run.run_dir), "--cnn", "8"]) == 0                       # the CNN judge too
+    cnn = json.loads(capsys.readouterr().out)["cnn"]
+    assert cnn["decoded_real"] >= 0.9 and 0 <= cnn["generated"] <= 1 and set(cnn["rms"]) == {"real", "decoded", "generated"}
+    assert [sum(c["generated_said"]) for c in cnn["per_class"].values()] == [4, 4]
     wave = wgangp.train("signals-sines-cond", tmp_path / "w", tiny, progress=False)
     assert rc.main([str(wave.run_dir)]) == 2
     assert "is no spectrogram run" in capsys.readouterr().err

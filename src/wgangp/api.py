@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import traceback
 from pathlib import Path
 
 import torch
@@ -139,6 +140,10 @@ def train(preset_or_config: str | Path | Config | None, out: str | Path, overrid
     server = open_live(run_dir, live) if live is not None else None
     try:
         return _train(cfg, run_dir, resume, progress, stop_after, info, (live, server) if server else None, replay)
+    except BaseException as e:
+        if info is not None:         # the traceback's frames hold the trainer: free it before leaving the group
+            traceback.clear_frames(e.__traceback__)
+        raise
     finally:
         if server is not None and live.get("server") is None:     # a server handed in outlives the run
             server.close()
@@ -294,19 +299,22 @@ def sample(run: Run | str | Path, n: int, seed: int = 0, classes: int | list[int
 
 
 def train_classifier(data_path: str | Path, out: str | Path, epochs: int | None = None, seed: int = 0,
-                     resolution: int = 0, replace: bool = False) -> dict:
+                     resolution: int = 0, replace: bool = False, length: int = 0, resample: bool = False) -> dict:
     """Train the in-project classifier of the labelled data at ``data_path`` and save it at ``out``;
     returns ``n_train``, ``n_classes`` and ``test_accuracy`` (None without a test split).
 
     Signal data (:func:`~wgangp.domains.signals.classifier.is_series_data`: an .npz of ``(N, L)`` or
     ``(N, C, L)`` series, CSV/UCR files, WAV folders): the 1-D CNN, saved as TorchScript mapping
     float32 ``(N, C, L)`` in the data's units to logits (``epochs`` default 100; an existing ``out``
-    refused unless ``replace``). Image data: the small image CNN, saved as a feature net (``epochs``
+    refused unless ``replace``; ``length``, ``resample``: as the run's ``data.length``, ``data.resample``). Image data: the small image CNN, saved as a feature net (``epochs``
     default 2; ``resolution`` resizes folder images), as :func:`wgangp.domains.images.classifier.train_classifier`."""
     if is_series_data(data_path):
         if resolution:
             raise UserError(f"--resolution {resolution} resizes images; '{data_path}' holds signals: drop it")
-        return train_series_classifier(data_path, out, epochs=epochs, seed=seed, replace=replace)
+        return train_series_classifier(data_path, out, epochs=epochs, seed=seed, replace=replace, length=length,
+                                       resample=resample)
+    if length or resample:
+        raise UserError(f"--length and --resample apply to signals; '{data_path}' holds images: drop them")
     return train_image_classifier(data_path, out, epochs=2 if epochs is None else epochs, seed=seed,
                                   resolution=resolution)
 

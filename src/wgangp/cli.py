@@ -4,7 +4,7 @@
     wgangp train PRESET_OR_CONFIG --out RUN_DIR [--set key=value ...] [--resume] [--dry-run]
     wgangp sample RUN_DIR -n N -o FILE.npy|FILE.csv|GRID.png [--seed S] [--truncation T]
     wgangp augment RUN_DIR --balance|--per-class N -o OUT [--filter CLF.pt] [--truncation T]
-    wgangp classifier DATA.npz|FOLDER|SIGNALS --out CLF.pt [--epochs N] [--resolution R]
+    wgangp classifier DATA.npz|FOLDER|SIGNALS --out CLF.pt [--epochs N] [--resolution R] [--length N [--resample]]
     wgangp eval RUN_DIR [-n N] [--json] [--metrics fid,kid,is] [--feature-net PATH] [--truncation T]
 
 User errors print one line ``wgangp: error: ...`` on stderr and exit with status 2.
@@ -55,18 +55,12 @@ def _watch_args(sub) -> None:
 
 
 def _cmd_watch(args) -> int:
-    import time
-
-    from wgangp.viz.live import serve
+    from wgangp.viz.live import serve, until_interrupted
 
     if not (Path(args.run_dir) / "config.json").is_file():
         raise UserError(f"'{args.run_dir}' is not a run directory (no config.json); pass the --out of a wgangp train")
     server = serve(Path(args.run_dir), None, args.host, args.port)
-    try:
-        while True:
-            time.sleep(3600)
-    finally:
-        server.close()
+    return until_interrupted(server.close)
 
 
 def _playground_args(sub) -> None:
@@ -78,9 +72,8 @@ def _playground_args(sub) -> None:
 
 def _cmd_playground(args) -> int:
     import tempfile
-    import time
 
-    from wgangp.viz.live import serve
+    from wgangp.viz.live import serve, until_interrupted
     from wgangp.viz.playground import Playground
 
     root = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="wgangp-playground-"))
@@ -91,12 +84,7 @@ def _cmd_playground(args) -> int:
                                                                          file=sys.stderr, flush=True))
     server.playground = Playground(root, server)
     print(f"wgangp: the playground's runs go to {root}", file=sys.stderr)
-    try:
-        while True:
-            time.sleep(3600)
-    finally:
-        server.playground.stop()
-        server.close()
+    return until_interrupted(server.playground.stop, server.close)
 
 
 def _report_args(sub) -> None:
@@ -194,6 +182,8 @@ def _classifier_args(sub) -> None:
     c.add_argument("--epochs", type=int, default=None, help="training epochs (default: 2 for images, 100 for signals)")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--force", action="store_true", help="replace an existing --out file")
+    c.add_argument("--length", type=int, default=0, help="signals: as the run's data.length (series of unequal lengths)")
+    c.add_argument("--resample", action="store_true", help="signals: resample to --length, as data.resample=true")
 
 
 def _cmd_classifier(args) -> int:
@@ -203,8 +193,8 @@ def _cmd_classifier(args) -> int:
         raise UserError(f"--epochs must be positive, got {args.epochs}")
     if Path(args.out).exists() and not args.force:
         raise UserError(f"'{args.out}' exists; choose a new --out or add --force to replace it (checked before training)")
-    result = api.train_classifier(args.data, args.out, epochs=args.epochs, seed=args.seed,
-                                  resolution=args.resolution, replace=args.force)
+    result = api.train_classifier(args.data, args.out, epochs=args.epochs, seed=args.seed, resolution=args.resolution,
+                                  replace=args.force, length=args.length, resample=args.resample)
     acc = result["test_accuracy"]
     print(f"wrote {args.out}: {result['n_classes']} classes, {result['n_train']} {result.get('what', 'training images')}"
           + (f", test accuracy {acc:.2%}" if acc is not None else ""))

@@ -26,8 +26,8 @@ class Circle(Domain):
     base_metrics = ("radius_error",)
 
     def validate(self, cfg):
-        if cfg.data.max_images:
-            raise UserError("data.name=circle takes no data.max_images")
+        if cfg.data.path:
+            raise UserError("data.name=circle is built in and takes no data.path")
 
     def build_source(self, data_cfg, seed, conditional):
         angle = 2 * math.pi * torch.rand(512, generator=torch.Generator().manual_seed(7))
@@ -105,5 +105,8 @@ def test_a_domain_defined_in_a_test_trains_resumes_samples_evaluates_and_augment
 
 def test_the_domain_checks_its_own_config_keys(tmp_path, capsys):
     assert main(["train", "toy-8gaussians", "--out", str(tmp_path / "x"), "--dry-run", "--set", "data.name=circle",
-                 "--set", "data.max_images=3"]) == 2
-    assert "data.name=circle takes no data.max_images" in capsys.readouterr().err
+                 "--set", "data.path=c.npy"]) == 2
+    assert "data.name=circle is built in and takes no data.path" in capsys.readouterr().err
+    assert main(["train", "toy-8gaussians", "--out", str(tmp_path / "x"), "--dry-run", "--set", "data.name=circle",
+                 "--set", "data.max_images=3"]) == 2                # an image key: refused for a kind that reads none
+    assert "data.max_images=3 applies to mnist data" in capsys.readouterr().err

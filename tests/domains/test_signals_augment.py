@@ -286,3 +286,35 @@ def test_a_resampled_run_makes_series_of_the_files_length_and_augments_with_the_
         assert z["x_train"][:24].tobytes() == x.tobytes()                      # the file's rows, not resampled twice
     auto = _train(tmp_path / "r2", tmp_path / "s.npz", **{"data.resample": True})
     assert auto.config.data.length == 48 and auto.domain_state["own_length"] == 40
+
+
+def test_series_of_unequal_lengths_get_a_filter_classifier_at_the_runs_length(tmp_path, capsys):
+    """A UCR file of rows of 30 to 40 samples (NaN tails), resampled to 16 for training: 'wgangp
+    classifier --length 16 --resample' trains on the same resampled series and is the filter augment takes; one
+    trained on cropped/padded series, or without a length, is refused in one line."""
+    from wgangp.data.series_text import write_csv
+    from wgangp.domains.signals.augment import load_filter, written_resampled
+
+    rng = np.random.default_rng(8)
+    x = np.sin(2 * np.pi * rng.uniform(size=(24, 1, 1)) + np.arange(40) / 6).astype(np.float32)
+    for i in range(0, 24, 2):
+        x[i, :, 30 + i // 3:] = np.nan                                         # a shorter series
+    path = write_csv(x, np.repeat([0, 1], [14, 10]), ["a", "b"], tmp_path / "S_TRAIN.tsv", sep="\t", header=False)
+    run = _train(tmp_path / "r", path, **{"data.length": 16, "data.resample": True})
+    assert run.data_shape == (1, 16) and "own_length" not in run.domain_state
+    clf = ["classifier", str(path), "--epochs", "2", "-o"]
+    assert main([*clf, str(tmp_path / "none.pt")]) == 2
+    err = capsys.readouterr().err
+    assert "unequal lengths" in err and "(for the classifier: --length N, and --resample; as the run's)" in err
+    assert err.count("wgangp: error:") == 1 and not (tmp_path / "none.pt").exists()
+    assert main([*clf, str(tmp_path / "c.pt"), "--length", "16", "--resample"]) == 0
+    assert written_resampled(run)                     # the filter augment would load for this run: accepted
+    assert load_filter(tmp_path / "c.pt", 2, (1, 16), resampled=True)(torch.zeros(3, 1, 16)).shape == (3, 2)
+    assert main([*clf, str(tmp_path / "padded.pt"), "--length", "16"]) == 0
+    capsys.readouterr()
+    assert main(["augment", str(run.run_dir), "--balance", "-o", str(tmp_path / "b.npz"), "--filter",
+                 str(tmp_path / "padded.pt")]) == 2
+    assert ("'padded.pt' was trained on cropped or padded series; this run's are resampled to 16 samples: train it "
+            "with --resample") in capsys.readouterr().err and not (tmp_path / "b.npz").exists()
+    assert main([*clf, str(tmp_path / "bad.pt"), "--resample"]) == 2
+    assert "must be > 0 to resample" in capsys.readouterr().err

@@ -120,3 +120,10 @@ def test_weights_whose_channels_or_classes_mean_something_else_here_are_refused(
                                                          "data.path": str(tmp_path / "s12.npz")}, progress=False)
     assert wgangp.build_trainer(wgangp.load_config("signals-sines-cond", {**uncond, "train.init_from": str(
         tmp_path / "su")})).step == 0                          # unconditional: the classes do not matter
+    np.savez(tmp_path / "s40.npz", x_train=rng.normal(size=(16, 1, 40)).astype(np.float32), y_train=np.tile([1, 2], 8))
+    wgangp.train("signals-sines-cond", tmp_path / "sr", {**sig, "data.path": str(tmp_path / "s40.npz"), "data.length": 32,
+                                                         "data.resample": True}, progress=False)
+    with pytest.raises(UserError, match=r"its series were resampled to their length and this run's are cropped or "
+                                        r"padded \(data.resample\): another time scale"):
+        wgangp.build_trainer(wgangp.load_config("signals-sines-cond", {**start, "data.path": str(tmp_path / "s40.npz"),
+                                                                       "data.length": 32, "train.init_from": str(tmp_path / "sr")}))

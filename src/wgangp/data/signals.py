@@ -58,8 +58,8 @@ class SignalSource(PointSource):
     ``stft``, ``mean``, ``std``, ``clip``: the spectrogram's settings, per-bin statistics ``(C, S)``
     and clip in standard deviations (None for waveforms); ``class_names``, ``sample_rate`` (Hz): the file's, where it has them (else None);
     ``own_length``: the series' length in the file where ``data.length`` zero-padded every one of them
-    (samples are cropped back to it in the data's units) or resampled them (``resampled``: samples are
-    resampled back to it), else None.
+    (samples are cropped back to it in the data's units) or resampled them (samples are resampled back
+    to it), else None; ``resampled``: the series were resampled to ``data.length`` (``data.resample``).
     """
 
     def __init__(self, data_cfg, seed: int, arrays: tuple[torch.Tensor, torch.Tensor | None] | None = None):
@@ -70,7 +70,7 @@ class SignalSource(PointSource):
             self.class_names, self.sample_rate, self.own_length = found.class_names, found.sample_rate, found.own_length
         else:
             (x, labels), self.class_names, self.sample_rate, self.own_length = arrays, None, None, None
-        self.resampled = bool(self.own_length) and data_cfg.resample
+        self.resampled = bool(arrays is None and data_cfg.resample and data_cfg.length)   # to data.length
         if len(x) < data_cfg.batch_size:
             raise UserError(f"{len(x)} signals cannot fill a batch of data.batch_size={data_cfg.batch_size}")
         self.scale = x.abs().amax(dim=(0, 2)).clamp_min(1e-12)          # (C,): largest magnitude per channel

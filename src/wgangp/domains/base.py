@@ -27,7 +27,7 @@ from wgangp.errors import UserError
 # data.name -> domain name; domain name -> instance; built-in domains -> their module (imported on first use)
 _BY_DATA: dict[str, str] = {}
 _DOMAINS: dict[str, "Domain"] = {}
-_KEY_OWNERS: dict[str, tuple[str, ...]] = {}     # data.* key -> the data names of the one kind that reads it
+_KEY_OWNERS: dict[str, list[tuple[str, ...]]] = {}   # data.* key -> the data names of each kind that reads it
 _LAZY: dict[str, str] = {}
 EVAL_SEED = 12_345      # fixed noise / reference seed of evaluations and pictures: steps stay comparable
 
@@ -44,7 +44,7 @@ class Domain:
     base_metrics: tuple[str, ...] = ()        # metrics every evaluation reports (wgangp list --metrics)
     auto_sized: bool = False                  # sizes config.SIZE_KEYS given as 0 from the data (resolve)
     spatial: bool = False                     # samples have time or space axes (C, L) / (C, H, W): train.diffaugment
-    data_keys: tuple[str, ...] = ()           # data.* keys only this kind reads: refused, when set, for any other kind
+    data_keys: tuple[str, ...] = ()           # data.* keys this kind reads: refused, when set, for kinds that do not
 
     # ----- config and data ------------------------------------------------------------------
     def validate(self, cfg) -> None:
@@ -171,7 +171,7 @@ def register_domain(domain: Domain) -> Domain:
     """Register ``domain`` under each of its ``data_names`` (a later registration of a name wins)."""
     if not domain.name or not domain.data_names:
         raise ValueError("a Domain needs a name and at least one data name")
-    said = {k for k, names in _KEY_OWNERS.items() if names == tuple(domain.data_names)}
+    said = {k for k, owners in _KEY_OWNERS.items() if tuple(domain.data_names) in owners}
     if said and said != set(domain.data_keys):
         raise ValueError(f"domain {domain.name}: data_keys {sorted(domain.data_keys)} differ from its lazy "
                          f"registration's {sorted(said)}")
@@ -179,7 +179,7 @@ def register_domain(domain: Domain) -> Domain:
     for data_name in domain.data_names:
         _BY_DATA[data_name] = domain.name
         _LAZY.pop(data_name, None)
-    _KEY_OWNERS.update(dict.fromkeys(domain.data_keys, tuple(domain.data_names)))
+    _own_keys(domain.data_keys, domain.data_names)
     _config.register_data_names(domain.data_names, _validate, auto_sized=domain.auto_sized)
     return domain
 
@@ -190,8 +190,15 @@ def register_lazy(module: str, data_names: tuple[str, ...], auto_sized: bool = F
     (``auto_sized``, ``data_keys``: as its class says, known before the import)."""
     for data_name in data_names:
         _LAZY[data_name] = module
-    _KEY_OWNERS.update(dict.fromkeys(data_keys, tuple(data_names)))
+    _own_keys(data_keys, data_names)
     _config.register_data_names(data_names, _validate, auto_sized)
+
+
+def _own_keys(keys, data_names) -> None:
+    for key in keys:
+        owners = _KEY_OWNERS.setdefault(key, [])
+        if tuple(data_names) not in owners:
+            owners.append(tuple(data_names))
 
 
 def _validate(cfg) -> None:
@@ -205,12 +212,13 @@ def _validate(cfg) -> None:
 
 
 def _refuse_others_keys(cfg, domain: Domain) -> None:
-    """A data.* key another kind owns (:attr:`Domain.data_keys`) set away from its default: one line."""
+    """A data.* key only other kinds read (:attr:`Domain.data_keys`) set away from its default: one line."""
     default = type(cfg.data)()
-    for key, names in _KEY_OWNERS.items():
+    for key, owners in _KEY_OWNERS.items():
         if key not in domain.data_keys and getattr(cfg.data, key) != getattr(default, key):
-            raise UserError(f"data.{key}={getattr(cfg.data, key)} applies to {names[0]} data (data.name="
-                            f"{' or '.join(names)}), not to data.name={cfg.data.name}: drop it")
+            kinds, names = " or ".join(n[0] for n in owners), " or ".join(n for names in owners for n in names)
+            raise UserError(f"data.{key}={getattr(cfg.data, key)} applies to {kinds} data (data.name={names}), not "
+                            f"to data.name={cfg.data.name}: drop it")
 
 
 def domain_for(data_name: str) -> Domain:

@@ -14,6 +14,7 @@ from wgangp.data.base import require_file
 from wgangp.data.text import (TextSource, billion_word_files, decode, is_prose, python_docs_lines, read_lines,
                               write_lines)
 from wgangp.domains.base import EVAL_SEED, Domain, register_domain
+from wgangp.domains.keys import TEXT_KEYS
 from wgangp.errors import UserError
 from wgangp.metrics.registry import register_metric
 from wgangp.metrics.text import text_metrics
@@ -72,6 +73,7 @@ def _write_txt(run, n: int, path, seed: int, classes) -> str:
 class Text(Domain):
     name = "text"
     data_names = tuple(CORPORA)
+    data_keys = TEXT_KEYS
     state_key = "text"
     base_metrics = ("ngram_js",)
 

@@ -302,3 +302,14 @@ def serve(run_dir: Path, controls=None, host: str = "127.0.0.1", port: int = 0, 
             + (" and steer it" if controls is not None else ""))
     say(f"wgangp: live view at {server.url}")
     return server
+
+
+def until_interrupted(*closers) -> int:
+    """Sleep until Ctrl-C (or another exception), then call ``closers`` in order (``wgangp watch``,
+    ``wgangp playground``)."""
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        for close in closers:
+            close()

@@ -15,6 +15,7 @@ from wgangp.data.folder import has_image_files, load_labelled_folder
 from wgangp.data.images import ImageSource, load_array_labels, load_image_file, load_torchvision
 from wgangp.domains import shared_metrics  # noqa: F401  (registers w1)
 from wgangp.domains.base import EVAL_SEED, Domain, register_domain
+from wgangp.domains.keys import IMAGE_KEYS
 from wgangp.domains.images import metrics as _metrics  # noqa: F401  (registers the image metrics)
 from wgangp.errors import UserError
 
@@ -34,6 +35,7 @@ TORCHVISION = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "cifar10": "CI
 class Images(Domain):
     name = "images"
     data_names = (*TORCHVISION, "images", "lsun")
+    data_keys = IMAGE_KEYS
     base_metrics = ("sliced_w1",)
     spatial = True                                  # (C, H, W): train.diffaugment applies
 

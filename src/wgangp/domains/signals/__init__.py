@@ -27,6 +27,7 @@ from wgangp.data.series_io import FORMATS, resample_to
 from wgangp.data.signals import SINES_LENGTH, SignalSource, read_signal_set, sines, stft_of
 from wgangp.domains import shared_metrics  # noqa: F401  (registers w1)
 from wgangp.domains.base import Domain, register_domain
+from wgangp.domains.keys import SIGNAL_KEYS
 from wgangp.domains.signals import metrics  # noqa: F401  (registers discriminative, predictive: by name only)
 from wgangp.errors import UserError
 from wgangp.metrics.registry import register_metric
@@ -49,7 +50,7 @@ class Signals(Domain):
     data_names = ("signals", "sines")
     state_key = "signal"
     spatial = True                                  # (C, L), or (C, S, S) spectrograms: train.diffaugment applies
-    data_keys = ("length", "resample", "representation", "spectrogram_clip")
+    data_keys = SIGNAL_KEYS
     base_metrics = ("w1", "spectrum", "class_agreement")
 
     def validate(self, cfg) -> None:
@@ -110,6 +111,9 @@ class Signals(Domain):
         theirs, mine = theirs or {}, mine or {}
         if theirs.get("spectrogram") != mine.get("spectrogram"):
             return "its spectrogram settings (data.representation, length, side) are not this run's"
+        if bool(theirs.get("resampled")) != bool(mine.get("resampled")):
+            how = ("resampled", "cropped or padded") if theirs.get("resampled") else ("cropped or padded", "resampled")
+            return f"its series were {how[0]} to their length and this run's are {how[1]} (data.resample): another time scale"
         if conditional and theirs.get("class_names") != mine.get("class_names"):
             return f"its classes {theirs.get('class_names')} are not this data's {mine.get('class_names')}"
         return None       # another scale per channel is fine: the networks work in scaled units

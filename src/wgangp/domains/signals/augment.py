@@ -66,7 +66,8 @@ def augment_signals(run, out: Path, per_class: int | None, seed: int, filter_net
     real = read_signal_set(replace(data, length=0) if own else data)     # file holds them (all of length own)
     kind = output_kind(real.fmt, real.x.shape[1], out)
     names = _check_real(run, real)
-    net = load_filter(filter_net, run.n_classes, real.x.shape[1:]) if filter_net is not None else None
+    net = (load_filter(filter_net, run.n_classes, real.x.shape[1:], resampled=written_resampled(run))
+           if filter_net is not None else None)
     counts = np.bincount(real.labels, minlength=run.n_classes).tolist()
     new = plan(counts, per_class)
     x_new, accepted = [], []
@@ -121,10 +122,18 @@ def _check_real(run, real) -> list[str]:
     return list(names)
 
 
-def load_filter(filter_net, n_classes: int, shape: tuple[int, int]) -> torch.nn.Module:
+def written_resampled(run) -> bool:
+    """Whether the series the run writes (samples, augmented sets) are resampled ones: trained with
+    ``data.resample`` on series of unequal lengths (of one length, they are resampled back to it)."""
+    state = run.domain_state or {}
+    return bool(state.get("resampled")) and not state.get("own_length")
+
+
+def load_filter(filter_net, n_classes: int, shape: tuple[int, int], resampled: bool = False) -> torch.nn.Module:
     """The filter classifier (a TorchScript path, or a module), checked once on zeros ``(2, C, L)``:
-    it must take series of ``shape`` and give ``(2, n_classes)`` logits."""
-    net = _load_script(Path(filter_net), shape) if isinstance(filter_net, (str, Path)) else filter_net
+    it must take series of ``shape`` (resampled ones where ``resampled``) and give ``(2, n_classes)``
+    logits."""
+    net = _load_script(Path(filter_net), shape, resampled) if isinstance(filter_net, (str, Path)) else filter_net
     if not isinstance(net, torch.nn.Module):
         raise UserError(f"the filter must be a TorchScript file or a torch module, not {type(net).__name__}")
     net.eval()
@@ -143,10 +152,11 @@ def load_filter(filter_net, n_classes: int, shape: tuple[int, int]) -> torch.nn.
     return net
 
 
-def _load_script(path: Path, shape: tuple[int, int]) -> torch.nn.Module:
+def _load_script(path: Path, shape: tuple[int, int], resampled: bool = False) -> torch.nn.Module:
     """A TorchScript classifier from ``path``; where it carries ``wgangp.json`` (``wgangp classifier``
-    writes the channels and length it was trained on), those must be ``shape``: a CNN that averages
-    over time takes any length, but one trained on other series judges these poorly."""
+    writes the channels and length it was trained on, and whether its series were resampled), those
+    must be ``shape`` and ``resampled``: a CNN that averages over time takes any length, but one
+    trained on other series (or on another time scale) judges these poorly."""
     if not path.is_file():
         raise UserError(f"filter classifier '{path}' not found")
     extra = {META: ""}
@@ -161,6 +171,10 @@ def _load_script(path: Path, shape: tuple[int, int]) -> torch.nn.Module:
         raise UserError(f"the filter classifier '{path.name}' was trained on series of {trained[0]} channel(s) and "
                         f"{trained[1]} samples; this run's have {shape[0]} and {shape[1]}: train it on the run's data "
                         "with the same data.length")
+    if isinstance(meta, dict) and "length" in meta and bool(meta.get("resampled")) != resampled:
+        how = ("resampled" if resampled else "cropped or padded", "resampled" if meta.get("resampled") else "cropped or padded")
+        raise UserError(f"the filter classifier '{path.name}' was trained on {how[1]} series; this run's are {how[0]} "
+                        f"to {shape[1]} samples: train it with{'' if resampled else 'out'} --resample")
     return net
 
 

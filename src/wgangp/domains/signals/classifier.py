@@ -63,10 +63,18 @@ def _as_train_classes(test: SeriesSet, train: SeriesSet, where: str) -> np.ndarr
     return np.array([index[names[c]] for c in test.labels], dtype=np.int64)
 
 
-def labelled_series(data_path: str | Path) -> tuple[SeriesSet, tuple[np.ndarray, np.ndarray] | None]:
-    """``(training SeriesSet with labels, (x_test (M, C, L), y_test (M,)) or None)``."""
+def labelled_series(data_path: str | Path, length: int = 0,
+                    resample: bool = False) -> tuple[SeriesSet, tuple[np.ndarray, np.ndarray] | None]:
+    """``(training SeriesSet with labels, (x_test (M, C, L), y_test (M,)) or None)``; ``length``,
+    ``resample``: as ``data.length`` and ``data.resample`` (the test series brought to the same length
+    the same way)."""
     path = Path(data_path)
-    train = read_series(path)
+    try:
+        train = read_series(path, length=length, resample=resample)
+    except UserError as e:
+        if "unequal lengths" not in str(e):
+            raise
+        raise UserError(f"{e} (for the classifier: --length N, and --resample; as the run's)") from None
     if train.labels is None:
         raise UserError(f"the signals in '{data_path}' have no labels; the classifier needs them (y_train in an "
                         ".npz, the first column of a UCR file, class sub-folders of WAV files)")
@@ -77,9 +85,9 @@ def labelled_series(data_path: str | Path) -> tuple[SeriesSet, tuple[np.ndarray,
         with np.load(path, allow_pickle=False) as npz:
             has_test = "x_test" in npz.files and "y_test" in npz.files
         if has_test:
-            test = read_series(path, key="x_test", length=train.x.shape[2])
+            test = read_series(path, key="x_test", length=train.x.shape[2], resample=resample)
     elif _test_file(path) is not None:
-        test = read_series(_test_file(path), length=train.x.shape[2])
+        test = read_series(_test_file(path), length=train.x.shape[2], resample=resample)
     if test is None:
         return train, None
     if test.x.shape[1] != train.x.shape[1]:
@@ -89,18 +97,24 @@ def labelled_series(data_path: str | Path) -> tuple[SeriesSet, tuple[np.ndarray,
 
 
 def train_series_classifier(data_path: str | Path, out: str | Path, epochs: int | None = None, seed: int = 0,
-                            replace: bool = False, widths: tuple[int, int, int] = (32, 64, 32)) -> dict:
-    """Train the 1-D CNN on the labelled signals at ``data_path`` (``epochs`` default :data:`EPOCHS`)
-    and save it at ``out`` (refused if it exists, unless ``replace``); returns ``n_train``,
-    ``n_classes``, ``test_accuracy`` (None without a test split) and ``what``."""
+                            replace: bool = False, widths: tuple[int, int, int] = (32, 64, 32), length: int = 0,
+                            resample: bool = False) -> dict:
+    """Train the 1-D CNN on the labelled signals at ``data_path`` (``epochs`` default :data:`EPOCHS`;
+    ``length``, ``resample``: as the run's ``data.length`` and ``data.resample``, which series of
+    unequal lengths need) and save it at ``out`` (refused if it exists, unless ``replace``); returns
+    ``n_train``, ``n_classes``, ``test_accuracy`` (None without a test split) and ``what``."""
     from wgangp.metrics.series_classifier import fit_cnn, predict, save_series_classifier
 
-    train, test = labelled_series(data_path)
+    if length < 0 or (resample and not length):
+        raise UserError(f"the classifier's length must be > 0 to resample to it, got {length}" if resample else
+                        f"the classifier's length must be >= 0 (0: the files' own), got {length}")
+    train, test = labelled_series(data_path, length, resample)
     n_classes = len(train.class_names)
     model = fit_cnn(train.x, train.labels, epochs=epochs or EPOCHS, seed=seed, widths=widths, n_classes=n_classes)
     acc = float(np.mean(predict(model, test[0]) == test[1])) if test is not None else None
     result = {"n_train": len(train.x), "n_classes": n_classes, "test_accuracy": acc, "what": "training series"}
     save_series_classifier(model, out, replace=replace, info={
         "channels": int(train.x.shape[1]), "length": int(train.x.shape[2]), "class_names": train.class_names,
+        "resampled": bool(resample and train.x.shape[2] != train.own_length),
         "epochs": epochs or EPOCHS, "seed": seed, **result})
     return result

@@ -54,7 +54,7 @@ def _classifier_score(ctx) -> dict:
     import torch
 
     from wgangp.domains.signals import _series, _unscale
-    from wgangp.domains.signals.augment import _load_script, load_filter
+    from wgangp.domains.signals.augment import _load_script, load_filter, written_resampled
     from wgangp.errors import UserError
     from wgangp.metrics.inception_score import inception_score
 
@@ -63,11 +63,11 @@ def _classifier_score(ctx) -> dict:
         raise UserError("metric 'classifier_score' needs --feature-net CLF.pt, a signal classifier made with "
                         "'wgangp classifier' on the run's real data")
     fake = _unscale(_series(ctx)[1].detach().cpu(), ctx.run.domain_state)
-    shape = tuple(fake.shape[1:])
+    shape, resampled = tuple(fake.shape[1:]), written_resampled(ctx.run)
     if ctx.run.n_classes:                   # the classifier must know the run's classes
-        net = load_filter(path, ctx.run.n_classes, shape)
+        net = load_filter(path, ctx.run.n_classes, shape, resampled)
     else:
-        net = path.eval() if isinstance(path, torch.nn.Module) else _load_script(Path(path), shape).eval()
+        net = path.eval() if isinstance(path, torch.nn.Module) else _load_script(Path(path), shape, resampled).eval()
     with torch.no_grad():
         logits = torch.cat([net(fake[i:i + 500]) for i in range(0, len(fake), 500)])
     return inception_score(logits, splits=min(10, len(fake)))

@@ -16,6 +16,7 @@ import torch
 from wgangp.data.table_columns import SUFFIXES, Table, to_frame
 from wgangp.data.tabular import MEMORY, TableEncoder, TableSource, encoder_for, label_codes, specs_of, write_csv
 from wgangp.domains.base import Domain, plan, register_domain
+from wgangp.domains.keys import TABLE_KEYS
 from wgangp.errors import UserError
 from wgangp.metrics import tabular as tm
 from wgangp.metrics.registry import register_metric
@@ -120,6 +121,7 @@ DP_EPOCHS = 225      # benchmarks/results/table-dp-wine.txt
 class Tables(Domain):
     name = "tables"
     data_names = ("table", "breast-cancer")
+    data_keys = TABLE_KEYS
     state_key = "table"
     base_metrics = ("fidelity", "utility", "privacy", "dp")
     auto_sized = True
