@@ -105,7 +105,7 @@ def test_the_spectrogram_clip_is_trained_kept_and_decoded_with(tmp_path):
         k: v for k, v in state["spectrogram"].items() if k != "clip"}}))          # no clip in it: SpecGAN's 3
     run = wgangp.train("signals-sines-spec", tmp_path / "r", {"device": "cpu", "model.dim": 4, "model.noise_dim": 8,
                        "data.batch_size": 16, "train.iterations": 1, "train.eval_every": 0,
-                       "data.spectrogram_clip": 8}, progress=False)
+                       "train.eval_samples": 40, "data.spectrogram_clip": 8}, progress=False)
     assert run.domain_state["spectrogram"]["clip"] == 8.0
     assert wgangp.load_run(tmp_path / "r").config.data.spectrogram_clip == 8.0
 
