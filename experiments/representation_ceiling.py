@@ -20,18 +20,18 @@ import json
 import sys
 
 
-def ceiling(run, seed: int = 0, clip: bool = True, clip_std: float | None = None) -> dict:
-    """``class_agreement`` of the run's real series through its representation (``all`` and per class
-    name), the forest's agreement on the real series themselves, and the share of clipped values;
-    ``clip=False``: the spectrograms decoded from normalised values that were not clipped;
-    ``clip_std``: normalised (and decoded) with this clip instead of the run's ``data.spectrogram_clip``."""
+def decode_real(run, clip: bool = True, clip_std: float | None = None) -> dict:
+    """The run's real series (``real``, at the file's length; ``labels``) and the same series turned
+    into its spectrograms and back (``decoded``), as training and sampling do; ``clip=False``: decoded
+    from normalised values that were not clipped; ``clip_std``: normalised (and decoded) with this clip
+    instead of the run's ``data.spectrogram_clip``. Also ``clip_std`` (the one used) and
+    ``clipped_share`` (of normalised values at the clip)."""
     import torch
 
     from wgangp.data import spectrogram as spec
     from wgangp.data.signals import stft_of
     from wgangp.domains.signals import own_length
     from wgangp.errors import UserError
-    from wgangp.metrics.signals import class_agreement
 
     state = run.domain_state or {}
     if not state.get("spectrogram"):
@@ -42,34 +42,40 @@ def ceiling(run, seed: int = 0, clip: bool = True, clip_std: float | None = None
     source = run.reference_source()
     p, mean, std, run_clip = stft_of(state["spectrogram"])
     k = run_clip if clip_std is None else clip_std
-    real, labels = own_length(source.series, state), source.labels
     unclamped = (spec.log_magnitude(source.series, p) - mean[..., None]) / (k * std[..., None])
     points = unclamped.clamp(-1.0, 1.0) if clip else unclamped      # unclamped: de-normalising is exact
-    decoded = own_length(spec.to_waveform(points, p, mean, std, clip=k), state)
-    names = run.domain.class_names(state) or [str(c) for c in range(run.n_classes)]
-    per_class = {names[c]: class_agreement(real, labels, decoded[labels == c], labels[labels == c], seed=seed)
-                 for c in range(run.n_classes)}
-    return {"clip_std": k, "through_representation": class_agreement(real, labels, decoded, labels, seed=seed),
-            "per_class": per_class, "real_itself": class_agreement(real, labels, real, labels, seed=seed),
+    return {"real": own_length(source.series, state), "labels": source.labels, "clip_std": k,
+            "decoded": own_length(spec.to_waveform(points, p, mean, std, clip=k), state),
             "clipped_share": float((unclamped.abs() >= 1).to(torch.float32).mean())}
 
 
-def cnn_judge(run, n: int = 600, seed: int = 0, clip_std: float | None = None) -> dict:
-    """The 1-D CNN judge (``fit_cnn`` on the run's real series, seed ``seed``) on the real series
-    decoded from their spectrograms and on ``n`` class-balanced generated series, per class; RMS levels."""
+def ceiling(run, through: dict, seed: int = 0) -> dict:
+    """``class_agreement`` of the real series of :func:`decode_real` ``through`` the representation
+    (``all`` and per class name), the forest's agreement on the real series themselves, the clip and
+    the share of clipped values."""
+    from wgangp.metrics.signals import class_agreement
+
+    real, labels, decoded = through["real"], through["labels"], through["decoded"]
+    names = run.domain.class_names(run.domain_state) or [str(c) for c in range(run.n_classes)]
+    per_class = {names[c]: class_agreement(real, labels, decoded[labels == c], labels[labels == c], seed=seed)
+                 for c in range(run.n_classes)}
+    return {"clip_std": through["clip_std"], "through_representation": class_agreement(real, labels, decoded, labels,
+                                                                                        seed=seed),
+            "per_class": per_class, "real_itself": class_agreement(real, labels, real, labels, seed=seed),
+            "clipped_share": through["clipped_share"]}
+
+
+def cnn_judge(run, through: dict, n: int = 600, seed: int = 0) -> dict:
+    """The 1-D CNN judge (``fit_cnn`` on the run's real series, seed ``seed``) on the decoded real
+    series of :func:`decode_real` ``through`` and on ``n`` class-balanced generated series, per class;
+    RMS levels."""
     import numpy as np
 
-    from wgangp.data import spectrogram as spec
-    from wgangp.data.signals import stft_of
-    from wgangp.domains.signals import as_series, own_length
+    from wgangp.domains.signals import as_series
     from wgangp.metrics.series_classifier import fit_cnn, predict
 
-    state, source = run.domain_state, run.reference_source()
-    p, mean, std, run_clip = stft_of(state["spectrogram"])
-    k = run_clip if clip_std is None else clip_std
-    real, labels = own_length(source.series, state), source.labels.numpy()
-    decoded = own_length(spec.to_waveform(spec.to_spectrogram(source.series, p, mean, std, k), p, mean, std,
-                                          clip=k), state)
+    state = run.domain_state
+    real, labels, decoded = through["real"], through["labels"].numpy(), through["decoded"]
     wanted = run.class_labels(n)
     fake = as_series(run.sample(n, seed=seed, classes=wanted.tolist()), state)
     cnn = fit_cnn(real, labels, seed=seed)
@@ -100,9 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--clip-std must be > 0, got {args.clip_std:g}")
     try:
         run = wgangp.load_run(args.run_dir)
-        out = ceiling(run, args.seed, clip=not args.no_clip, clip_std=args.clip_std)
+        through = decode_real(run, clip=not args.no_clip, clip_std=args.clip_std)
+        out = ceiling(run, through, args.seed)
         if args.cnn:
-            out["cnn"] = cnn_judge(run, args.cnn, args.seed, args.clip_std)
+            out["cnn"] = cnn_judge(run, through, args.cnn, args.seed)
         print(json.dumps(out))
     except UserError as e:
         print(f"representation_ceiling: error: {e}", file=sys.stderr)

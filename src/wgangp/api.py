@@ -21,9 +21,8 @@ from wgangp.config import Config, from_dict, load_config
 from wgangp.data.toy import toy_distribution  # noqa: F401  (part of the public API)
 from wgangp.domains import EvalContext, domain_for
 from wgangp.domains.base import EVAL_SEED
+from wgangp.domains.base import train_classifier as train_kind_classifier
 from wgangp.domains.images.classifier import labelled_data  # noqa: F401  (public API)
-from wgangp.domains.images.classifier import train_classifier as train_image_classifier
-from wgangp.domains.signals.classifier import is_series_data, train_series_classifier
 from wgangp.domains.images.metrics import evaluate_images, load_images  # noqa: F401  (public API)
 from wgangp.errors import UserError, out_of_memory
 from wgangp.export import atomic_write, save_samples, stream_samples  # noqa: F401  (public API: the last two)
@@ -301,22 +300,17 @@ def sample(run: Run | str | Path, n: int, seed: int = 0, classes: int | list[int
 def train_classifier(data_path: str | Path, out: str | Path, epochs: int | None = None, seed: int = 0,
                      resolution: int = 0, replace: bool = False, length: int = 0, resample: bool = False) -> dict:
     """Train the in-project classifier of the labelled data at ``data_path`` and save it at ``out``;
-    returns ``n_train``, ``n_classes`` and ``test_accuracy`` (None without a test split).
+    returns ``n_train``, ``n_classes`` and ``test_accuracy`` (None without a test split). The kind of
+    data that claims the path trains it (:func:`wgangp.domains.base.train_classifier`).
 
     Signal data (:func:`~wgangp.domains.signals.classifier.is_series_data`: an .npz of ``(N, L)`` or
     ``(N, C, L)`` series, CSV/UCR files, WAV folders): the 1-D CNN, saved as TorchScript mapping
     float32 ``(N, C, L)`` in the data's units to logits (``epochs`` default 100; an existing ``out``
-    refused unless ``replace``; ``length``, ``resample``: as the run's ``data.length``, ``data.resample``). Image data: the small image CNN, saved as a feature net (``epochs``
-    default 2; ``resolution`` resizes folder images), as :func:`wgangp.domains.images.classifier.train_classifier`."""
-    if is_series_data(data_path):
-        if resolution:
-            raise UserError(f"--resolution {resolution} resizes images; '{data_path}' holds signals: drop it")
-        return train_series_classifier(data_path, out, epochs=epochs, seed=seed, replace=replace, length=length,
-                                       resample=resample)
-    if length or resample:
-        raise UserError(f"--length and --resample apply to signals; '{data_path}' holds images: drop them")
-    return train_image_classifier(data_path, out, epochs=2 if epochs is None else epochs, seed=seed,
-                                  resolution=resolution)
+    refused unless ``replace``; ``length``, ``resample``: as the run's ``data.length``,
+    ``data.resample``). Image data: the small image CNN, saved as a feature net (``epochs`` default 2;
+    ``resolution`` resizes folder images), as :func:`wgangp.domains.images.classifier.train_classifier`."""
+    return train_kind_classifier(data_path, out, epochs, seed, replace, resolution=resolution, length=length,
+                                 resample=resample)
 
 
 def _write_json(path: Path, obj: dict) -> None:

@@ -318,3 +318,15 @@ def test_series_of_unequal_lengths_get_a_filter_classifier_at_the_runs_length(tm
             "with --resample") in capsys.readouterr().err and not (tmp_path / "b.npz").exists()
     assert main([*clf, str(tmp_path / "bad.pt"), "--resample"]) == 2
     assert "must be > 0 to resample" in capsys.readouterr().err
+
+
+def test_the_classifier_options_of_another_kind_are_refused_before_training(npz_run, tmp_path, capsys):
+    """The kind that claims the data trains the classifier; --resolution (images) for series and --length
+    (signals) for images are one-line refusals, nothing written."""
+    images = tmp_path / "i.npz"
+    np.savez(images, x_train=np.zeros((8, 1, 8, 8), np.uint8), y_train=np.arange(8) % 2)
+    for data, flag, kind in ((npz_run[1], ["--resolution", "32"], "signals"), (images, ["--length", "16"], "images")):
+        assert main(["classifier", str(data), "-o", str(tmp_path / "c.pt"), *flag]) == 2
+        err = capsys.readouterr().err
+        assert f"{flag[0]} does not apply to {kind} data; '{data}' holds {kind}: drop it" in err
+        assert not (tmp_path / "c.pt").exists()

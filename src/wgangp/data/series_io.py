@@ -213,6 +213,10 @@ def resample_to(x: np.ndarray, length: int) -> np.ndarray:
     return resample_poly(np.asarray(x, np.float64), length // g, n // g, axis=-1, padtype="antireflect").astype(np.float32)
 
 
+class UnequalLengths(UserError):
+    """Series of unequal lengths read without a length to bring them to (``data.length``)."""
+
+
 def fit_length(raw: np.ndarray, fit: Fit, where: str) -> tuple[np.ndarray, list[str], int | None]:
     """``(x (N, C, L) float32, notes, own_length)``: ``raw (N, C, Lmax)`` (NaN tails = shorter series)
     kept as it is (``fit.length=0``, equal lengths only), cropped to its first / zero-padded at its end
@@ -221,7 +225,7 @@ def fit_length(raw: np.ndarray, fit: Fit, where: str) -> tuple[np.ndarray, list[
     lengths, length = series_lengths(raw, where), fit.length
     if length == 0:
         if lengths.min() != lengths.max():
-            raise UserError(f"{where}: the series have unequal lengths (shortest {lengths.min()}, median "
+            raise UnequalLengths(f"{where}: the series have unequal lengths (shortest {lengths.min()}, median "
                             f"{int(np.median(lengths))}, longest {lengths.max()}); set data.length=N to crop (the "
                             "start kept) or zero-pad (at the end) every series to N samples, or add "
                             "data.resample=true to resample every series to N")

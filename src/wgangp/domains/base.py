@@ -63,6 +63,18 @@ class Domain:
         """What a checkpoint must keep to decode samples without the data (plain Python values)."""
         return None
 
+    classifier_options: tuple[str, ...] = ()  # options of ``wgangp classifier`` it takes besides epochs and seed
+
+    def classifier_match(self, data_path) -> int:
+        """How surely ``data_path`` is labelled data of this kind for ``wgangp classifier`` (0: not;
+        the highest score among the kinds trains it)."""
+        return 0
+
+    def train_classifier(self, data_path, out, epochs: int | None, seed: int, replace: bool, **options) -> dict:
+        """Train this kind's classifier on ``data_path`` and save it at ``out`` (``options``: only
+        :attr:`classifier_options`); returns ``n_train``, ``n_classes``, ``test_accuracy``."""
+        raise UserError(f"{self.name} data has no classifier")
+
     def transfer_mismatch(self, theirs: dict | None, mine: dict | None, conditional: bool) -> str | None:
         """``train.init_from``: why weights trained on data of state ``theirs`` would mean something else on
         this run's data (state ``mine``; ``conditional``: its classes matter), or None (shapes are checked apart)."""
@@ -229,6 +241,21 @@ def domain_for(data_name: str) -> Domain:
         raise UserError(f"no data kind is registered for data.name={data_name!r}; registered: "
                         f"{', '.join(sorted(set(_BY_DATA) | set(_LAZY)))}")
     return _DOMAINS[_BY_DATA[data_name]]
+
+
+def train_classifier(data_path, out, epochs: int | None = None, seed: int = 0, replace: bool = False,
+                     **options) -> dict:
+    """``wgangp classifier``: the kind whose :meth:`Domain.classifier_match` scores ``data_path``
+    highest trains it; an option it does not take (set away from 0 / False) is refused in one line."""
+    list_domains()
+    score, domain = max(((d.classifier_match(data_path), d) for d in _DOMAINS.values()), key=lambda t: t[0])
+    if score <= 0:
+        raise UserError(f"no kind of data trains a classifier on '{data_path}'")
+    bad = [k for k, v in options.items() if v and k not in domain.classifier_options]
+    if bad:
+        raise UserError(f"--{bad[0]} does not apply to {domain.name} data; '{data_path}' holds {domain.name}: drop it")
+    return domain.train_classifier(data_path, out, epochs, seed, replace,
+                                   **{k: v for k, v in options.items() if k in domain.classifier_options})
 
 
 def list_domains() -> dict[str, tuple[str, ...]]:

@@ -38,6 +38,17 @@ class Images(Domain):
     data_keys = IMAGE_KEYS
     base_metrics = ("sliced_w1",)
     spatial = True                                  # (C, H, W): train.diffaugment applies
+    classifier_options = ("resolution",)
+
+    def classifier_match(self, data_path) -> int:
+        return 1                                    # any labelled data the other kinds do not claim
+
+    def train_classifier(self, data_path, out, epochs, seed, replace, resolution: int = 0) -> dict:
+        """The small image CNN, saved as a feature net (``epochs`` default 2; ``resolution`` resizes
+        folder images): :func:`wgangp.domains.images.classifier.train_classifier`."""
+        from wgangp.domains.images.classifier import train_classifier
+
+        return train_classifier(data_path, out, epochs=2 if epochs is None else epochs, seed=seed, resolution=resolution)
 
     def validate(self, cfg) -> None:
         d = cfg.data

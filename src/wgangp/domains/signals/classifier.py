@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wgangp.data.series_io import TEXT_SUFFIXES, UCR_SUFFIXES, SeriesSet, read_series
+from wgangp.data.series_io import TEXT_SUFFIXES, UCR_SUFFIXES, SeriesSet, UnequalLengths, read_series
 from wgangp.errors import UserError
 
 EPOCHS = 100                            # default epochs of the signal classifier
@@ -71,9 +71,7 @@ def labelled_series(data_path: str | Path, length: int = 0,
     path = Path(data_path)
     try:
         train = read_series(path, length=length, resample=resample)
-    except UserError as e:
-        if "unequal lengths" not in str(e):
-            raise
+    except UnequalLengths as e:
         raise UserError(f"{e} (for the classifier: --length N, and --resample; as the run's)") from None
     if train.labels is None:
         raise UserError(f"the signals in '{data_path}' have no labels; the classifier needs them (y_train in an "
