@@ -298,7 +298,8 @@ def sample(run: Run | str | Path, n: int, seed: int = 0, classes: int | list[int
 
 
 def train_classifier(data_path: str | Path, out: str | Path, epochs: int | None = None, seed: int = 0,
-                     resolution: int = 0, replace: bool = False, length: int = 0, resample: bool = False) -> dict:
+                     resolution: int = 0, replace: bool = False, length: int = 0, resample: bool = False,
+                     label: str = "") -> dict:
     """Train the in-project classifier of the labelled data at ``data_path`` and save it at ``out``;
     returns ``n_train``, ``n_classes`` and ``test_accuracy`` (None without a test split). The kind of
     data that claims the path trains it (:func:`wgangp.domains.base.train_classifier`).
@@ -306,11 +307,11 @@ def train_classifier(data_path: str | Path, out: str | Path, epochs: int | None 
     Signal data (:func:`~wgangp.domains.signals.classifier.is_series_data`: an .npz of ``(N, L)`` or
     ``(N, C, L)`` series, CSV/UCR files, WAV folders): the 1-D CNN, saved as TorchScript mapping
     float32 ``(N, C, L)`` in the data's units to logits (``epochs`` default 100; an existing ``out``
-    refused unless ``replace``; ``length``, ``resample``: as the run's ``data.length``,
-    ``data.resample``). Image data: the small image CNN, saved as a feature net (``epochs`` default 2;
+    refused unless ``replace``; ``length``, ``resample``, ``label``: as the run's ``data.length``,
+    ``data.resample``, ``data.label``). Image data: the small image CNN, saved as a feature net (``epochs`` default 2;
     ``resolution`` resizes folder images), as :func:`wgangp.domains.images.classifier.train_classifier`."""
     return train_kind_classifier(data_path, out, epochs, seed, replace, resolution=resolution, length=length,
-                                 resample=resample)
+                                 resample=resample, label=label)
 
 
 def _write_json(path: Path, obj: dict) -> None:

@@ -4,7 +4,7 @@
     wgangp train PRESET_OR_CONFIG --out RUN_DIR [--set key=value ...] [--resume] [--dry-run]
     wgangp sample RUN_DIR -n N -o FILE.npy|FILE.csv|GRID.png [--seed S] [--truncation T]
     wgangp augment RUN_DIR --balance|--per-class N -o OUT [--filter CLF.pt] [--truncation T]
-    wgangp classifier DATA.npz|FOLDER|SIGNALS --out CLF.pt [--epochs N] [--resolution R] [--length N [--resample]]
+    wgangp classifier DATA.npz|FOLDER|SIGNALS --out CLF.pt [--epochs N] [--resolution R] [--length N [--resample]] [--label COL]
     wgangp eval RUN_DIR [-n N] [--json] [--metrics fid,kid,is] [--feature-net PATH] [--truncation T]
 
 User errors print one line ``wgangp: error: ...`` on stderr and exit with status 2.
@@ -184,6 +184,7 @@ def _classifier_args(sub) -> None:
     c.add_argument("--force", action="store_true", help="replace an existing --out file")
     c.add_argument("--length", type=int, default=0, help="signals: as the run's data.length (series of unequal lengths)")
     c.add_argument("--resample", action="store_true", help="signals: resample to --length, as data.resample=true")
+    c.add_argument("--label", default="", help="signals in a CSV: the label column (first | last | a header name), as data.label")
 
 
 def _cmd_classifier(args) -> int:
@@ -194,7 +195,8 @@ def _cmd_classifier(args) -> int:
     if Path(args.out).exists() and not args.force:
         raise UserError(f"'{args.out}' exists; choose a new --out or add --force to replace it (checked before training)")
     result = api.train_classifier(args.data, args.out, epochs=args.epochs, seed=args.seed, resolution=args.resolution,
-                                  replace=args.force, length=args.length, resample=args.resample)
+                                  replace=args.force, length=args.length, resample=args.resample,
+                                  label=args.label)
     acc = result["test_accuracy"]
     print(f"wrote {args.out}: {result['n_classes']} classes, {result['n_train']} {result.get('what', 'training images')}"
           + (f", test accuracy {acc:.2%}" if acc is not None else ""))

@@ -330,3 +330,33 @@ def test_the_classifier_options_of_another_kind_are_refused_before_training(npz_
         err = capsys.readouterr().err
         assert f"{flag[0]} does not apply to {kind} data; '{data}' holds {kind}: drop it" in err
         assert not (tmp_path / "c.pt").exists()
+
+
+def test_a_csv_with_a_label_column_gets_a_classifier_through_label(tmp_path, capsys):
+    """A CSV of one series a row with its class in a named column: without --label the classifier is refused
+    in one line that names --label; 'wgangp classifier --label kind' trains on the column's classes, which the
+    saved file names, and a column the file does not have is one line."""
+    import json
+
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    y = np.repeat([0, 1], 12)
+    x = np.sin(2 * np.pi * (2 + 3 * y[:, None]) * np.arange(32) / 32) + 0.1 * rng.normal(size=(24, 32))
+    frame = pd.DataFrame(x, columns=[f"t{i}" for i in range(32)])
+    frame.insert(5, "kind", np.where(y == 0, "slow", "fast"))                  # the label column, not first or last
+    frame.to_csv(tmp_path / "s.csv", index=False)
+    clf = ["classifier", str(tmp_path / "s.csv"), "--epochs", "2", "-o"]
+    assert main([*clf, str(tmp_path / "none.pt")]) == 2
+    err = capsys.readouterr().err
+    assert "'slow' is not a number" in err and "wgangp classifier: --label" in err and err.count("error:") == 1
+    assert not (tmp_path / "none.pt").exists()
+    assert main([*clf, str(tmp_path / "c.pt"), "--label", "kind"]) == 0
+    assert "2 classes, 24 training series" in capsys.readouterr().out
+    extra = {"wgangp.json": ""}
+    net = torch.jit.load(str(tmp_path / "c.pt"), _extra_files=extra)
+    meta = json.loads(extra["wgangp.json"])
+    assert meta["class_names"] == ["fast", "slow"] and meta["length"] == 32 and net(torch.zeros(3, 1, 32)).shape == (3, 2)
+    assert main([*clf, str(tmp_path / "bad.pt"), "--label", "colour"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "colour" in err and not (tmp_path / "bad.pt").exists()

@@ -15,7 +15,7 @@ from wgangp.data.series_io import Fit, SeriesSet, atomic_file, encode_labels, fi
 from wgangp.errors import UserError
 
 MISSING = ("", "nan", "na")          # first-row cells that are no value (lower case), as pandas reads them
-LABEL_HINT = "a label column: set data.label=first, last or its header name"
+LABEL_HINT = "a label column: set data.label (wgangp classifier: --label) to first, last or its header name"
 
 
 def _first_line(path: Path) -> tuple[int, str]:

@@ -52,20 +52,21 @@ class Signals(Domain):
     spatial = True                                  # (C, L), or (C, S, S) spectrograms: train.diffaugment applies
     data_keys = SIGNAL_KEYS
     base_metrics = ("w1", "spectrum", "class_agreement")
-    classifier_options = ("length", "resample")
+    classifier_options = ("length", "resample", "label")
 
     def classifier_match(self, data_path) -> int:
         from wgangp.domains.signals.classifier import is_series_data
 
         return 2 if is_series_data(data_path) else 0  # above images: an .npz of series is not one of images
 
-    def train_classifier(self, data_path, out, epochs, seed, replace, length: int = 0, resample: bool = False) -> dict:
-        """The 1-D CNN (``epochs`` default 100; ``length``, ``resample`` as the run's ``data.length``,
-        ``data.resample``): :func:`wgangp.domains.signals.classifier.train_series_classifier`."""
+    def train_classifier(self, data_path, out, epochs, seed, replace, length: int = 0, resample: bool = False,
+                         label: str = "") -> dict:
+        """The 1-D CNN (``epochs`` default 100; ``length``, ``resample``, ``label`` as the run's ``data.length``,
+        ``data.resample``, ``data.label``): :func:`wgangp.domains.signals.classifier.train_series_classifier`."""
         from wgangp.domains.signals.classifier import train_series_classifier
 
         return train_series_classifier(data_path, out, epochs=epochs, seed=seed, replace=replace, length=length,
-                                       resample=resample)
+                                       resample=resample, label=label)
 
     def validate(self, cfg) -> None:
         if cfg.data.name == "signals" and not cfg.data.path:

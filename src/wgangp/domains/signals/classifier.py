@@ -63,19 +63,19 @@ def _as_train_classes(test: SeriesSet, train: SeriesSet, where: str) -> np.ndarr
     return np.array([index[names[c]] for c in test.labels], dtype=np.int64)
 
 
-def labelled_series(data_path: str | Path, length: int = 0,
-                    resample: bool = False) -> tuple[SeriesSet, tuple[np.ndarray, np.ndarray] | None]:
+def labelled_series(data_path: str | Path, length: int = 0, resample: bool = False,
+                    label: str = "") -> tuple[SeriesSet, tuple[np.ndarray, np.ndarray] | None]:
     """``(training SeriesSet with labels, (x_test (M, C, L), y_test (M,)) or None)``; ``length``,
-    ``resample``: as ``data.length`` and ``data.resample`` (the test series brought to the same length
-    the same way)."""
+    ``resample``, ``label``: as ``data.length``, ``data.resample`` and ``data.label`` (the test series
+    brought to the same length the same way)."""
     path = Path(data_path)
     try:
-        train = read_series(path, length=length, resample=resample)
+        train = read_series(path, label=label, length=length, resample=resample)
     except UnequalLengths as e:
         raise UserError(f"{e} (for the classifier: --length N, and --resample; as the run's)") from None
     if train.labels is None:
         raise UserError(f"the signals in '{data_path}' have no labels; the classifier needs them (y_train in an "
-                        ".npz, the first column of a UCR file, class sub-folders of WAV files)")
+                        ".npz, the first column of a UCR file, --label COLUMN of a CSV file, class sub-folders of WAV files)")
     if train.class_names is None:                               # an .npz of labels 0..K-1 already
         train.class_names = [str(k) for k in range(int(train.labels.max()) + 1)]
     test = None
@@ -96,17 +96,17 @@ def labelled_series(data_path: str | Path, length: int = 0,
 
 def train_series_classifier(data_path: str | Path, out: str | Path, epochs: int | None = None, seed: int = 0,
                             replace: bool = False, widths: tuple[int, int, int] = (32, 64, 32), length: int = 0,
-                            resample: bool = False) -> dict:
+                            resample: bool = False, label: str = "") -> dict:
     """Train the 1-D CNN on the labelled signals at ``data_path`` (``epochs`` default :data:`EPOCHS`;
     ``length``, ``resample``: as the run's ``data.length`` and ``data.resample``, which series of
-    unequal lengths need) and save it at ``out`` (refused if it exists, unless ``replace``); returns
+    unequal lengths need; ``label``: a CSV file's label column, as ``data.label``) and save it at ``out`` (refused if it exists, unless ``replace``); returns
     ``n_train``, ``n_classes``, ``test_accuracy`` (None without a test split) and ``what``."""
     from wgangp.metrics.series_classifier import fit_cnn, predict, save_series_classifier
 
     if length < 0 or (resample and not length):
         raise UserError(f"the classifier's length must be > 0 to resample to it, got {length}" if resample else
                         f"the classifier's length must be >= 0 (0: the files' own), got {length}")
-    train, test = labelled_series(data_path, length, resample)
+    train, test = labelled_series(data_path, length, resample, label)
     n_classes = len(train.class_names)
     model = fit_cnn(train.x, train.labels, epochs=epochs or EPOCHS, seed=seed, widths=widths, n_classes=n_classes)
     acc = float(np.mean(predict(model, test[0]) == test[1])) if test is not None else None
