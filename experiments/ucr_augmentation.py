@@ -41,6 +41,11 @@ the few-shot remedy of fine-tuning a GAN trained on more data.
 ``--truncation T``: every synthetic series is drawn with the truncation trick (noise entries within [-T, T]) from
 the same GANs; the results go to ``SET[...]-trunc-T``, the class agreement is scored on a fresh draw as with --per-class.
 
+``--set data.circular=true`` (closed curves, e.g. OSULeaf's leaf outlines: the GAN trains on series rotated to one
+phase, its samples are rotated to real series' phases): every classifier also gets the control arm
+``real_rotated``, real + as many real series rotated to another real series' phase (class-balanced as the
+synthetic set), so a gain from the rotation alone is not taken for one from the GAN.
+
 Results: ``OUT/SET[-imbalance-C-F][-filter-NAME][-trunc-T]/seedS/result.json`` per set and seed (an existing one is skipped:
 run sets or seeds as separate processes and re-run to resume; an interrupted GAN run is resumed
 from its checkpoint), then ``OUT/summary.json`` and ``OUT/summary.md``: mean +- std over the seeds
@@ -244,6 +249,26 @@ def write_split(path: Path, x: np.ndarray, y: np.ndarray) -> None:
         tmp.replace(path)
 
 
+def circular(args) -> bool:
+    """Whether the GANs are trained with ``--set data.circular=true``."""
+    return any(kv.split("=", 1)[0] == "data.circular" and kv.split("=", 1)[1].lower() in ("true", "1", "yes")
+               for kv in args.overrides)
+
+
+def rotated_real(real: tuple, classes: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The real split and, for each of ``classes``, a random real series of that class rotated to the phase
+    of another random real series (phases found by :func:`wgangp.data.circular.align`): the control arm of
+    ``data.circular``."""
+    from wgangp.data.circular import align, rotate
+
+    x, y = torch.from_numpy(real[0]), torch.from_numpy(real[1])
+    shifts, rng = align(x, y), np.random.default_rng(seed)
+    pick = torch.from_numpy(np.array([rng.choice(np.flatnonzero(real[1] == c)) for c in classes]))
+    to = torch.from_numpy(rng.integers(len(x), size=len(classes)))
+    copies = rotate(rotate(x[pick], shifts[pick]), -shifts[to]).numpy()
+    return np.concatenate([real[0], copies]), np.concatenate([real[1], np.asarray(classes, dtype=real[1].dtype)])
+
+
 def full_scores(args, real, test, synth, seed: int) -> dict:
     """The utility arms of each classifier, the discriminative and predictive scores (flat keys; the
     scores only at ``--share 1``: the discriminative one trains on ``min(real, synthetic)`` of each, so
@@ -253,6 +278,10 @@ def full_scores(args, real, test, synth, seed: int) -> dict:
         u = utility(real, test, synth, classifier=clf, seed=seed, epochs=args.cnn_epochs)
         for arm in ("trtr", "tstr", "trstr", "real_classic"):
             out[f"{clf}.{arm}"] = None if u is None else u[arm]["accuracy"]
+        if circular(args):                            # the control: real + rotated real series
+            u = utility(real, test, synth, classifier=clf, seed=seed, epochs=args.cnn_epochs,
+                        classic=rotated_real(real, synth[1], seed), arms=("real_classic",))
+            out[f"{clf}.real_rotated"] = None if u is None else u["real_classic"]["accuracy"]
     if args.share != 1:
         return out
     scale = np.abs(real[0]).max(axis=(0, 2), keepdims=True).clip(1e-12)

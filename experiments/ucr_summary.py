@@ -24,6 +24,10 @@ def paired_gains(row: dict) -> dict:
         if syn is not None and classic is not None:
             out[f"{clf}.gain_vs_classic"] = syn - classic
             out[f"{clf}.seeds_above_classic"] = int(syn > classic)
+        rotated = row.get(f"{clf}.real_rotated")      # data.circular's control arm, where scored
+        if syn is not None and rotated is not None:
+            out[f"{clf}.gain_vs_rotated"] = syn - rotated
+            out[f"{clf}.seeds_above_rotated"] = int(syn > rotated)
     return out
 
 

@@ -195,3 +195,23 @@ def test_truncation_scores_a_truncated_draw_of_the_same_gans_in_its_own_folder(t
     result = json.loads((tmp_path / "o" / "toy-trunc-0.5" / "seed0" / "result.json").read_text())
     assert "gan_wall_seconds" not in result and ckpt.stat().st_mtime_ns == before      # the same GAN, not trained again
     assert [b for b in bounds if b] == [0.5] and 0 <= result["class_agreement"] <= 1   # (load_run passes None)
+
+
+def test_circular_gans_get_the_control_arm_of_rotated_real_series(tmp_path):
+    """With --set data.circular=true the GAN trains at one phase and each classifier also scores real +
+    rotated real series, whose copies are rotations of real series of the class asked for."""
+    data = _toy(tmp_path / "toy.npz")
+    assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), *TINY, "--set", "data.circular=true",
+                     "--set", "data.length=24", "--set", "data.resample=true"]) == 0   # not zero-padded: refused
+    result = json.loads((tmp_path / "o" / "toy" / "seed0" / "result.json").read_text())
+    assert 0 <= result["cnn.real_rotated"] <= 1
+    gain = result["cnn.trstr"] - result["cnn.real_rotated"]
+    assert f"| cnn.gain_vs_rotated | {gain:.4g} ± 0 (1) |" in (tmp_path / "o" / "summary.md").read_text()
+    s = ucr.load_set(data, "toy")
+    real = (s["x_train"], s["y_train"])
+    x, y = ucr.rotated_real(real, np.array([1, 2, 2]), seed=0)
+    assert x.shape == (27, 1, 20) and y[24:].tolist() == [1, 2, 2] and np.array_equal(x[:24], real[0])
+    for copy, c in zip(x[24:], y[24:]):
+        rolls = [np.roll(r, k, axis=-1) for r in real[0][real[1] == c] for k in range(20)]
+        assert any(np.allclose(copy, r) for r in rolls)
+    assert not ucr.circular(ucr.parse(["--set", "data.circular=false"]))

@@ -23,9 +23,8 @@ class DataConfig:
                                   # | fashion-mnist | cifar10 | images | lsun | table | breast-cancer | text | python-docs | billion-word | signals | sines
     # The keys below are read by the domain of data.name (which also checks them): one typed, flat table for every run.
     path: str = ""                # points: .npy/.csv; images: .npz/.npy; mnist etc.: torchvision root or .npz; table: .csv/.tsv/.parquet;
-                                  # text: a .txt file (one example a line); billion-word: the corpus folder; signals: .npz/.npy,
-                                  # .csv/.tsv/.txt (one series a row), a UCR/UEA NAME_TRAIN.tsv/.txt/.ts file or its folder,
-                                  # or a folder of .wav files (class sub-folders optional)
+                                  # text: a .txt file (one example a line); billion-word: the corpus folder; signals: .npz/.npy, .csv/.tsv/
+                                  # .txt (one series a row), a UCR/UEA NAME_TRAIN.tsv/.txt/.ts file or its folder, or a folder of .wav files
     key: str = ""                 # array name inside an .npz (default: x_train, else the only 3-D/4-D array)
     download: bool = False        # let torchvision download mnist / fashion-mnist / cifar10 into data.path
     resolution: int = 0           # image folders: resize + centre-crop to this size (0 = native size); spectrograms: their side
@@ -44,6 +43,7 @@ class DataConfig:
     split_seed: int = 0           # tables: which random hold-out split (0 = the fixed default one)
     length: int = 0               # signals: crop to the first N samples or zero-pad at the end to N (0 = the files' own, padded)
     resample: bool = False        # signals: resample every series to data.length instead (samples resampled back to the files' own)
+    circular: bool = False        # signals: closed curves (end meets start): trained rotated to one phase, samples rotated back
     representation: str = "waveform"   # signals: waveform | spectrogram (SpecGAN's STFT images for an image model.arch)
     spectrogram_clip: float = 3.0   # spectrograms: per-bin standardised log-magnitudes / this, clipped to [-1, 1] (SpecGAN's 3)
     batch_size: int = 256

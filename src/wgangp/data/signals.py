@@ -21,6 +21,7 @@ import math
 
 import torch
 
+from wgangp.data import circular
 from wgangp.data import spectrogram as spec
 from wgangp.data.base import PointSource
 from wgangp.data.series_io import SeriesSet, read_series
@@ -59,7 +60,9 @@ class SignalSource(PointSource):
     and clip in standard deviations (None for waveforms); ``class_names``, ``sample_rate`` (Hz): the file's, where it has them (else None);
     ``own_length``: the series' length in the file where ``data.length`` zero-padded every one of them
     (samples are cropped back to it in the data's units) or resampled them (samples are resampled back
-    to it), else None; ``resampled``: the series were resampled to ``data.length`` (``data.resample``).
+    to it), else None; ``resampled``: the series were resampled to ``data.length`` (``data.resample``);
+    ``shifts``: with ``data.circular``, each series' shift to the common phase the network is trained at
+    (:func:`wgangp.data.circular.align`; ``series`` stay as the file has them), else None.
     """
 
     def __init__(self, data_cfg, seed: int, arrays: tuple[torch.Tensor, torch.Tensor | None] | None = None):
@@ -75,7 +78,13 @@ class SignalSource(PointSource):
             raise UserError(f"{len(x)} signals cannot fill a batch of data.batch_size={data_cfg.batch_size}")
         self.scale = x.abs().amax(dim=(0, 2)).clamp_min(1e-12)          # (C,): largest magnitude per channel
         self.series = points = x / self.scale[:, None]
-        self.stft = self.mean = self.std = self.clip = None
+        self.stft = self.mean = self.std = self.clip = self.shifts = None
+        if data_cfg.circular:
+            if self.own_length and not self.resampled:
+                raise UserError(f"data.circular rotates whole series; these were zero-padded from {self.own_length} to "
+                                f"{x.shape[2]} samples: add data.resample=true (or set a data.length the network builds)")
+            self.shifts = circular.align(self.series, labels)
+            points = circular.rotate(self.series, self.shifts)
         if data_cfg.representation == "spectrogram":
             if not data_cfg.resolution:
                 raise UserError("data.representation=spectrogram needs data.resolution, the spectrogram's side "
@@ -110,6 +119,8 @@ class SignalSource(PointSource):
             state["own_length"] = int(self.own_length)   # (resampled) back
         if self.resampled:
             state["resampled"] = True
+        if self.shifts is not None:                      # generated series are rotated by shifts drawn from these
+            state["circular"] = {"shifts": self.shifts.tolist()}
         if self.stft is not None:
             state["spectrogram"] = {"length": self.stft.length, "side": self.stft.side, "n_fft": self.stft.n_fft,
                                     "hop": self.stft.hop, "mean": self.mean.tolist(), "std": self.std.tolist(),

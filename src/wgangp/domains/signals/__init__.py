@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import torch
 
+from wgangp.data import circular
 from wgangp.data import spectrogram as spec
 from wgangp.data.series_io import FORMATS, resample_to
 from wgangp.data.signals import SINES_LENGTH, SignalSource, read_signal_set, sines, stft_of
@@ -74,6 +75,8 @@ class Signals(Domain):
         if cfg.data.name == "sines" and (cfg.data.length or cfg.data.resample):
             raise UserError("data.length and data.resample apply to signal files (data.name=signals); the built-in "
                             "sines are 64 samples long: drop them")
+        if cfg.data.circular and cfg.data.representation != "waveform":
+            raise UserError("data.circular rotates the series themselves: it applies with data.representation=waveform")
         if not cfg.data.spectrogram_clip > 0 or (cfg.data.spectrogram_clip != spec.CLIP_STD
                                                   and cfg.data.representation != "spectrogram"):
             raise UserError(f"data.spectrogram_clip={cfg.data.spectrogram_clip:g}: the clip of spectrograms' normalised "
@@ -126,6 +129,8 @@ class Signals(Domain):
         theirs, mine = theirs or {}, mine or {}
         if theirs.get("spectrogram") != mine.get("spectrogram"):
             return "its spectrogram settings (data.representation, length, side) are not this run's"
+        if bool(theirs.get("circular")) != bool(mine.get("circular")):
+            return "its series were trained at one phase (data.circular) and this run's are not, or the reverse"
         if bool(theirs.get("resampled")) != bool(mine.get("resampled")):
             how = ("resampled", "cropped or padded") if theirs.get("resampled") else ("cropped or padded", "resampled")
             return f"its series were {how[0]} to their length and this run's are {how[1]} (data.resample): another time scale"
@@ -206,12 +211,15 @@ def _check_spectrogram(cfg, channels: int | None, length: int | None) -> int:
 
 
 def as_series(x: torch.Tensor, state: dict | None) -> torch.Tensor:
-    """Generated samples as scaled ``(N, C, L)`` series: spectrograms decoded by Griffin-Lim; cropped
-    to the data's own length where training zero-padded it."""
-    stft = (state or {}).get("spectrogram")
+    """Generated samples as scaled ``(N, C, L)`` series: spectrograms decoded by Griffin-Lim; with
+    ``data.circular``, rotated to phases drawn from the real series'; cropped to the data's own length
+    where training zero-padded it (resampled back where it resampled)."""
+    stft, turned = (state or {}).get("spectrogram"), (state or {}).get("circular")
     if stft:
         p, mean, std, clip = stft_of(stft)
         x = spec.to_waveform(x, p, mean, std, clip=clip)
+    if turned:                                      # data.circular: from the common phase to the real series' own
+        x = circular.rotate(x, circular.draw_shifts(turned["shifts"], len(x), x))
     return own_length(x, state)
 
 
