@@ -9,7 +9,10 @@ generator of this representation can reach. Printed as JSON, with the share of c
 ``--clip-std K``: with another clip (what a run with ``data.spectrogram_clip=K`` could reach);
 ``--cnn``: the second judge of ``experiments/audio_classes.py`` too (the in-project 1-D CNN trained
 on the real series, as ``judges`` trains it): its agreement on the decoded real series and, per
-class, on ``N`` generated series, with the RMS level of each set (real, decoded, generated).
+class, on ``N`` generated series, with the RMS level of each set (real, decoded, generated);
+``--levels [N]``: where generated spectrograms differ in level from real ones, per class on ``N``
+generated and ``N`` real ones: the mean normalised value in the bins that are quiet (the class's real
+mean below its median) and loud (above), and the mean energy ``|STFT|^2`` in all bins and in the quiet ones.
 
     python experiments/representation_ceiling.py runs/audio40/specgan128-seed0 [--no-clip | --clip-std K]
 """
@@ -18,6 +21,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+
+import torch
 
 
 def decode_real(run, clip: bool = True, clip_std: float | None = None) -> dict:
@@ -89,6 +94,32 @@ def cnn_judge(run, through: dict, n: int = 600, seed: int = 0) -> dict:
                           for c in range(run.n_classes)}, "rms": rms}
 
 
+def levels(run, n: int = 100, seed: int = 0) -> dict:
+    """Per class: mean normalised value of ``n`` real and ``n`` generated spectrograms in the class's quiet
+    and loud bins (its real mean below / above its median), and mean energy in all bins and in the quiet ones."""
+    from wgangp.data import spectrogram as spec
+    from wgangp.data.signals import stft_of
+
+    state = run.domain_state
+    p, mean, std, k = stft_of(state["spectrogram"])
+    source = run.reference_source()
+    normalised = spec.normalise(spec.log_magnitude(source.series, p), mean, std, k)
+    names = run.domain.class_names(state) or [str(c) for c in range(run.n_classes)]
+    energy = lambda z, m: (z * k * std[..., None] + mean[..., None]).exp().pow(2)[:, m].mean().item()  # noqa: E731
+    out = {}
+    for c in range(run.n_classes):
+        real = normalised[source.labels == c][:n]
+        fake = run.sample(len(real), seed=seed, classes=[c] * len(real)).cpu()
+        quiet = real.mean(dim=0) < real.mean(dim=0).median()
+        everywhere = torch.ones_like(quiet)
+        out[names[c]] = {"n": len(real), **{f"{name}_{where}": round(float(z[:, m].mean()), 4) for name, z in
+                                            (("real", real), ("generated", fake))
+                                            for where, m in (("quiet", quiet), ("loud", ~quiet))},
+                         **{f"energy_{name}_{where}": round(energy(z, m), 4) for name, z in
+                            (("real", real), ("generated", fake)) for where, m in (("all", everywhere), ("quiet", quiet))}}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     import wgangp
     from wgangp.errors import UserError
@@ -101,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
                    "data.spectrogram_clip")
     p.add_argument("--cnn", type=int, nargs="?", const=600, metavar="N", help="the CNN judge too, on N generated "
                    "series (default 600; minutes at 16,384 samples)")
+    p.add_argument("--levels", type=int, nargs="?", const=100, metavar="N", help="levels of N generated and N real "
+                   "spectrograms per class in their quiet and loud bins (default 100)")
     args = p.parse_args(argv)
     if args.clip_std is not None and not args.clip_std > 0:
         p.error(f"--clip-std must be > 0, got {args.clip_std:g}")
@@ -110,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         out = ceiling(run, through, args.seed)
         if args.cnn:
             out["cnn"] = cnn_judge(run, through, args.cnn, args.seed)
+        if args.levels:
+            out["levels"] = levels(run, args.levels, args.seed)
         print(json.dumps(out))
     except UserError as e:
         print(f"representation_ceiling: error: {e}", file=sys.stderr)

@@ -131,6 +131,11 @@ def test_representation_ceiling_judges_real_series_decoded_from_their_own_spectr
     cnn = json.loads(capsys.readouterr().out)["cnn"]
     assert cnn["decoded_real"] >= 0.9 and 0 <= cnn["generated"] <= 1 and set(cnn["rms"]) == {"real", "decoded", "generated"}
     assert [sum(c["generated_said"]) for c in cnn["per_class"].values()] == [4, 4]
+    assert rc.main([str(run.run_dir), "--levels", "10"]) == 0                   # where the levels differ
+    levels = json.loads(capsys.readouterr().out)["levels"]
+    for c in levels.values():                   # quiet bins: below the class's real median, so below its loud ones
+        assert c["n"] == 10 and c["real_quiet"] < c["real_loud"] and c["energy_real_quiet"] < c["energy_real_all"]
+        assert c["energy_generated_all"] > 0 and -1 <= c["generated_quiet"] <= 1
     wave = wgangp.train("signals-sines-cond", tmp_path / "w", tiny, progress=False)
     assert rc.main([str(wave.run_dir)]) == 2
     assert "is no spectrogram run" in capsys.readouterr().err

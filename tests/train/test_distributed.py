@@ -127,6 +127,61 @@ def test_ddp_with_compile_trains_like_eager_ddp_and_keeps_ranks_identical(tmp_pa
             torch.testing.assert_close(compiled[0][net][k], v, rtol=0, atol=1e-5, msg=f"{net}.{k}: compiled vs eager")
 
 
+def test_each_rank_shard_holds_every_class_of_a_file_of_alternating_classes():
+    """Shards are disjoint, cover the data, and keep each class's share even on every rank, even where
+    every other row is of one class (every WORLD-th row would give a rank one class)."""
+    from wgangp.data.base import PointSource
+
+    labels = torch.arange(60) % 3
+    points = torch.arange(60.0)[:, None]
+    shards = []
+    for rank in range(WORLD):
+        source = PointSource(8, seed=rank, points=points, labels=labels)
+        source.shard(rank, WORLD)
+        assert source.n_classes == 3 and torch.bincount(source.labels, minlength=3).tolist() == [10, 10, 10]
+        assert torch.equal(labels[source.points[:, 0].long()], source.labels)      # rows keep their labels
+        shards.append(source.points[:, 0].long())
+    assert sorted(torch.cat(shards).tolist()) == list(range(60))                   # disjoint and complete
+
+
+def _diffaugment_worker(rank: int, port: int, out: str, data: str) -> None:
+    """One rank of a DDP run of dcgan-1d on signals with train.diffaugment: its weights after ITERS iterations."""
+    torch.set_num_threads(1)
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(WORLD),
+                      LOCAL_RANK=str(rank))
+    import torch.distributed as dist
+
+    from wgangp.nets.diffaugment import AugmentedCritic
+    from wgangp.train import distributed
+
+    cfg = load_config("signals-sines-cond", {"data.name": "signals", "data.path": data, "model.arch": "dcgan-1d",
+                                             "model.dim": 4, "data.batch_size": PER_RANK_BATCH, "device": "cpu",
+                                             "seed": 3, "train.diffaugment": "translation,cutout"})
+    tr = build_trainer(cfg, None, dist=distributed.from_env("cpu"))
+    assert isinstance(tr.D_step, AugmentedCritic) and isinstance(tr.D_step.critic, torch.nn.parallel.DistributedDataParallel)
+    for _ in range(ITERS):
+        tr.iteration()
+    torch.save({"G": tr.G.state_dict(), "D": tr.D.state_dict()}, os.path.join(out, f"rank{rank}.pt"))
+    del tr
+    gc.collect()
+    dist.destroy_process_group()
+
+
+def test_ddp_with_diffaugment_keeps_every_rank_identical(tmp_path):
+    """DiffAugment wraps the DDP critic: each rank augments its own batch with its own draws, and the
+    averaged gradients keep the ranks' weights bit for bit the same (and finite)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "s.npz", x_train=rng.normal(size=(32, 1, 32)).astype(np.float32), y_train=np.arange(32) % 2)
+    mp.spawn(_diffaugment_worker, args=(_free_port(), str(tmp_path), str(tmp_path / "s.npz")), nprocs=WORLD, join=True)
+    ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(WORLD)]
+    for net in ("G", "D"):
+        for k, v in ranks[0][net].items():
+            assert torch.equal(ranks[1][net][k], v), f"ranks differ in {net}.{k}"
+            assert torch.isfinite(v.float()).all()
+
+
 def _torchrun(out, *extra, iterations=4):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={WORLD}",

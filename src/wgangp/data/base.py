@@ -37,6 +37,9 @@ def refuse_complex(arr, where: str, advice: str) -> None:
         raise UserError(f"{where} holds complex numbers ({arr.dtype}); {advice}")
 
 
+SHARD_SEED = 0                                         # the permutation every DDP rank shards by
+
+
 class PointSource:
     """Batches of points, from a distribution (fresh draws) or a fixed array (cycled)."""
 
@@ -99,14 +102,21 @@ class PointSource:
         return idx
 
     def shard(self, rank: int, world: int) -> None:
-        """Keep every ``world``-th stored sample from ``rank`` on (a DDP rank's disjoint share)."""
+        """Keep this DDP rank's disjoint share of the stored samples: a permutation every rank draws alike
+        (a fixed seed), ordered by class where there are labels and dealt out in turn, so that each rank
+        holds about ``1/world`` of every class whatever order the file lists them in (every ``world``-th
+        row of a file of alternating classes would give a rank one class only)."""
         if self.points is None:
             return                                     # fresh draws: the rank's own seed suffices
         if len(self.points) < world * self.batch_size:
             raise UserError(f"{len(self.points)} samples cannot fill a batch of {self.batch_size} on each of {world} ranks")
-        self.points = self.points[rank::world]
+        order = torch.randperm(len(self.points), generator=torch.Generator().manual_seed(SHARD_SEED))
         if self.labels is not None:
-            self.labels = self.labels[rank::world]
+            order = order[torch.sort(self.labels[order], stable=True).indices]
+        mine = order[rank::world].sort().values
+        self.points = self.points[mine]
+        if self.labels is not None:
+            self.labels = self.labels[mine]
         self.cursor = 0
         self.order = torch.randperm(len(self.points), generator=self.gen)
 
