@@ -68,6 +68,9 @@ def loops(tmp_path_factory):
 
 def test_a_circular_run_trains_on_aligned_series_and_samples_at_real_phases(loops):
     run, x, labels = loops
+    assert any("data.circular: every series is rotated to one phase" in n for n in
+               run.domain.resolve(wgangp.load_config("signals-sines-cond", {**TINY, "data.path": run.config.data.path,
+                                                                            "data.circular": True})))
     shifts = torch.tensor(run.domain_state["circular"]["shifts"])
     source = run.reference_source()
     scaled = x / x.abs().amax()

@@ -63,6 +63,6 @@ def draw_shifts(shifts: list[int], n: int, x: torch.Tensor) -> torch.Tensor:
     """``n`` shifts drawn (with replacement) from the real series' ``shifts`` to rotate generated ``x``
     back by: ``-shift`` undoes :func:`align`'s. The draw is seeded by ``x`` itself, so the same samples
     always come out at the same phases."""
-    seed = int(x.detach().double().abs().sum().item() * 1e6) % (2 ** 62)
+    seed = int(x.detach().abs().sum().float().item() * 1e6) % (2 ** 62)     # float32: every device has it
     pick = torch.randint(len(shifts), (n,), generator=torch.Generator().manual_seed(seed))
     return -torch.tensor(shifts, dtype=torch.int64)[pick]

@@ -107,6 +107,9 @@ class Signals(Domain):
                 how = "resampled to" if cfg.data.resample else "zero-padded at their end to"
                 notes.append(f"signals: the series of {length} samples {how} data.length={cfg.data.length} "
                              f"(model.arch={cfg.model.arch} builds multiples of {step}; set data.length to choose)")
+        if cfg.data.circular:
+            notes.append("signals: data.circular: every series is rotated to one phase for training (per class where "
+                         "labelled); samples are rotated to phases drawn from the real series'")
         if cfg.data.representation == "spectrogram":
             side = _check_spectrogram(cfg, channels, length)
             cfg.data.resolution, p = side, spec.stft_params(length, side)
