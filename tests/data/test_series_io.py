@@ -217,7 +217,7 @@ def test_a_text_cell_in_a_csv_names_the_file_row_and_column(tmp_path):
     _one_line(e, "a.csv' row 3, column 3 ('t1'): 'oops' is not a number")
     with pytest.raises(UserError) as e:                         # the label column left as values
         read_series(tmp_path / "a.csv")
-    _one_line(e, "row 2, column 1 ('label'): 'walk' is not a number", "data.label=first")
+    _one_line(e, "row 2, column 1 ('label'): 'walk' is not a number", "set data.label (wgangp classifier: --label) to first")
 
 
 def test_a_missing_value_inside_a_series_is_refused(tmp_path):
