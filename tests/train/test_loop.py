@@ -201,8 +201,10 @@ def test_compile_leaves_the_penalty_path_eager(tiny):
 
 
 @pytest.mark.slow
-def test_compiled_steps_train_as_the_eager_ones(tmp_path):
-    """torch.compile of the generator and the generator-step critic (CPU inductor; ~1 min to compile)."""
+@pytest.mark.parametrize("policy", ["", "translation,cutout"])
+def test_compiled_steps_train_as_the_eager_ones(tmp_path, policy):
+    """torch.compile of the generator and the generator-step critic (CPU inductor; ~1 min to compile),
+    also under train.diffaugment (its ops run eagerly around the compiled critic, from the same draws)."""
     import numpy as np
     from torch._dynamo.utils import counters
 
@@ -211,12 +213,13 @@ def test_compiled_steps_train_as_the_eager_ones(tmp_path):
     def train(mode):
         cfg = load_config("cifar10-dcgan", {"data.name": "images", "data.path": str(tmp_path / "c.npz"),
                                             "model.dim": 4, "data.batch_size": 8, "train.n_critic": 2,
-                                            "device": "cpu", "train.compile": mode})
+                                            "device": "cpu", "train.compile": mode, "train.diffaugment": policy})
         tr = build_trainer(cfg)
         for _ in range(3):
             tr.iteration()
         return tr
 
+    torch._dynamo.reset()                 # a graph compiled by the other case would be reused, not counted
     counters.clear()
     eager, compiled = train("none"), train("default")
     assert counters["stats"]["unique_graphs"] >= 2                # the generator and the critic were compiled
