@@ -249,12 +249,6 @@ def write_split(path: Path, x: np.ndarray, y: np.ndarray) -> None:
         tmp.replace(path)
 
 
-def circular(args) -> bool:
-    """Whether the GANs are trained with ``--set data.circular=true``."""
-    return any(kv.split("=", 1)[0] == "data.circular" and kv.split("=", 1)[1].lower() in ("true", "1", "yes")
-               for kv in args.overrides)
-
-
 def rotated_real(real: tuple, classes: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The real split and, for each of ``classes``, a random real series of that class rotated to the phase
     of another random real series (phases found by :func:`wgangp.data.circular.align`): the control arm of
@@ -269,7 +263,7 @@ def rotated_real(real: tuple, classes: np.ndarray, seed: int) -> tuple[np.ndarra
     return np.concatenate([real[0], copies]), np.concatenate([real[1], np.asarray(classes, dtype=real[1].dtype)])
 
 
-def full_scores(args, real, test, synth, seed: int) -> dict:
+def full_scores(args, real, test, synth, seed: int, circular: bool = False) -> dict:
     """The utility arms of each classifier, the discriminative and predictive scores (flat keys; the
     scores only at ``--share 1``: the discriminative one trains on ``min(real, synthetic)`` of each, so
     a smaller synthetic set lowers it without the series being any better)."""
@@ -278,7 +272,7 @@ def full_scores(args, real, test, synth, seed: int) -> dict:
         u = utility(real, test, synth, classifier=clf, seed=seed, epochs=args.cnn_epochs)
         for arm in ("trtr", "tstr", "trstr", "real_classic"):
             out[f"{clf}.{arm}"] = None if u is None else u[arm]["accuracy"]
-        if circular(args):                            # the control: real + rotated real series
+        if circular:                                  # data.circular's control: real + rotated real series
             u = utility(real, test, synth, classifier=clf, seed=seed, epochs=args.cnn_epochs,
                         classic=rotated_real(real, synth[1], seed), arms=("real_classic",))
             out[f"{clf}.real_rotated"] = None if u is None else u["real_classic"]["accuracy"]
@@ -362,7 +356,8 @@ def run_one(args, name: str, seed: int) -> dict:
            "class_agreement_real_test": class_agreement(torch.from_numpy(x), torch.from_numpy(y),
                                                         torch.from_numpy(s["x_test"]), torch.from_numpy(yt), seed=seed)}
     out.update(imbalance_scores(args, real, test, synth, int(np.searchsorted(values, args.imbalance[0])), seed)
-               if args.imbalance else full_scores(args, real, test, synth, seed))
+               if args.imbalance else full_scores(args, real, test, synth, seed,
+                                                  next(iter(runs.values())).config.data.circular))
     (d / "result.json").write_text(json.dumps(out, indent=1) + "\n")
     print(f"{tag} seed {seed}: " + ", ".join(f"{k} {v:.4g}" for k, v in out.items()
                                               if isinstance(v, float)), flush=True)

@@ -34,6 +34,7 @@ def test_the_experiment_runs_on_a_tiny_set_and_skips_what_is_done(tmp_path, caps
     assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), *TINY]) == 0
     result = json.loads((tmp_path / "o" / "toy" / "seed0" / "result.json").read_text())
     assert result["train_counts"] == [12, 12] and result["n_synthetic"] == 24
+    assert "cnn.real_rotated" not in result                  # data.circular's control arm only with it
     for key in ("cnn.trtr", "cnn.tstr", "cnn.trstr", "cnn.real_classic", "class_agreement"):
         assert 0 <= result[key] <= 1
     assert result["class_agreement_real_test"] > 0.9         # the forest on real test series: 3 against 5 cycles
@@ -214,4 +215,3 @@ def test_circular_gans_get_the_control_arm_of_rotated_real_series(tmp_path):
     for copy, c in zip(x[24:], y[24:]):
         rolls = [np.roll(r, k, axis=-1) for r in real[0][real[1] == c] for k in range(20)]
         assert any(np.allclose(copy, r) for r in rolls)
-    assert not ucr.circular(ucr.parse(["--set", "data.circular=false"]))

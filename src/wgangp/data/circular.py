@@ -47,8 +47,7 @@ def align(x: torch.Tensor, labels: torch.Tensor | None = None, rounds: int = ROU
     if labels is None:
         return _align_group(x, rounds)
     shifts = torch.zeros(len(x), dtype=torch.int64)
-    classes = [c for c in labels.unique().tolist()]
-    means = []
+    classes, means = labels.unique().tolist(), []
     for c in classes:
         rows = labels == c
         shifts[rows] = _align_group(x[rows], rounds)

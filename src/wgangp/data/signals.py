@@ -73,7 +73,7 @@ class SignalSource(PointSource):
             self.class_names, self.sample_rate, self.own_length = found.class_names, found.sample_rate, found.own_length
         else:
             (x, labels), self.class_names, self.sample_rate, self.own_length = arrays, None, None, None
-        self.resampled = bool(arrays is None and data_cfg.resample and data_cfg.length)   # to data.length
+        self.resampled = bool(data_cfg.resample and data_cfg.length)   # to data.length (refused for built-in sets)
         if len(x) < data_cfg.batch_size:
             raise UserError(f"{len(x)} signals cannot fill a batch of data.batch_size={data_cfg.batch_size}")
         self.scale = x.abs().amax(dim=(0, 2)).clamp_min(1e-12)          # (C,): largest magnitude per channel
