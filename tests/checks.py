@@ -1,4 +1,5 @@
-"""Assertions several test modules share."""
+"""Assertions and made-up data several test modules share."""
+import numpy as np
 import torch
 
 
@@ -17,3 +18,17 @@ def assert_same_state(a, b, where):
             assert_same_state(x, y, f"{where}[{i}]")
     else:
         assert a == b, f"{where}: {a!r} vs {b!r}"
+
+
+def ucr_toy(path):
+    """A UCR-style .npz with one set 'toy': 2 classes labelled 1, 2 (3 against 5 cycles at random phases),
+    24 training and 16 test series of 20 samples."""
+    rng = np.random.default_rng(0)
+    t = np.arange(20) / 20
+
+    def make(n):
+        y = np.arange(n) % 2 + 1
+        return np.sin(2 * np.pi * (1 + 2 * y[:, None]) * t + rng.uniform(0, 6, (n, 1))), y
+    (x, y), (xt, yt) = make(24), make(16)
+    np.savez(path, toy_x_train=x, toy_y_train=y, toy_x_test=xt, toy_y_test=yt)
+    return path

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 import torch
 
+from tests.checks import ucr_toy
+
 _spec = importlib.util.spec_from_file_location(
     "ucr_augmentation", Path(__file__).resolve().parents[1] / "experiments" / "ucr_augmentation.py")
 ucr = importlib.util.module_from_spec(_spec)
@@ -16,21 +18,8 @@ TINY = ["--seeds", "0", "--iterations", "2", "--cnn-epochs", "2", "--score-epoch
         "--device", "cpu", "--set", "model.dim=4", "--set", "model.noise_dim=8", "--set", "train.eval_samples=40"]
 
 
-def _toy(path):
-    """One set 'toy': 2 classes labelled 1, 2 (as UCR), 24 training and 16 test series of 20 samples."""
-    rng = np.random.default_rng(0)
-    t = np.arange(20) / 20
-
-    def make(n):
-        y = np.arange(n) % 2 + 1
-        return np.sin(2 * np.pi * (1 + 2 * y[:, None]) * t + rng.uniform(0, 6, (n, 1))), y
-    (x, y), (xt, yt) = make(24), make(16)
-    np.savez(path, toy_x_train=x, toy_y_train=y, toy_x_test=xt, toy_y_test=yt)
-    return path
-
-
 def test_the_experiment_runs_on_a_tiny_set_and_skips_what_is_done(tmp_path, capsys):
-    data = _toy(tmp_path / "toy.npz")
+    data = ucr_toy(tmp_path / "toy.npz")
     assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), *TINY]) == 0
     result = json.loads((tmp_path / "o" / "toy" / "seed0" / "result.json").read_text())
     assert result["train_counts"] == [12, 12] and result["n_synthetic"] == 24
@@ -53,7 +42,7 @@ def test_the_experiment_runs_on_a_tiny_set_and_skips_what_is_done(tmp_path, caps
 
 
 def test_imbalance_keeps_a_share_of_one_class_and_reports_its_recall(tmp_path):
-    data = _toy(tmp_path / "toy.npz")
+    data = ucr_toy(tmp_path / "toy.npz")
     assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), "--imbalance", "2:0.25", *TINY]) == 0
     result = json.loads((tmp_path / "o" / "toy-imbalance-2-0.25" / "seed0" / "result.json").read_text())
     assert result["train_counts"] == [12, 3] and result["n_synthetic"] == 9         # class 2 topped up to 12
@@ -82,7 +71,7 @@ def test_the_filter_keeps_only_series_its_classifier_puts_in_their_class(monkeyp
 
 
 def test_a_filtered_arm_reuses_the_unfiltered_gan(tmp_path):
-    data = _toy(tmp_path / "toy.npz")
+    data = ucr_toy(tmp_path / "toy.npz")
     assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), *TINY]) == 0
     gan = tmp_path / "o" / "toy" / "seed0" / "run" / "checkpoint.pt"
     before = gan.stat().st_mtime_ns
@@ -95,7 +84,7 @@ def test_a_filtered_arm_reuses_the_unfiltered_gan(tmp_path):
 
 
 def test_a_share_draws_that_many_synthetic_series_per_real_one_from_the_same_gan(tmp_path, capsys):
-    data = _toy(tmp_path / "toy.npz")
+    data = ucr_toy(tmp_path / "toy.npz")
     assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), *TINY]) == 0
     gan = tmp_path / "o" / "toy" / "seed0" / "run" / "checkpoint.pt"
     before = gan.stat().st_mtime_ns
@@ -111,7 +100,7 @@ def test_a_share_draws_that_many_synthetic_series_per_real_one_from_the_same_gan
 
 
 def test_a_gan_or_result_made_with_other_settings_is_refused_not_reused(tmp_path):
-    data = _toy(tmp_path / "toy.npz")
+    data = ucr_toy(tmp_path / "toy.npz")
     assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), *TINY]) == 0
     for other in (["--arch", "dcgan-1d"], ["--set", "loss.ac_weight_g=2"]):
         with pytest.raises(SystemExit, match=r"holds a GAN trained with (model.arch='resnet-1d', not 'dcgan-1d'|"
@@ -134,7 +123,7 @@ def test_the_summary_gives_a_paired_t_test_of_the_gains_from_three_seeds():
 
 
 def test_per_class_trains_one_unconditional_gan_per_class_and_draws_each_class_from_its_own(tmp_path):
-    data = _toy(tmp_path / "toy.npz")
+    data = ucr_toy(tmp_path / "toy.npz")
     assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), "--per-class", *TINY]) == 0
     root = tmp_path / "o" / "toy-per-class" / "seed0"
     for k, label in enumerate([1, 2]):
@@ -162,7 +151,7 @@ def test_per_class_trains_one_unconditional_gan_per_class_and_draws_each_class_f
 
 
 def test_finetune_starts_every_class_gan_from_one_gan_trained_on_every_series(tmp_path, capsys):
-    data = _toy(tmp_path / "toy.npz")
+    data = ucr_toy(tmp_path / "toy.npz")
     assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), "--per-class", "--finetune", "3", *TINY]) == 0
     root = tmp_path / "o" / "toy-per-class-finetune-3" / "seed0"
     with np.load(root / "base" / "train.npz") as d:
@@ -180,7 +169,7 @@ def test_finetune_starts_every_class_gan_from_one_gan_trained_on_every_series(tm
 
 
 def test_truncation_scores_a_truncated_draw_of_the_same_gans_in_its_own_folder(tmp_path, monkeypatch):
-    data = _toy(tmp_path / "toy.npz")
+    data = ucr_toy(tmp_path / "toy.npz")
     assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), *TINY]) == 0
     ckpt = tmp_path / "o" / "toy" / "seed0" / "run" / "checkpoint.pt"
     before = ckpt.stat().st_mtime_ns
@@ -201,7 +190,7 @@ def test_truncation_scores_a_truncated_draw_of_the_same_gans_in_its_own_folder(t
 def test_circular_gans_get_the_control_arm_of_rotated_real_series(tmp_path):
     """With --set data.circular=true the GAN trains at one phase and each classifier also scores real +
     rotated real series, whose copies are rotations of real series of the class asked for."""
-    data = _toy(tmp_path / "toy.npz")
+    data = ucr_toy(tmp_path / "toy.npz")
     assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), *TINY, "--set", "data.circular=true",
                      "--set", "data.length=24", "--set", "data.resample=true"]) == 0   # not zero-padded: refused
     result = json.loads((tmp_path / "o" / "toy" / "seed0" / "result.json").read_text())
