@@ -137,12 +137,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if any(k < 1 for k in args.components):
         p.error("--components takes positive whole numbers")
     args.data = args.data or args.shared / ucr.FILE
-    if not args.data.exists():
+    if not args.data.is_file():
         p.error(f"'{args.data}' not found: pass --data FILE.npz, or --shared DIR holding {ucr.FILE}")
-    with np.load(args.data) as f:
-        missing = [n for n in args.sets if f"{n}_x_train" not in f.files]
+    known = ucr.sets_in(args.data)
+    missing = [n for n in args.sets if n not in known]
     if missing:
-        p.error(f"'{args.data}' holds no set {missing[0]!r}; it holds {', '.join(ucr.sets_in(args.data))}")
+        p.error(f"'{args.data}' holds no set {missing[0]!r}; it holds {', '.join(known)}")
     return args
 
 

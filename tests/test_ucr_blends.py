@@ -79,3 +79,6 @@ def test_an_unknown_set_is_one_line(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         blends.main(["--data", str(data), "--sets", "nope"])
     assert e.value.code == 2 and "holds no set 'nope'; it holds toy" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:                        # a folder where the file should be
+        blends.main(["--data", str(tmp_path)])
+    assert e.value.code == 2 and "not found: pass --data FILE.npz" in capsys.readouterr().err
