@@ -34,8 +34,8 @@ def decode_real(run, clip: bool = True, clip_std: float | None = None) -> dict:
     import torch
 
     from wgangp.data import spectrogram as spec
-    from wgangp.data.signals import stft_of
     from wgangp.domains.signals import own_length
+    from wgangp.domains.signals.transforms import stft_of
     from wgangp.errors import UserError
 
     state = run.domain_state or {}
@@ -98,7 +98,7 @@ def levels(run, n: int = 100, seed: int = 0) -> dict:
     """Per class: mean normalised value of ``n`` real and ``n`` generated spectrograms in the class's quiet
     and loud bins (its real mean below / above its median), and mean energy in all bins and in the quiet ones."""
     from wgangp.data import spectrogram as spec
-    from wgangp.data.signals import stft_of
+    from wgangp.domains.signals.transforms import stft_of
 
     state = run.domain_state
     p, mean, std, k = stft_of(state["spectrogram"])

@@ -10,10 +10,10 @@
 
 Every channel is divided by its largest magnitude in the training data, so samples lie in
 ``[-1, 1]`` where the generator's tanh ends; ``scale`` is kept in checkpoints, and samples written
-by ``wgangp sample`` are in the data's own units again. ``data.representation=spectrogram``: the
-source holds SpecGAN's normalised log-magnitude images of the scaled series instead
-(:mod:`wgangp.data.spectrogram`; their side is ``data.resolution``); spectrograms given as images
-(radar micro-Doppler) are ``data.name=images``.
+by ``wgangp sample`` are in the data's own units again. What the networks see can be something made
+of the scaled series (SpecGAN's spectrograms, series at one phase): the signals domain hands the
+source those steps (:mod:`wgangp.domains.signals.transforms`); spectrograms given as images (radar
+micro-Doppler) are ``data.name=images``.
 """
 from __future__ import annotations
 
@@ -21,8 +21,6 @@ import math
 
 import torch
 
-from wgangp.data import circular
-from wgangp.data import spectrogram as spec
 from wgangp.data.base import PointSource
 from wgangp.data.series_io import SeriesSet, read_series
 from wgangp.errors import UserError
@@ -52,20 +50,21 @@ def read_signal_set(data_cfg) -> SeriesSet:
 
 
 class SignalSource(PointSource):
-    """Batches ``(B, C, L)`` of scaled signals, or ``(B, C, S, S)`` spectrograms of them
-    (``data.representation=spectrogram``), and their labels, reshuffled every epoch.
+    """Batches of scaled signals ``(B, C, L)``, or of what the domain's ``transforms`` make of them
+    (``(B, C, S, S)`` spectrograms, series at one phase), and their labels, reshuffled every epoch.
 
-    ``series``: the scaled signals ``(N, C, L)`` in either case (what the metrics compare);
-    ``stft``, ``mean``, ``std``, ``clip``: the spectrogram's settings, per-bin statistics ``(C, S)``
-    and clip in standard deviations (None for waveforms); ``class_names``, ``sample_rate`` (Hz): the file's, where it has them (else None);
+    ``series``: the scaled signals ``(N, C, L)`` as the file has them (what the metrics compare);
+    ``class_names``, ``sample_rate`` (Hz): the file's, where it has them (else None);
     ``own_length``: the series' length in the file where ``data.length`` zero-padded every one of them
     (samples are cropped back to it in the data's units) or resampled them (samples are resampled back
-    to it), else None; ``resampled``: the series were resampled to ``data.length`` (``data.resample``);
-    ``shifts``: with ``data.circular``, each series' shift to the common phase the network is trained at
-    (:func:`wgangp.data.circular.align`; ``series`` stay as the file has them), else None.
+    to it), else None; ``resampled``: the series were resampled to ``data.length`` (``data.resample``).
+    ``transforms``: steps applied in order to the scaled series, each with ``key``, ``fit(x, labels,
+    source) -> x`` and ``entry() -> dict`` (kept in the checkpoint under ``key``); the signals domain
+    chooses them (:mod:`wgangp.domains.signals.transforms`).
     """
 
-    def __init__(self, data_cfg, seed: int, arrays: tuple[torch.Tensor, torch.Tensor | None] | None = None):
+    def __init__(self, data_cfg, seed: int, arrays: tuple[torch.Tensor, torch.Tensor | None] | None = None,
+                 transforms=()):
         """``arrays``: ``(x, labels)`` given (a built-in set); otherwise read from ``data.path``."""
         if arrays is None:
             found = read_signal_set(data_cfg)
@@ -78,25 +77,9 @@ class SignalSource(PointSource):
             raise UserError(f"{len(x)} signals cannot fill a batch of data.batch_size={data_cfg.batch_size}")
         self.scale = x.abs().amax(dim=(0, 2)).clamp_min(1e-12)          # (C,): largest magnitude per channel
         self.series = points = x / self.scale[:, None]
-        self.stft = self.mean = self.std = self.clip = self.shifts = None
-        if data_cfg.circular:
-            if self.own_length and not self.resampled:
-                raise UserError(f"data.circular rotates whole series; these were zero-padded from {self.own_length} to "
-                                f"{x.shape[2]} samples: add data.resample=true (or set a data.length the network builds)")
-            self.shifts = circular.align(self.series, labels)
-            points = circular.rotate(self.series, self.shifts)
-        if data_cfg.representation == "spectrogram":
-            if not data_cfg.resolution:
-                raise UserError("data.representation=spectrogram needs data.resolution, the spectrogram's side "
-                                "(wgangp train sets it from model.arch)")
-            try:
-                self.stft = spec.stft_params(x.shape[2], data_cfg.resolution)
-            except ValueError as e:
-                raise UserError(f"data.representation=spectrogram: {e}; set data.length within that range") from None
-            logmag = spec.log_magnitude(self.series, self.stft)
-            self.mean, self.std = spec.fit_stats(logmag)
-            self.clip = float(data_cfg.spectrogram_clip)
-            points = spec.normalise(logmag, self.mean, self.std, self.clip)
+        self.transforms = list(transforms)
+        for step in self.transforms:
+            points = step.fit(points, labels, self)
         super().__init__(data_cfg.batch_size, seed, points=points, labels=labels)
 
     def fresh_series(self, n: int, seed: int) -> torch.Tensor:
@@ -119,18 +102,7 @@ class SignalSource(PointSource):
             state["own_length"] = int(self.own_length)   # (resampled) back
         if self.resampled:
             state["resampled"] = True
-        if self.shifts is not None:                      # generated series are rotated by shifts drawn from these
-            state["circular"] = {"shifts": self.shifts.tolist()}
-        if self.stft is not None:
-            state["spectrogram"] = {"length": self.stft.length, "side": self.stft.side, "n_fft": self.stft.n_fft,
-                                    "hop": self.stft.hop, "mean": self.mean.tolist(), "std": self.std.tolist(),
-                                    "clip": self.clip}
+        for step in self.transforms:                     # data.circular's shifts, a spectrogram's settings
+            state[step.key] = step.entry()
         return state
 
-
-def stft_of(state: dict) -> tuple[spec.StftParams, torch.Tensor, torch.Tensor, float]:
-    """A checkpoint's ``spectrogram`` entry (of :meth:`SignalSource.signal_state`) as the arguments of
-    :func:`~wgangp.data.spectrogram.to_waveform`: ``(params, mean, std, clip)`` (checkpoints written
-    before ``data.spectrogram_clip`` existed: SpecGAN's 3)."""
-    p = spec.StftParams(state["length"], state["side"], state["n_fft"], state["hop"])
-    return p, torch.tensor(state["mean"]), torch.tensor(state["std"]), float(state.get("clip", spec.CLIP_STD))

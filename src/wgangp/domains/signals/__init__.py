@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import torch
 
-from wgangp.data import circular
 from wgangp.data import spectrogram as spec
 from wgangp.data.series_io import FORMATS, resample_to
-from wgangp.data.signals import SINES_LENGTH, SignalSource, read_signal_set, sines, stft_of
+from wgangp.data.signals import SINES_LENGTH, SignalSource, read_signal_set, sines
 from wgangp.domains import shared_metrics  # noqa: F401  (registers w1)
 from wgangp.domains.base import Domain, register_domain
 from wgangp.domains.keys import SIGNAL_KEYS
 from wgangp.domains.signals import metrics  # noqa: F401  (registers discriminative, predictive: by name only)
+from wgangp.domains.signals.transforms import series_transforms, undo
 from wgangp.errors import UserError
 from wgangp.metrics.registry import register_metric
 from wgangp.metrics.signals import class_agreement, spectrum_distance
@@ -120,7 +120,8 @@ class Signals(Domain):
         return notes
 
     def build_source(self, data_cfg, seed: int, conditional: bool):
-        return SignalSource(data_cfg, seed, arrays=sines() if data_cfg.name == "sines" else None)
+        return SignalSource(data_cfg, seed, arrays=sines() if data_cfg.name == "sines" else None,
+                            transforms=series_transforms(data_cfg))
 
     def state(self, source) -> dict:
         return source.signal_state()
@@ -217,12 +218,7 @@ def as_series(x: torch.Tensor, state: dict | None) -> torch.Tensor:
     """Generated samples as scaled ``(N, C, L)`` series: spectrograms decoded by Griffin-Lim; with
     ``data.circular``, rotated to phases drawn from the real series'; cropped to the data's own length
     where training zero-padded it (resampled back where it resampled)."""
-    stft, turned = (state or {}).get("spectrogram"), (state or {}).get("circular")
-    if stft:
-        p, mean, std, clip = stft_of(stft)
-        x = spec.to_waveform(x, p, mean, std, clip=clip)
-    if turned:                                      # data.circular: from the common phase to the real series' own
-        x = circular.rotate(x, circular.draw_shifts(turned["shifts"], len(x), x))
+    x = undo(x, state)                              # (transforms.py) Griffin-Lim, rotation back
     return own_length(x, state)
 
 

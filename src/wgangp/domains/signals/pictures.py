@@ -23,8 +23,8 @@ from typing import Callable
 import torch
 
 from wgangp.data import spectrogram as spec
-from wgangp.data.signals import stft_of
 from wgangp.domains.base import EVAL_SEED
+from wgangp.domains.signals.transforms import stft_of
 from wgangp.metrics.signals import power_spectrum
 from wgangp.viz.toy import pyplot
 
