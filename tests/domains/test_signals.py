@@ -148,6 +148,16 @@ def test_a_short_run_from_a_csv_file_pads_its_length_and_says_so(tmp_path, capsy
     assert "spectrum_distance" in json.loads(capsys.readouterr().out.splitlines()[-1])
 
 
+def test_an_mlp_1d_run_takes_any_length_without_padding(tmp_path, capsys):
+    path, _ = _npz(tmp_path / "s.npz", n=40, channels=1, length=21)
+    err = _short_run(tmp_path / "r", path, capsys, "model.arch=mlp-1d", "model.hidden=16", "model.depth=1")
+    assert "zero-padded" not in err
+    run = wgangp.load_run(tmp_path / "r")
+    assert run.data_shape == (1, 21) and run.n_classes == 3
+    x = run.sample(5, seed=0, classes=[0, 1, 2, 0, 1])
+    assert x.shape == (5, 1, 21) and x.abs().max() <= 1
+
+
 def test_samples_of_a_padded_run_are_cropped_back_to_the_files_length(tmp_path, capsys):
     x = np.random.default_rng(0).normal(size=(40, 24))
     np.savez(tmp_path / "s.npz", x_train=x, y_train=np.arange(40) % 2)

@@ -15,6 +15,7 @@ SHAPES = {
     "dcgan-1d": (2, 32),                    # (channels, length)
     "wavegan": (2, 256),                    # two stride-4 stages: one phase shuffle
     "resnet-1d": (2, 24),
+    "mlp-1d": (2, 21),                      # any length
     "dcgan-mnist": (1, 28, 28),
     "dcgan-cifar": (3, 32, 32),
     "resnet-cifar": (3, 32, 32),

@@ -42,6 +42,19 @@ def _mlp(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0,
     return _conditional(g, d, n_classes)
 
 
+@register("mlp-1d")
+def _mlp_1d(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, categorical_spans=()):
+    """The point MLPs over flattened short series ``(channels, length)`` (:mod:`wgangp.nets.mlp`)."""
+    from wgangp.errors import UserError
+    from wgangp.nets.mlp import SeriesCritic, SeriesGenerator
+
+    if len(data_shape) != 2:
+        raise UserError(f"model.arch=mlp-1d needs signals of shape (channels, length); this data set has "
+                        f"samples of shape {tuple(data_shape)}")
+    sizes = MLPSizes(model_cfg.noise_dim + n_classes, 1, model_cfg.hidden, model_cfg.depth, model_cfg.activation)
+    return _conditional(SeriesGenerator(sizes, *data_shape), SeriesCritic(sizes, *data_shape), n_classes)
+
+
 @register("resnet-text")
 def _resnet_text(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, categorical_spans=()):
     """The language model's 1-D ResNets for one-hot sequences ``(vocab, seq_len)``."""

@@ -3,6 +3,10 @@
 Generator: ``noise_dim -> [hidden, ReLU] x depth -> data_dim``; critic: ``data_dim -> [hidden,
 ReLU] x depth -> 1``. Initialisation follows the official tflib code: He-uniform for the ReLU
 layers, Glorot-uniform for the output layer, zero biases.
+
+``mlp-1d``: the same MLPs over short series ``(channels, length)`` flattened (:class:`SeriesGenerator`
+ends in tanh, as the signal networks; :class:`SeriesCritic` flattens): no assumption of locality or
+shift, any length, few parameters where ``model.hidden`` is small.
 """
 from __future__ import annotations
 
@@ -50,3 +54,26 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+
+class SeriesGenerator(nn.Module):
+    """``(N, in_dim) -> (N, channels, length)`` in [-1, 1]: an :class:`MLP` to ``channels * length``, then tanh."""
+
+    def __init__(self, sizes: MLPSizes, channels: int, length: int):
+        super().__init__()
+        self.shape = (channels, length)
+        self.mlp = MLP(MLPSizes(sizes.in_dim, channels * length, sizes.hidden, sizes.depth, sizes.activation))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.mlp(z)).view(-1, *self.shape)
+
+
+class SeriesCritic(nn.Module):
+    """``(N, channels, length) -> (N, 1)``: an :class:`MLP` over the flattened series."""
+
+    def __init__(self, sizes: MLPSizes, channels: int, length: int):
+        super().__init__()
+        self.mlp = MLP(MLPSizes(channels * length, 1, sizes.hidden, sizes.depth, sizes.activation))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.mlp(x.flatten(1))

@@ -37,7 +37,7 @@ from wgangp.nets.resnet1d import length_step as resnet1d_length_step
 
 
 # model.arch -> the signal lengths it builds are multiples of this, given the model config (dcgan-1d: 4
-# stride-2 stages; resnet-1d: model.depth 2x stages); any other (wavegan: any length >= 16) -> 1
+# stride-2 stages; resnet-1d: model.depth 2x stages); any other (wavegan: any length >= 16; mlp-1d) -> 1
 LENGTH_STEP = {"dcgan-1d": lambda m: 16, "resnet-1d": lambda m: resnet1d_length_step(m.depth)}
 
 
