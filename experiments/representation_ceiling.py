@@ -9,7 +9,9 @@ generator of this representation can reach. Printed as JSON, with the share of c
 ``--clip-std K``: with another clip (what a run with ``data.spectrogram_clip=K`` could reach);
 ``--cnn``: the second judge of ``experiments/audio_classes.py`` too (the in-project 1-D CNN trained
 on the real series, as ``judges`` trains it): its agreement on the decoded real series and, per
-class, on ``N`` generated series, with the RMS level of each set (real, decoded, generated);
+class, on ``N`` generated series, with the RMS level of each set (real, decoded, generated), and on the
+same generated series each scaled to the RMS level of its class's real series (``generated_level_matched``:
+what the CNN says once the level is taken away);
 ``--levels [N]``: where generated spectrograms differ in level from real ones, per class on ``N``
 generated and ``N`` real ones: the mean normalised value in the bins that are quiet (the class's real
 mean below its median) and loud (above), and the mean energy ``|STFT|^2`` in all bins and in the quiet ones.
@@ -84,14 +86,26 @@ def cnn_judge(run, through: dict, n: int = 600, seed: int = 0) -> dict:
     wanted = run.class_labels(n)
     fake = as_series(run.sample(n, seed=seed, classes=wanted.tolist()), state)
     cnn = fit_cnn(real, labels, seed=seed)
-    said_real, said_fake, wanted = predict(cnn, decoded), predict(cnn, fake), wanted.numpy()
+    matched = level_matched(fake, wanted, real, through["labels"])
+    wanted = wanted.numpy()
+    said_real, said_fake, said_matched = predict(cnn, decoded), predict(cnn, fake), predict(cnn, matched)
     names = run.domain.class_names(state) or [str(c) for c in range(run.n_classes)]
     rms = {name: float(x.pow(2).mean().sqrt()) for name, x in (("real", real), ("decoded", decoded), ("generated", fake))}
     return {"decoded_real": float(np.mean(said_real == labels)), "generated": float(np.mean(said_fake == wanted)),
+            "generated_level_matched": float(np.mean(said_matched == wanted)),
             "per_class": {names[c]: {"decoded_real": float(np.mean(said_real[labels == c] == c)),
                                      "generated": float(np.mean(said_fake[wanted == c] == c)),
-                                     "generated_said": np.bincount(said_fake[wanted == c], minlength=run.n_classes).tolist()}
+                                     "generated_said": np.bincount(said_fake[wanted == c], minlength=run.n_classes).tolist(),
+                                     "generated_level_matched": float(np.mean(said_matched[wanted == c] == c))}
                           for c in range(run.n_classes)}, "rms": rms}
+
+
+def level_matched(fake: torch.Tensor, wanted: torch.Tensor, real: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Each generated series scaled to the RMS level of the real series of its class (the mean over them of
+    each one's RMS): the same waveform shape, the real level, so a judge's answer on them is level-free."""
+    rms = lambda x: x.pow(2).mean(dim=(1, 2)).sqrt()                                           # noqa: E731
+    target = torch.stack([rms(real[labels == c]).mean() for c in range(int(labels.max()) + 1)])
+    return fake * (target[wanted] / rms(fake).clamp_min(1e-12))[:, None, None]
 
 
 def levels(run, n: int = 100, seed: int = 0) -> dict:

@@ -101,6 +101,26 @@ def test_few_shot_images_trains_both_arms_on_a_class_balanced_subset_and_scores_
     assert "| diffaugment - plain: fid |" in (tmp_path / "o" / "summary-40.md").read_text()
 
 
+def test_level_matching_gives_each_generated_series_its_classs_real_level_and_keeps_its_shape():
+    import torch
+
+    spec = importlib.util.spec_from_file_location(
+        "representation_ceiling", Path(__file__).resolve().parents[1] / "experiments" / "representation_ceiling.py")
+    rc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rc)
+    gen = torch.Generator().manual_seed(0)
+    real = torch.randn(20, 1, 50, generator=gen) * torch.tensor([0.5] * 10 + [2.0] * 10)[:, None, None]
+    labels = torch.tensor([0] * 10 + [1] * 10)
+    fake = torch.randn(6, 1, 50, generator=gen) * torch.tensor([1, 3, 9, 1, 3, 9.0])[:, None, None]
+    wanted = torch.tensor([0, 0, 0, 1, 1, 1])
+    out = rc.level_matched(fake, wanted, real, labels)
+    rms = out.pow(2).mean(dim=(1, 2)).sqrt()
+    target = [real[labels == c].pow(2).mean(dim=(1, 2)).sqrt().mean() for c in (0, 1)]
+    torch.testing.assert_close(rms, torch.stack([target[c] for c in wanted.tolist()]))
+    ratio = out / fake                                              # one factor a series: its shape is kept
+    torch.testing.assert_close(ratio, ratio[:, :, :1].expand_as(ratio))
+
+
 def test_representation_ceiling_judges_real_series_decoded_from_their_own_spectrograms(tmp_path, capsys):
     """Two classes of tones an octave apart survive the 28x28 spectrogram and Griffin-Lim: the forest
     puts nearly every decoded real series in its class; a waveform run is refused in one line."""
@@ -131,6 +151,7 @@ def test_representation_ceiling_judges_real_series_decoded_from_their_own_spectr
     cnn = json.loads(capsys.readouterr().out)["cnn"]
     assert cnn["decoded_real"] >= 0.9 and 0 <= cnn["generated"] <= 1 and set(cnn["rms"]) == {"real", "decoded", "generated"}
     assert [sum(c["generated_said"]) for c in cnn["per_class"].values()] == [4, 4]
+    assert 0 <= cnn["generated_level_matched"] <= 1 and "generated_level_matched" in cnn["per_class"]["0"]
     assert rc.main([str(run.run_dir), "--levels", "10"]) == 0                   # where the levels differ
     levels = json.loads(capsys.readouterr().out)["levels"]
     for c in levels.values():                   # quiet bins: below the class's real median, so below its loud ones
