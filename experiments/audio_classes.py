@@ -111,6 +111,9 @@ def run_one(model: str, seed: int, clips: Path, test_clips: Path, out: Path, ite
     done = run_dir.exists() and wgangp.load_run(run_dir).step >= iterations
     run = wgangp.load_run(run_dir) if done else wgangp.train(preset, run_dir, sets, progress=False,
                                                              resume=(run_dir / "checkpoint.pt").exists())
+    if run.step < iterations:                       # stopped (Ctrl-C, a diverged run): its checkpoint is kept
+        raise SystemExit(f"audio_classes: {run_dir} stopped at iteration {run.step} of {iterations}; "
+                         "the same command resumes it")
     seconds = json.loads((run_dir / "eval.json").read_text())["train_seconds"]     # the run's own record, also when reused
     ev = wgangp.evaluate(run, n=600, metrics=["spectrum", "class_agreement"])
     return {"model": model, "seed": seed, "iterations": run.step, "seconds": round(seconds, 1),

@@ -1,6 +1,17 @@
-"""Assertions and made-up data several test modules share."""
+"""Assertions, made-up data and loaders several test modules share."""
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import torch
+
+
+def experiment(name: str):
+    """``experiments/NAME.py`` loaded as a module (the scripts are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "experiments" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def assert_same_state(a, b, where):

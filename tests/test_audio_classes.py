@@ -1,19 +1,14 @@
 """The clips of experiments/audio_classes.py: the WAV folder its audio figures are measured on."""
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
+from tests.checks import experiment
 from wgangp.data.series_io import read_series
 from wgangp.errors import UserError
 from wgangp.metrics.signals import class_agreement
 
-_spec = importlib.util.spec_from_file_location(
-    "audio_classes", Path(__file__).resolve().parents[1] / "experiments" / "audio_classes.py")
-audio = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(audio)
+audio = experiment("audio_classes")
 
 
 def test_clips_are_a_16khz_wav_folder_of_three_classes_in_range(tmp_path):
@@ -38,3 +33,13 @@ def test_each_class_has_its_stated_band_and_a_spectrum_classifier_separates_them
     agree = class_agreement(torch.from_numpy(a.x), torch.from_numpy(a.labels), torch.from_numpy(b.x),
                             torch.from_numpy(b.labels))
     assert agree > 0.95
+
+
+def test_a_run_that_stopped_early_is_one_line_and_not_scored(tmp_path, monkeypatch):
+    import types
+
+    import wgangp
+
+    monkeypatch.setattr(wgangp, "train", lambda *a, **k: types.SimpleNamespace(step=3))
+    with pytest.raises(SystemExit, match="stopped at iteration 3 of 10; the same command resumes it"):
+        audio.run_one("specgan", 0, tmp_path / "clips", tmp_path / "test", tmp_path, 10)

@@ -1,15 +1,13 @@
-"""The data handling of experiments/mnist_imbalance.py (its figures are only as good as these)."""
-import importlib.util
+"""The data handling of the scripts in experiments/ (their figures are only as good as these)."""
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-_spec = importlib.util.spec_from_file_location(
-    "mnist_imbalance", Path(__file__).resolve().parents[1] / "experiments" / "mnist_imbalance.py")
-imb = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(imb)
+from tests.checks import experiment
+
+imb = experiment("mnist_imbalance")
 
 
 def _mnist_like(path, per_class=50):
@@ -59,20 +57,14 @@ def test_faults_table_runs_a_case_against_a_tree_and_reports_its_exit_and_messag
 
 
 def test_time_to_quality_times_the_whole_command_and_reads_its_final_evaluation(tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        "toy_time_to_quality", Path(__file__).resolve().parents[1] / "experiments" / "toy_time_to_quality.py")
-    ttq = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ttq)
+    ttq = experiment("toy_time_to_quality")
     got = ttq.one("toy-25gaussians-minute", 0, ["train.iterations=3", "train.eval_samples=200"], tmp_path)
     assert got["modes"] is not None and 0 <= got["modes"] <= 25 and 0 <= got["hq"] <= 1 and got["w1"] > 0
     assert got["seconds"] > 0.5                                  # a whole process (imports included), not the loop
     assert not list(tmp_path.iterdir())                          # its run directory is removed
 
 
-_fs_spec = importlib.util.spec_from_file_location(
-    "few_shot_images", Path(__file__).resolve().parents[1] / "experiments" / "few_shot_images.py")
-fs = importlib.util.module_from_spec(_fs_spec)
-_fs_spec.loader.exec_module(fs)
+fs = experiment("few_shot_images")
 
 
 def test_few_shot_images_trains_both_arms_on_a_class_balanced_subset_and_scores_them(tmp_path, capsys):
@@ -104,10 +96,7 @@ def test_few_shot_images_trains_both_arms_on_a_class_balanced_subset_and_scores_
 def test_level_matching_gives_each_generated_series_its_classs_real_level_and_keeps_its_shape():
     import torch
 
-    spec = importlib.util.spec_from_file_location(
-        "representation_ceiling", Path(__file__).resolve().parents[1] / "experiments" / "representation_ceiling.py")
-    rc = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(rc)
+    rc = experiment("representation_ceiling")
     gen = torch.Generator().manual_seed(0)
     real = torch.randn(20, 1, 50, generator=gen) * torch.tensor([0.5] * 10 + [2.0] * 10)[:, None, None]
     labels = torch.tensor([0] * 10 + [1] * 10)
@@ -126,10 +115,7 @@ def test_representation_ceiling_judges_real_series_decoded_from_their_own_spectr
     puts nearly every decoded real series in its class; a waveform run is refused in one line."""
     import wgangp
 
-    spec = importlib.util.spec_from_file_location(
-        "representation_ceiling", Path(__file__).resolve().parents[1] / "experiments" / "representation_ceiling.py")
-    rc = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(rc)
+    rc = experiment("representation_ceiling")
     rng = np.random.default_rng(0)
     t = np.arange(40)
     freq = np.repeat([0.1, 0.2], 16)

@@ -1,18 +1,13 @@
 """experiments/ucr_augmentation.py runs end to end on a tiny made-up set, resumes, and refuses a missing file."""
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from tests.checks import ucr_toy
+from tests.checks import experiment, ucr_toy
 
-_spec = importlib.util.spec_from_file_location(
-    "ucr_augmentation", Path(__file__).resolve().parents[1] / "experiments" / "ucr_augmentation.py")
-ucr = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ucr)
+ucr = experiment("ucr_augmentation")
 
 TINY = ["--seeds", "0", "--iterations", "2", "--cnn-epochs", "2", "--score-epochs", "1", "--classifiers", "cnn",
         "--device", "cpu", "--set", "model.dim=4", "--set", "model.noise_dim=8", "--set", "train.eval_samples=40"]

@@ -1,19 +1,14 @@
 """experiments/ucr_blends.py: the made series stay in their class (and, for closed curves, are made in the
 aligned frame), and the experiment scores every arm on a tiny made-up set."""
 import argparse
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.checks import ucr_toy
+from tests.checks import experiment, ucr_toy
 
-_spec = importlib.util.spec_from_file_location(
-    "ucr_blends", Path(__file__).resolve().parents[1] / "experiments" / "ucr_blends.py")
-blends = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(blends)
+blends = experiment("ucr_blends")
 
 
 def test_gaussian_draws_lie_in_their_class_mean_and_main_directions():
