@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from wgangp.config import load_config
+from wgangp.data.circular import rotate
 from wgangp.data.signals import SignalSource, sines
 from wgangp.domains.signals import transforms as tf
 from wgangp.errors import UserError
@@ -70,3 +71,7 @@ def test_aligned_series_come_back_at_the_real_phases():
     back = tf.Align.undo(src.points[:5], entry)
     assert back.shape == (5, 1, 64) and len(entry["shifts"]) == 80
     assert not torch.equal(src.points, src.series)                    # they were rotated
+    undone = {-s % 64 for s in entry["shifts"]}                       # a real series' shift, undone
+    for made, out in zip(src.points[:5], back):
+        assert any(torch.equal(rotate(made[None], torch.tensor([s]))[0], out) for s in undone)
+    assert any(not torch.equal(made, out) for made, out in zip(src.points[:5], back))

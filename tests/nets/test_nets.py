@@ -42,6 +42,17 @@ def test_networks_without_a_conditional_variant_say_so():
             build_networks(_cfg(arch), SHAPES[arch], K)
 
 
+def test_a_domains_generator_head_wraps_the_unconditioned_generator():
+    from wgangp.nets.tabular import TableGenerator
+
+    g, _ = build_networks(_cfg("mlp"), (5,), K, generator_head=lambda body: TableGenerator(body, [(1, 3)]))
+    assert isinstance(g.base, TableGenerator)               # inside the label concatenation: the keys of before
+    x = g(torch.randn(4, _cfg("mlp").noise_dim), torch.tensor([0, 1, 2, 0]))
+    torch.testing.assert_close(x[:, 1:4].sum(dim=1), torch.ones(4))
+    with pytest.raises(UserError, match="needs point networks; model.arch=dcgan-1d builds samples of shape"):
+        build_networks(_cfg("dcgan-1d"), SHAPES["dcgan-1d"], 0, generator_head=lambda body: body)
+
+
 @pytest.mark.parametrize("arch, n_classes", [(a, 0) for a in sorted(SHAPES)] +
                          [(a, K) for a in sorted(SHAPES) if a not in NO_CONDITIONAL])
 def test_network_wgan_gp_step_reaches_every_parameter_with_finite_gradients(arch, n_classes):

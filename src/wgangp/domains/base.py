@@ -88,7 +88,8 @@ class Domain:
             raise UserError(f"{what} is of a {kind} run; this run is of {self.name} data")
 
     def network_options(self, state: dict | None) -> dict:
-        """Extra keyword arguments of :func:`wgangp.nets.build_networks` (e.g. softmax blocks)."""
+        """Extra keyword arguments of :func:`wgangp.nets.build_networks` (e.g. ``generator_head``: the output
+        layer the generator ends in, as tables' softmax blocks)."""
         return {}
 
     # ----- samples ----------------------------------------------------------------------------

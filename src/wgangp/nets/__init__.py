@@ -27,23 +27,21 @@ def list_networks() -> list[str]:
 
 @register("mlp")
 def _mlp(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0,
-         categorical_spans: list[tuple[int, int]] | tuple = ()) -> tuple[nn.Module, nn.Module]:
+         generator_head: Callable[[nn.Module], nn.Module] | None = None) -> tuple[nn.Module, nn.Module]:
     from wgangp.errors import UserError
 
     if len(data_shape) != 1:
         raise UserError(f"model.arch=mlp needs (N, D) point data; this data set has samples of shape {tuple(data_shape)}")
     (data_dim,) = data_shape
     g = MLP(MLPSizes(model_cfg.noise_dim + n_classes, data_dim, model_cfg.hidden, model_cfg.depth, model_cfg.activation))
-    if categorical_spans:                           # tables: a softmax over each one-hot block
-        from wgangp.nets.tabular import TableGenerator
-
-        g = TableGenerator(g, list(categorical_spans))
+    if generator_head is not None:                  # the domain's output layer (tables: softmax blocks)
+        g = generator_head(g)
     d = MLP(MLPSizes(data_dim, 1, model_cfg.hidden, model_cfg.depth, model_cfg.activation))
     return _conditional(g, d, n_classes)
 
 
 @register("mlp-1d")
-def _mlp_1d(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, categorical_spans=()):
+def _mlp_1d(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, generator_head=None):
     """The point MLPs over flattened short series ``(channels, length)`` (:mod:`wgangp.nets.mlp`)."""
     from wgangp.errors import UserError
     from wgangp.nets.mlp import SeriesCritic, SeriesGenerator
@@ -51,12 +49,13 @@ def _mlp_1d(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, categori
     if len(data_shape) != 2:
         raise UserError(f"model.arch=mlp-1d needs signals of shape (channels, length); this data set has "
                         f"samples of shape {tuple(data_shape)}")
-    sizes = MLPSizes(model_cfg.noise_dim + n_classes, 1, model_cfg.hidden, model_cfg.depth, model_cfg.activation)
-    return _conditional(SeriesGenerator(sizes, *data_shape), SeriesCritic(sizes, *data_shape), n_classes)
+    values, m = data_shape[0] * data_shape[1], model_cfg
+    g = SeriesGenerator(MLPSizes(m.noise_dim + n_classes, values, m.hidden, m.depth, m.activation), data_shape)
+    return _conditional(g, SeriesCritic(MLPSizes(values, 1, m.hidden, m.depth, m.activation)), n_classes)
 
 
 @register("resnet-text")
-def _resnet_text(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, categorical_spans=()):
+def _resnet_text(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, generator_head=None):
     """The language model's 1-D ResNets for one-hot sequences ``(vocab, seq_len)``."""
     from wgangp.errors import UserError
     from wgangp.nets.conv1d import SequenceCritic, SequenceGenerator, SequenceSizes
@@ -88,7 +87,7 @@ def _register_signal(name: str) -> None:
     module, sizes_cls, gen_cls, critic_cls, keys = _SIGNAL_NETS[name]
 
     @register(name)
-    def _build(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, categorical_spans=()):
+    def _build(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, generator_head=None):
         import importlib
 
         from wgangp.errors import UserError
@@ -138,7 +137,7 @@ def _register_image(name: str) -> None:
     module, gen_cls, critic_cls, critic_kwargs, shape = _IMAGE_NETS[name]
 
     @register(name)
-    def _build(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, categorical_spans=()) -> tuple[nn.Module, nn.Module]:
+    def _build(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, generator_head=None) -> tuple[nn.Module, nn.Module]:
         import importlib
 
         from wgangp.errors import UserError
@@ -166,21 +165,22 @@ for _name in _IMAGE_NETS:
 
 
 def build_networks(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0,
-                   categorical_spans: list[tuple[int, int]] | tuple = ()) -> tuple[nn.Module, nn.Module]:
+                   generator_head: Callable[[nn.Module], nn.Module] | None = None) -> tuple[nn.Module, nn.Module]:
     """Build ``(generator, critic)`` for samples of shape ``data_shape`` (no batch dim).
 
     ``n_classes > 0``: class-conditional -- ``G(z, labels)`` and a critic returning ``(N, 1 + K)``
-    (Wasserstein value, then class logits). ``categorical_spans`` (tables): the ``(start, width)``
-    one-hot blocks the generator ends in a softmax (point networks only).
+    (Wasserstein value, then class logits). ``generator_head``: wraps the unconditioned generator
+    in the domain's output layer (:meth:`wgangp.domains.base.Domain.network_options`; point networks only).
     """
     from wgangp.errors import UserError
 
     if model_cfg.arch not in _REGISTRY:
         raise UserError(f"unknown model.arch '{model_cfg.arch}'; registered: {', '.join(list_networks())}")
-    if categorical_spans and len(data_shape) != 1:
-        raise UserError(f"categorical columns need point networks; model.arch={model_cfg.arch} builds images")
+    if generator_head is not None and len(data_shape) != 1:
+        raise UserError(f"this data's generator output layer needs point networks; model.arch={model_cfg.arch} "
+                        f"builds samples of shape {tuple(data_shape)}")
     with_std = [n for n, spec in _SIGNAL_NETS.items() if "minibatch_std" in spec[4]]
     if model_cfg.minibatch_std and model_cfg.arch not in with_std:
         raise UserError(f"model.minibatch_std is built into {' and '.join(with_std)}, not model.arch={model_cfg.arch}; "
                         f"set model.minibatch_std=0")
-    return _REGISTRY[model_cfg.arch](model_cfg, tuple(data_shape), n_classes, categorical_spans=categorical_spans)
+    return _REGISTRY[model_cfg.arch](model_cfg, tuple(data_shape), n_classes, generator_head=generator_head)

@@ -57,23 +57,23 @@ class MLP(nn.Module):
 
 
 class SeriesGenerator(nn.Module):
-    """``(N, in_dim) -> (N, channels, length)`` in [-1, 1]: an :class:`MLP` to ``channels * length``, then tanh."""
+    """``(N, in_dim) -> (N, *shape)`` in [-1, 1]: an :class:`MLP` (``out_dim`` = the values of ``shape``), then tanh."""
 
-    def __init__(self, sizes: MLPSizes, channels: int, length: int):
+    def __init__(self, sizes: MLPSizes, shape: tuple[int, ...]):
         super().__init__()
-        self.shape = (channels, length)
-        self.mlp = MLP(MLPSizes(sizes.in_dim, channels * length, sizes.hidden, sizes.depth, sizes.activation))
+        self.shape = tuple(shape)
+        self.mlp = MLP(sizes)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.mlp(z)).view(-1, *self.shape)
 
 
 class SeriesCritic(nn.Module):
-    """``(N, channels, length) -> (N, 1)``: an :class:`MLP` over the flattened series."""
+    """``(N, ...) -> (N, 1)``: an :class:`MLP` over the flattened sample."""
 
-    def __init__(self, sizes: MLPSizes, channels: int, length: int):
+    def __init__(self, sizes: MLPSizes):
         super().__init__()
-        self.mlp = MLP(MLPSizes(channels * length, 1, sizes.hidden, sizes.depth, sizes.activation))
+        self.mlp = MLP(sizes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.mlp(x.flatten(1))

@@ -8,6 +8,7 @@ training records and the held-out ones. Samples and augmentation write ``.csv`` 
 from __future__ import annotations
 
 import math
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -164,7 +165,11 @@ class Tables(Domain):
         return source.table_state()
 
     def network_options(self, state: dict | None) -> dict:
-        return {"categorical_spans": TableEncoder.from_state(state).categorical_spans}
+        """The generator ends in a softmax over each categorical column's one-hot block (none: plain)."""
+        from wgangp.nets.tabular import TableGenerator
+
+        spans = TableEncoder.from_state(state).categorical_spans
+        return {"generator_head": partial(TableGenerator, spans=spans)} if spans else {}
 
     def transfer_mismatch(self, theirs, mine, conditional):
         def schema(s):
