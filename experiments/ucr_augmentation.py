@@ -36,7 +36,8 @@ series alone (``OUT/SET-per-class/seedS/classK``, K the class's index); each cla
 from its own GAN, and the class agreement is the same forest's (trained on the real training split) on them.
 With ``--finetune N`` every class's GAN starts (``train.init_from``) from one unconditional GAN trained on all the
 set's series (``--iterations``, in ``OUT/SET-per-class-finetune-N/seedS/base``) and trains N iterations on its class:
-the few-shot remedy of fine-tuning a GAN trained on more data.
+the few-shot remedy of fine-tuning a GAN trained on more data; ``--freeze K`` keeps the first K critic layers of that
+GAN as they are (FreezeD, ``train.freeze_critic``; under ``SET-per-class-finetune-N-freeze-K``).
 
 ``--truncation T``: every synthetic series is drawn with the truncation trick (noise entries within [-T, T]) from
 the same GANs; the results go to ``SET[...]-trunc-T``, the class agreement is scored on a fresh draw as with --per-class.
@@ -169,7 +170,7 @@ def gan_folders(args, gan: Path, x: np.ndarray, y_raw: np.ndarray, seed: int) ->
         base = gan / "base"
         out[base] = (x, y_raw, {**gan_overrides(args, base / "train.npz", len(x), seed), "model.conditional": False})
         tune = {"train.init_from": str((base / "run").resolve()), "train.iterations": args.finetune,
-                "train.ckpt_every": min(500, args.finetune)}
+                "train.ckpt_every": min(500, args.finetune), "train.freeze_critic": args.freeze}
     for k, value in enumerate(np.unique(y_raw)):
         keep, folder = y_raw == value, gan / f"class{k}"
         out[folder] = (x[keep], y_raw[keep], {**gan_overrides(args, folder / "train.npz", int(keep.sum()), seed),
@@ -300,6 +301,7 @@ def imbalance_scores(args, real, test, synth, minority: int, seed: int) -> dict:
 def gan_tag(args, name: str) -> str:
     """The folder under ``--out`` that holds the set's GANs (a filtered arm shares its unfiltered one's)."""
     name += (f"-per-class-finetune-{args.finetune}" if args.finetune else "-per-class") if args.per_class else ""
+    name += f"-freeze-{args.freeze}" if args.freeze else ""
     return f"{name}-imbalance-{args.imbalance[0]}-{args.imbalance[1]:g}" if args.imbalance else name
 
 
@@ -411,6 +413,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    "series alone, instead of one conditional GAN (results and GANs under SET-per-class)")
     p.add_argument("--finetune", type=int, default=0, metavar="N", help="with --per-class: each class's GAN starts "
                    "from one unconditional GAN trained on every series (--iterations) and trains N iterations on its class")
+    p.add_argument("--freeze", type=int, default=0, metavar="K", help="with --finetune: each class's GAN keeps the "
+                   "first K critic layers of the GAN it starts from (train.freeze_critic, FreezeD)")
     p.add_argument("--truncation", type=float, default=None, metavar="T", help="draw the synthetic series with "
                    "the truncation trick at bound T (Run.truncated; results under SET[...]-trunc-T, the same GANs)")
     p.add_argument("--pool", type=int, default=10, help="with --filter: series drawn per series kept")
@@ -421,6 +425,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         p.error(f"--truncation must be a positive number (the bound of every noise entry), got {args.truncation}")
     if args.finetune and not args.per_class or args.finetune < 0:
         p.error("--finetune N (N > 0) is for --per-class runs: it says how each class's GAN is trained")
+    if args.freeze and not args.finetune or args.freeze < 0:
+        p.error("--freeze K (K > 0) is for --finetune runs: it keeps the first K critic layers of the GAN they start from")
     if args.imbalance and args.share != 1:
         p.error("--share is not for --imbalance runs: those top every class up to the largest")
     args.data = args.data or args.shared / FILE

@@ -96,6 +96,7 @@ class TrainConfig:
     diag_every: int = 0           # critic diagnostics every N iterations (gradient norms, weight statistics); 0 = off
     diffaugment: str = ""         # DiffAugment for scarce data: comma list of color,translation,cutout ("" = off)
     init_from: str = ""           # a trained run's directory (or checkpoint): start from its G and critic weights (fine-tuning)
+    freeze_critic: int = 0        # with init_from: the critic's first N layers keep its weights (FreezeD, Mo et al. 2020)
     eval_samples: int = 2500
     eval_metrics: str = ""        # images: comma list of fid,kid,is,coverage (+ class_accuracy,intra_fid if conditional) at every evaluation
     feature_net: str = ""         # images: TorchScript feature net for FID/KID ("" = standard Inception)
@@ -103,19 +104,15 @@ class TrainConfig:
     tf32: bool = True             # CUDA: TF32 matmuls and convolutions (no effect on the CPU)
     channels_last: bool = False   # image nets and batches in NHWC memory format (meant for CUDA; no gain measured on a CPU)
     compile: str = "none"         # none | default | reduce-overhead | max-autotune: torch.compile G (the penalty stays eager)
-    trace_steps: bool = False     # both steps (the penalty's double backward included) traced once into aten graphs and
-                                  # replayed without autograd's bookkeeping: the same numbers, faster small CPU nets
-    cuda_graphs: bool = False     # CUDA: capture a whole generator iteration (critic steps with their penalty's
-                                  # double backward, generator step, optimiser steps) as one CUDA graph and replay it
+    trace_steps: bool = False     # both steps (penalty included) traced once into aten graphs, replayed without autograd
+    cuda_graphs: bool = False     # CUDA: a whole generator iteration (critic steps, G step, optimisers) as one CUDA graph
     keep_last: int = 1            # checkpoints kept: checkpoint.pt, and with K > 1 the K latest in checkpoints/
-    best_metric: str = ""         # an evaluation result (e.g. w1, fid, high_quality): best.pt holds the run at its best
-                                  # evaluation (direction from the metric registry); "" = off
+    best_metric: str = ""         # an evaluation result (w1, fid, ...): best.pt holds the run at its best evaluation; "" = off
     on_nonfinite: str = "stop"    # stop | rollback: on a NaN/inf loss or weight, stop, or reload the last finite
                                   # checkpoint and go on with fresh noise (and rollback_lr_scale x the learning rates)
     rollback_lr_scale: float = 1.0   # learning rates multiplied by this at each rollback (in (0, 1])
     max_rollbacks: int = 3        # rollbacks before the run stops as diverged
-    dp_epsilon: float = 0.0       # > 0: the critic trained with DP-SGD to this (epsilon, delta) (wgangp.train.privacy;
-                                  # stored data sets such as tables); 0 = off
+    dp_epsilon: float = 0.0       # > 0: the critic trained with DP-SGD to this (epsilon, delta) (wgangp.train.privacy); 0 = off
     dp_delta: float = 0.0         # delta of the DP guarantee; 0 = 1/n^2 for n training records
     dp_max_grad_norm: float = 1.0   # C: every per-sample critic gradient clipped to this norm
 
@@ -287,7 +284,7 @@ def validate(cfg: Config) -> None:
         if flat[key] <= 0 and not (flat[key] == 0 and key in SIZE_KEYS):
             raise UserError(f"config key '{key}' must be > 0, got {flat[key]}")
     for key in ("train.gen_batch_size", "train.eval_every", "train.sample_every", "train.diag_every", "optim.lr_g", "loss.gp_weight",
-                "train.max_rollbacks", "data.length"):
+                "train.max_rollbacks", "data.length", "train.freeze_critic"):
         if flat[key] < 0:
             raise UserError(f"config key '{key}' must be >= 0, got {flat[key]}")
     if not 0.0 <= cfg.train.ema < 1.0:
@@ -319,6 +316,9 @@ def validate(cfg: Config) -> None:
         raise UserError("train.trace_steps=true (on in the CPU-sized fast presets) runs fp32 steps of its own: it "
                         "cannot be combined with train.precision=bf16/fp16, train.cuda_graphs or train.compile; "
                         "add --set train.trace_steps=false")
+    if cfg.train.freeze_critic and (not cfg.train.init_from or cfg.loss.name == "wgan-clip"):
+        raise UserError("train.freeze_critic keeps trained critic layers: it needs train.init_from" if not cfg.train.init_from
+                        else "train.freeze_critic cannot be combined with loss.name=wgan-clip (the clip would move frozen weights)")
     if cfg.train.dp_epsilon:
         _check_private(cfg)
     if cfg.device not in ("auto", "cpu", "cuda") and not cfg.device.startswith("cuda:"):

@@ -164,7 +164,11 @@ def build_trainer(cfg: Config, run_dir: Path | None = None, dist=None, *, graph_
         if run_dir is not None:
             print(f"wgangp: note: {note}", file=sys.stderr)
     extra = {"domain": domain.name, **({domain.state_key: state} if state is not None else {})}
-    return Trainer(cfg, source, G, D, n_classes, run_dir, dist, extra_state=extra, graph_capture=graph_capture)
+    tr = Trainer(cfg, source, G, D, n_classes, run_dir, dist, extra_state=extra, graph_capture=graph_capture)
+    if tr.frozen and run_dir is not None:
+        print(f"wgangp: note: train.freeze_critic: the critic's first {len(tr.frozen)} layer"
+              f"{'s' if len(tr.frozen) > 1 else ''} keep their weights ({', '.join(tr.frozen)})", file=sys.stderr)
+    return tr
 
 
 def run_of(tr: Trainer, run_dir: Path | None, completed: bool) -> Run:

@@ -20,6 +20,7 @@ from wgangp.train.ema import EMA
 from wgangp.train.graphs import CapturedIteration
 from wgangp.train.traced import TracedSteps
 from wgangp.train.optim import make_optimizer, set_lr
+from wgangp.train.transfer import freeze_critic
 
 
 def resolve_device(name: str) -> torch.device:
@@ -68,12 +69,13 @@ class TrainingStep:
             raise UserError("train.cuda_graphs=true is for one process: DDP's gradient all-reduce is not captured here; "
                             "drop it under torchrun (or use train.compile=reduce-overhead)")
         self._place_networks()
+        self.d_trainable, self.frozen = freeze_critic(D, cfg.train.freeze_critic)   # FreezeD: [] when off
         self._setup_precision()
         self._setup_wrappers()
         self.ema = EMA(self.G, cfg.train.ema) if cfg.train.ema > 0 else None
         lr_g = cfg.optim.lr_g or cfg.optim.lr
         self.opt_g = make_optimizer(cfg.optim, self.G.parameters(), lr_g, self.device, self.static)
-        self.opt_d = make_optimizer(cfg.optim, self.D.parameters(), cfg.optim.lr, self.device, self.static)
+        self.opt_d = make_optimizer(cfg.optim, self.d_trainable, cfg.optim.lr, self.device, self.static)
         self.cfg_lrs = (lr_g, cfg.optim.lr)                # the config's learning rates
         self.lr_scale = 1.0                                  # their factor now (rollbacks lower it)
         self._setup_buffers(rank_seeds(cfg.seed, dist.rank if dist is not None else 0)[1])
@@ -249,7 +251,8 @@ class TrainingStep:
                                              labels=labels, ac_weight=self.cfg.loss.ac_weight_g,
                                              projection=self.projection)
         self._backward_step(loss, self.opt_g, self.scaler_g)
-        self.D.requires_grad_(True)
+        for p in self.d_trainable:              # the frozen layers (train.freeze_critic) stay frozen
+            p.requires_grad_(True)
         self._stats[3] += loss.detach() * self.cfg.train.n_critic
 
     def draw(self) -> tuple[torch.Tensor, torch.Tensor | None]:

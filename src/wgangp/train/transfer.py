@@ -1,8 +1,8 @@
 """``train.init_from``: start a new run from a trained run's generator and critic weights.
 
 Fine-tuning a GAN trained on more data to a small set is the field's usual start for scarce data
-(StyleGAN2-ADA's ``--resume``; Mo et al. 2020 fine-tune with frozen critic layers: nothing is frozen
-here). Only the weights travel: the new run starts at iteration 0 with fresh optimisers, its own
+(StyleGAN2-ADA's ``--resume``); ``train.freeze_critic=N`` keeps the critic's first N layers as loaded
+(FreezeD, Mo et al. 2020: :func:`freeze_critic`). Only the weights travel: the new run starts at iteration 0 with fresh optimisers, its own
 learning-rate schedule, data, seed and EMA (a copy of the loaded generator). The networks must be the
 same: every parameter and buffer present in both runs, with the same shape, and the data kind must say
 their inputs and outputs mean the same (:meth:`wgangp.domains.base.Domain.transfer_mismatch`: e.g. the
@@ -68,3 +68,41 @@ def load_initial_weights(G: torch.nn.Module, D: torch.nn.Module, init_from: str,
                             "a run with the same model.* settings, data shape and class count")
         net.load_state_dict(theirs)
     return f"train.init_from: generator and critic start from '{path}' (its iteration {state.get('step', '?')})"
+
+
+_WEIGHT_LAYERS = (torch.nn.modules.conv._ConvNd, torch.nn.Linear, torch.nn.Embedding)
+
+
+def critic_layers(D: torch.nn.Module) -> list[tuple[str, list[torch.nn.Parameter]]]:
+    """The critic's layers from its input on, in the order it registers them, each ``(name, parameters)``:
+    the modules under one numbered entry (``blocks.0``, a residual block) are one layer, and a numbered
+    module that is not a convolution, linear map or embedding (a norm, ``net.3``) belongs to the layer before it."""
+    layers: list[tuple[str, list]] = []
+    for name, module in D.named_modules():
+        params = list(module.parameters(recurse=False))
+        if not params:
+            continue
+        parts = name.split(".")
+        key = ".".join(parts[:next((i + 1 for i, s in enumerate(parts) if s.isdigit()), len(parts))])
+        norm = key == name and not isinstance(module, _WEIGHT_LAYERS)
+        if layers and (key == layers[-1][0] or norm):
+            layers[-1][1].extend(params)
+        else:
+            layers.append((key, params))
+    return layers
+
+
+def freeze_critic(D: torch.nn.Module, n: int) -> tuple[list[torch.nn.Parameter], list[str]]:
+    """FreezeD: the critic's first ``n`` layers (:func:`critic_layers`) stop taking gradients; returns the
+    parameters left to train (what the critic's optimiser steps) and the frozen layers' names."""
+    if n <= 0:
+        return list(D.parameters()), []
+    layers = critic_layers(D)
+    if n >= len(layers):
+        raise UserError(f"train.freeze_critic={n}: this critic has {len(layers)} layers ({', '.join(k for k, _ in layers)}); "
+                        "freeze fewer so that at least its last one trains")
+    for _, params in layers[:n]:
+        for p in params:
+            p.requires_grad_(False)
+    frozen = {id(p) for _, params in layers[:n] for p in params}
+    return [p for p in D.parameters() if id(p) not in frozen], [k for k, _ in layers[:n]]

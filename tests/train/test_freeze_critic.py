@@ -1,0 +1,82 @@
+"""``train.freeze_critic=N`` (FreezeD, Mo et al. 2020): a fine-tuned run keeps its critic's first N
+layers as ``train.init_from`` loaded them and trains the rest; a residual block or a norm belongs to
+one layer; settings that cannot work are refused in one line."""
+import pytest
+import torch
+
+import wgangp
+from wgangp.cli import main
+from wgangp.config import ModelConfig
+from wgangp.errors import UserError
+from wgangp.nets import build_networks
+from wgangp.train.checkpoint import load_checkpoint
+from wgangp.train.transfer import critic_layers
+
+BASE = {"model.hidden": 32, "model.depth": 2, "data.batch_size": 64, "train.log_every": 10, "train.eval_samples": 200,
+        "optim.lr": 2e-3, "device": "cpu", "train.ckpt_every": 1000}
+
+
+def _source(tmp_path):
+    src = tmp_path / "source"
+    wgangp.train("toy-8gaussians", src, {**BASE, "train.iterations": 5}, progress=False)
+    return src
+
+
+@pytest.mark.parametrize("traced", [False, True])
+def test_the_frozen_layers_keep_the_loaded_weights_while_the_others_and_the_generator_train(tmp_path, traced):
+    src = _source(tmp_path)
+    state = load_checkpoint(src / "checkpoint.pt")
+    loaded = state["critic"]
+    run = wgangp.train("toy-8gaussians", tmp_path / "tuned", {**BASE, "train.iterations": 5, "train.init_from": str(src),
+                                                              "train.freeze_critic": 2, "train.trace_steps": traced},
+                       progress=False)
+    after = run.critic.state_dict()
+    frozen = ("net.0.weight", "net.0.bias", "net.2.weight", "net.2.bias")     # the toy critic: Linear, ReLU, ...
+    assert all(torch.equal(after[k], loaded[k]) for k in frozen)
+    assert not torch.equal(after["net.4.weight"], loaded["net.4.weight"])     # its output layer trains
+    assert not torch.equal(run.generator.state_dict()["net.0.weight"], state["generator"]["net.0.weight"])
+    # the same run without the freeze moves the first layer: the test above is not vacuous
+    free = wgangp.train("toy-8gaussians", tmp_path / "free", {**BASE, "train.iterations": 5,
+                                                              "train.init_from": str(src), "train.trace_steps": traced},
+                        progress=False)
+    assert not torch.equal(free.critic.state_dict()["net.0.weight"], loaded["net.0.weight"])
+
+
+def test_a_frozen_fine_tuned_run_resumes_to_what_one_run_through_gives(tmp_path):
+    src = _source(tmp_path)
+    over = {**BASE, "train.iterations": 8, "train.ckpt_every": 4, "train.init_from": str(src), "train.freeze_critic": 1}
+    whole = wgangp.train("toy-8gaussians", tmp_path / "whole", over, progress=False)
+    wgangp.train("toy-8gaussians", tmp_path / "split", over, progress=False, stop_after=4)
+    split = wgangp.train(None, tmp_path / "split", resume=True, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(split.critic.state_dict().values(), whole.critic.state_dict().values()))
+    with pytest.raises(UserError, match=r"train.freeze_critic: 1 -> 2"):     # the optimiser holds the layers it trains
+        wgangp.train(None, tmp_path / "split", resume=True, progress=False, overrides={"train.iterations": 12,
+                                                                                     "train.freeze_critic": 2})
+
+
+def test_a_residual_block_and_a_norm_each_belong_to_one_layer():
+    m = ModelConfig(arch="resnet-1d", dim=8, conditional=True)
+    _, d = build_networks(m, (1, 64), 3)
+    assert [k for k, _ in critic_layers(d)] == ["blocks.0", "blocks.1", "blocks.2", "output.wasserstein",
+                                                "output.classes"]
+    assert sum(len(p) for _, p in critic_layers(d)) == len(list(d.parameters()))
+    _, d = build_networks(ModelConfig(arch="dcgan-64", dim=8), (3, 64, 64), 0)
+    layers = dict(critic_layers(d))
+    assert "net.3" not in layers and len(layers["net.2"]) == 4      # conv weight, bias + its norm's scale, shift
+
+
+@pytest.mark.parametrize("over, needle", [
+    ({"train.freeze_critic": 1}, "it needs train.init_from"),
+    ({"train.freeze_critic": 3, "train.init_from": "SRC"}, "this critic has 3 layers (net.0, net.2, net.4)"),
+    ({"train.freeze_critic": 1, "train.init_from": "SRC", "loss.name": "wgan-clip"}, "loss.name=wgan-clip"),
+    ({"train.freeze_critic": -1, "train.init_from": "SRC"}, "'train.freeze_critic' must be >= 0"),
+])
+def test_a_freeze_that_cannot_work_is_refused_in_one_line(tmp_path, capsys, over, needle):
+    src = _source(tmp_path)
+    out = tmp_path / "new"
+    sets = {**BASE, "train.iterations": 2, **{k: (str(src) if v == "SRC" else v) for k, v in over.items()}}
+    assert main(["train", "toy-8gaussians", "--out", str(out), "--quiet"]
+                + [a for k, v in sets.items() for a in ("--set", f"{k}={v}")]) == 2
+    err = [line for line in capsys.readouterr().err.strip().splitlines() if not line.startswith("wgangp: note:")]
+    assert len(err) == 1 and needle in err[0] and "Traceback" not in err[0], err
+    assert not (out / "checkpoint.pt").exists()
