@@ -14,7 +14,8 @@ from wgangp.metrics.signal_utility import CLASSIFIERS
 
 
 def paired_gains(row: dict) -> dict:
-    """Real + synthetic against real only and against classic augmentation within one seed's result."""
+    """Real + synthetic against real only and against classic augmentation within one seed's result (with
+    ``--imbalance``: the minority class's recall, ``CLF.minority_recall.gain_vs_real`` / ``_vs_classic``)."""
     out = {}
     for clf in CLASSIFIERS:
         syn, real, classic = (row.get(f"{clf}.{arm}") for arm in ("trstr", "trtr", "real_classic"))
@@ -24,6 +25,11 @@ def paired_gains(row: dict) -> dict:
         if syn is not None and classic is not None:
             out[f"{clf}.gain_vs_classic"] = syn - classic
             out[f"{clf}.seeds_above_classic"] = int(syn > classic)
+        recall = [row.get(f"{clf}.{arm}.minority_recall") for arm in ("real+synthetic", "real", "real+classic")]
+        for other, name in ((recall[1], "real"), (recall[2], "classic")):    # --imbalance: the minority's recall
+            if recall[0] is not None and other is not None:
+                out[f"{clf}.minority_recall.gain_vs_{name}"] = recall[0] - other
+                out[f"{clf}.minority_recall.seeds_above_{name}"] = int(recall[0] > other)
         rotated = row.get(f"{clf}.real_rotated")      # data.circular's control arm, where scored
         if syn is not None and rotated is not None:
             out[f"{clf}.gain_vs_rotated"] = syn - rotated

@@ -117,6 +117,16 @@ def test_the_summary_gives_a_paired_t_test_of_the_gains_from_three_seeds():
     assert "| cnn.gain_vs_real_p | p = 0.035 (4) |  |  |" in table                  # none from 2 seeds or equal gains
 
 
+def test_the_summary_pairs_the_minority_recall_of_an_imbalance_run_within_each_seed():
+    rows = [{f"cnn.{arm}.minority_recall": r for arm, r in zip(("real", "real+classic", "real+synthetic"), rec)}
+            for rec in ((0.8, 0.9, 0.85), (0.7, 0.75, 0.8), (0.9, 0.9, 0.95))]
+    s = ucr.summarise({"x": rows})["x"]
+    assert s["cnn.minority_recall.gain_vs_real"]["mean"] == pytest.approx(0.1 / 3 + 0.05 * 2 / 3)
+    assert s["cnn.minority_recall.gain_vs_classic"]["mean"] == pytest.approx((-0.05 + 0.05 + 0.05) / 3)
+    assert s["cnn.minority_recall.seeds_above_classic"] == {"count": 2, "n": 3}
+    assert "cnn.minority_recall.gain_vs_real_p" in s
+
+
 def test_per_class_trains_one_unconditional_gan_per_class_and_draws_each_class_from_its_own(tmp_path):
     data = ucr_toy(tmp_path / "toy.npz")
     assert ucr.main(["--data", str(data), "--out", str(tmp_path / "o"), "--per-class", *TINY]) == 0

@@ -34,8 +34,7 @@ class DataConfig:
     seq_len: int = 32             # text: characters per example (lines cut / padded to it)
     max_lines: int = 0            # text: keep the first N lines of the corpus (0 = all)
     text_filter: str = "none"     # text: none | prose (lines whose first seq_len characters are letters, spaces, , . ; : ' ( ) -)
-    label: str = ""               # tables: the class column (conditional generation, utility target); "" = none;
-                                  # signals in a .csv/.tsv/.txt: first | last | a header name (the label column); "" = none
+    label: str = ""               # tables: the class column; signals in a .csv/.tsv/.txt: first | last | a header name; "" = none
     label_bins: int = 0           # tables: cut a numeric data.label into this many quantile bins (0 = use its values)
     categorical: str = ""         # tables: comma list of numeric columns to treat as categorical
     drop: str = ""                # tables: comma list of columns left out (direct identifiers, free text)
@@ -44,6 +43,7 @@ class DataConfig:
     length: int = 0               # signals: crop to the first N samples or zero-pad at the end to N (0 = the files' own, padded)
     resample: bool = False        # signals: resample every series to data.length instead (samples resampled back to the files' own)
     circular: bool = False        # signals: closed curves (end meets start): trained rotated to one phase, samples rotated back
+    mirror: bool = False          # data.circular: a curve may be traced either way (a series reversed where that aligns it better)
     representation: str = "waveform"   # signals: waveform | spectrogram (SpecGAN's STFT images for an image model.arch)
     spectrogram_clip: float = 3.0   # spectrograms: per-bin standardised log-magnitudes / this, clipped to [-1, 1] (SpecGAN's 3)
     batch_size: int = 256

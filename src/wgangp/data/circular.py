@@ -23,45 +23,79 @@ def rotate(x: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
     return torch.gather(x, -1, index[:, None, :].expand(-1, x.shape[1], -1))
 
 
-def _best_shifts(x: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
+def _best_shifts(x: torch.Tensor, template: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """For each ``x_i (C, L)``, the shift ``s`` maximising ``sum_t x_i(t + s) . template(t)`` (summed
-    over channels): circular cross-correlation through the FFT."""
+    over channels; circular cross-correlation through the FFT) and that maximum."""
     corr = torch.fft.irfft(torch.fft.rfft(x.double()) * torch.fft.rfft(template.double()).conj(), n=x.shape[-1])
-    return corr.sum(dim=1).argmax(dim=-1)
+    best = corr.sum(dim=1).max(dim=-1)
+    return best.indices, best.values
 
 
-def _align_group(x: torch.Tensor, rounds: int = ROUNDS) -> torch.Tensor:
-    """Shifts ``(N,)`` bringing ``x (N, C, L)`` to the phase of their mean (from their minima)."""
-    shifts = x.mean(dim=1).argmin(dim=-1)
+def oriented(x: torch.Tensor, shifts: torch.Tensor, flips: torch.Tensor) -> torch.Tensor:
+    """``x`` with the rows ``flips`` marks reversed in time (the curve traced the other way), then rotated."""
+    return rotate(torch.where(flips[:, None, None].to(x.device), x.flip(-1), x), shifts)
+
+
+def _align_group(x: torch.Tensor, rounds: int = ROUNDS, mirror: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Shifts and flips ``(N,)`` bringing ``x (N, C, L)`` to the phase (and direction) of their mean (from their minima)."""
+    shifts, flips = x.mean(dim=1).argmin(dim=-1), torch.zeros(len(x), dtype=torch.bool)
     for _ in range(rounds):
-        new = _best_shifts(x, rotate(x, shifts).mean(dim=0))
-        if torch.equal(new, shifts):
+        template = oriented(x, shifts, flips).mean(dim=0)
+        new, score = _best_shifts(x, template)
+        new_flips = flips
+        if mirror:                                    # the reversed series where it matches the mean better
+            back, back_score = _best_shifts(x.flip(-1), template)
+            new_flips = back_score > score
+            new = torch.where(new_flips, back, new)
+        if torch.equal(new, shifts) and torch.equal(new_flips, flips):
             break
-        shifts = new
-    return shifts
+        shifts, flips = new, new_flips
+    return shifts, flips
 
 
-def align(x: torch.Tensor, labels: torch.Tensor | None = None, rounds: int = ROUNDS) -> torch.Tensor:
-    """int64 shifts ``(N,)`` such that ``rotate(x, shifts)`` starts every series at one phase: per
-    class where ``labels`` are given (then the class means brought to one frame), else all together."""
+def orient(x: torch.Tensor, labels: torch.Tensor | None = None, rounds: int = ROUNDS,
+           mirror: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """int64 shifts and bool flips ``(N,)`` such that ``oriented(x, shifts, flips)`` starts every series at
+    one phase (and, with ``mirror``, runs every curve one way): per class where ``labels`` are given (then
+    the class means brought to one frame), else all together. Without ``mirror`` nothing is flipped."""
     if labels is None:
-        return _align_group(x, rounds)
-    shifts = torch.zeros(len(x), dtype=torch.int64)
+        shifts, flips = _align_group(x, rounds, mirror)
+        return shifts % x.shape[-1], flips
+    shifts, flips = torch.zeros(len(x), dtype=torch.int64), torch.zeros(len(x), dtype=torch.bool)
     classes, means = labels.unique().tolist(), []
     for c in classes:
         rows = labels == c
-        shifts[rows] = _align_group(x[rows], rounds)
-        means.append(rotate(x[rows], shifts[rows]).mean(dim=0))
-    frame = _align_group(torch.stack(means), rounds)                  # each class mean's shift to the common one
-    for c, s in zip(classes, frame.tolist()):
-        shifts[labels == c] += s
-    return shifts % x.shape[-1]
+        shifts[rows], flips[rows] = _align_group(x[rows], rounds, mirror)
+        means.append(oriented(x[rows], shifts[rows], flips[rows]).mean(dim=0))
+    frame, turned = _align_group(torch.stack(means), rounds, mirror)  # each class mean to the common frame
+    for c, r, g in zip(classes, frame.tolist(), turned.tolist()):
+        rows = labels == c                            # flip(rotate(z, s)) == rotate(flip(z), -s)
+        shifts[rows] = (-shifts[rows] if g else shifts[rows]) + r
+        flips[rows] ^= g
+    return shifts % x.shape[-1], flips
+
+
+def align(x: torch.Tensor, labels: torch.Tensor | None = None, rounds: int = ROUNDS) -> torch.Tensor:
+    """The shifts of :func:`orient` without mirroring: ``rotate(x, shifts)`` starts every series at one phase."""
+    return orient(x, labels, rounds)[0]
+
+
+def _draw(n: int, x: torch.Tensor, count: int) -> torch.Tensor:
+    """``n`` indices into ``count`` real series, seeded by ``x`` itself (the same samples, the same draw)."""
+    seed = int(x.detach().abs().sum().float().item() * 1e6) % (2 ** 62)     # float32: every device has it
+    return torch.randint(count, (n,), generator=torch.Generator().manual_seed(seed))
 
 
 def draw_shifts(shifts: list[int], n: int, x: torch.Tensor) -> torch.Tensor:
     """``n`` shifts drawn (with replacement) from the real series' ``shifts`` to rotate generated ``x``
     back by: ``-shift`` undoes :func:`align`'s. The draw is seeded by ``x`` itself, so the same samples
     always come out at the same phases."""
-    seed = int(x.detach().abs().sum().float().item() * 1e6) % (2 ** 62)     # float32: every device has it
-    pick = torch.randint(len(shifts), (n,), generator=torch.Generator().manual_seed(seed))
-    return -torch.tensor(shifts, dtype=torch.int64)[pick]
+    return -torch.tensor(shifts, dtype=torch.int64)[_draw(n, x, len(shifts))]
+
+
+def unorient(x: torch.Tensor, shifts: list[int], flips: list[bool]) -> torch.Tensor:
+    """Generated ``x`` (made in :func:`orient`'s frame) back at the phase and direction of real series drawn
+    (as :func:`draw_shifts`) from their ``shifts`` and ``flips``: rotated back, then reversed where flipped."""
+    pick = _draw(len(x), x, len(shifts))
+    back = rotate(x, -torch.tensor(shifts, dtype=torch.int64)[pick])
+    return torch.where(torch.tensor(flips, dtype=torch.bool)[pick][:, None, None].to(x.device), back.flip(-1), back)

@@ -6,4 +6,4 @@ config check refuses a key set for a kind that does not read it (never ignored i
 IMAGE_KEYS = ("key", "download", "resolution", "max_images", "lsun_class", "dequantize")
 TEXT_KEYS = ("download", "seq_len", "max_lines", "text_filter")
 TABLE_KEYS = ("label", "label_bins", "categorical", "drop", "holdout", "split_seed")
-SIGNAL_KEYS = ("key", "label", "resolution", "length", "resample", "circular", "representation", "spectrogram_clip")
+SIGNAL_KEYS = ("key", "label", "resolution", "length", "resample", "circular", "mirror", "representation", "spectrogram_clip")

@@ -75,6 +75,8 @@ class Signals(Domain):
         if cfg.data.name == "sines" and (cfg.data.length or cfg.data.resample):
             raise UserError("data.length and data.resample apply to signal files (data.name=signals); the built-in "
                             "sines are 64 samples long: drop them")
+        if cfg.data.mirror and not cfg.data.circular:
+            raise UserError("data.mirror reverses closed curves traced the other way: it applies with data.circular=true")
         if cfg.data.circular and cfg.data.representation != "waveform":
             raise UserError("data.circular rotates the series themselves: it applies with data.representation=waveform")
         if not cfg.data.spectrogram_clip > 0 or (cfg.data.spectrogram_clip != spec.CLIP_STD
@@ -109,7 +111,8 @@ class Signals(Domain):
                              f"(model.arch={cfg.model.arch} builds multiples of {step}; set data.length to choose)")
         if cfg.data.circular:
             notes.append("signals: data.circular: every series is rotated to one phase for training (per class where "
-                         "labelled); samples are rotated to phases drawn from the real series'")
+                         "labelled)" + (" and reversed where it runs the other way (data.mirror)" if cfg.data.mirror else "")
+                         + "; samples are rotated to phases drawn from the real series'")
         if cfg.data.representation == "spectrogram":
             side = _check_spectrogram(cfg, channels, length)
             cfg.data.resolution, p = side, spec.stft_params(length, side)
@@ -135,6 +138,8 @@ class Signals(Domain):
             return "its spectrogram settings (data.representation, length, side) are not this run's"
         if bool(theirs.get("circular")) != bool(mine.get("circular")):
             return "its series were trained at one phase (data.circular) and this run's are not, or the reverse"
+        if ("flips" in (theirs.get("circular") or {})) != ("flips" in (mine.get("circular") or {})):
+            return "its curves were trained in one direction (data.mirror) and this run's are not, or the reverse"
         if bool(theirs.get("resampled")) != bool(mine.get("resampled")):
             how = ("resampled", "cropped or padded") if theirs.get("resampled") else ("cropped or padded", "resampled")
             return f"its series were {how[0]} to their length and this run's are {how[1]} (data.resample): another time scale"

@@ -20,9 +20,13 @@ from wgangp.errors import UserError
 
 
 class Align:
-    """``data.circular``: series rotated to one phase (per class where labelled)."""
+    """``data.circular``: series rotated to one phase (per class where labelled); with ``mirror``
+    (``data.mirror``) also reversed where that brings a curve traced the other way to its class's direction."""
 
     key = "circular"
+
+    def __init__(self, mirror: bool = False):
+        self.mirror = mirror
 
     def fit(self, x: torch.Tensor, labels: torch.Tensor | None, source) -> torch.Tensor:
         """``x (N, C, L)`` at one phase; the shifts are kept for :meth:`entry`. Refused where ``source``
@@ -30,15 +34,18 @@ class Align:
         if source.own_length and not source.resampled:
             raise UserError(f"data.circular rotates whole series; these were zero-padded from {source.own_length} "
                             f"to {x.shape[2]} samples: add data.resample=true (or set a data.length the network builds)")
-        self.shifts = circular.align(x, labels)       # each series' shift (the source's series stay as they are)
-        return circular.rotate(x, self.shifts)
+        # each series' shift and direction (the source's series stay as they are)
+        self.shifts, self.flips = circular.orient(x, labels, mirror=self.mirror)
+        return circular.oriented(x, self.shifts, self.flips)
 
     def entry(self) -> dict:
-        return {"shifts": self.shifts.tolist()}
+        return {"shifts": self.shifts.tolist(), **({"flips": self.flips.tolist()} if self.mirror else {})}
 
     @staticmethod
     def undo(x: torch.Tensor, entry: dict) -> torch.Tensor:
-        """Generated series from the common phase to phases drawn from the real series'."""
+        """Generated series from the common phase (and direction) to those of real series drawn at random."""
+        if "flips" in entry:
+            return circular.unorient(x, entry["shifts"], entry["flips"])
         return circular.rotate(x, circular.draw_shifts(entry["shifts"], len(x), x))
 
 
@@ -83,7 +90,7 @@ def series_transforms(data_cfg) -> list:
     """The steps ``data_cfg`` asks for, in :data:`STEPS` order."""
     steps = []
     if data_cfg.circular:
-        steps.append(Align())
+        steps.append(Align(data_cfg.mirror))
     if data_cfg.representation == "spectrogram":
         steps.append(Spectrogram(data_cfg.resolution, data_cfg.spectrogram_clip))
     return steps
