@@ -1,6 +1,7 @@
 """``train.freeze_critic=N`` (FreezeD, Mo et al. 2020): a fine-tuned run keeps its critic's first N
 layers as ``train.init_from`` loaded them and trains the rest; a residual block or a norm belongs to
 one layer; settings that cannot work are refused in one line."""
+import numpy as np
 import pytest
 import torch
 
@@ -80,3 +81,20 @@ def test_a_freeze_that_cannot_work_is_refused_in_one_line(tmp_path, capsys, over
     err = [line for line in capsys.readouterr().err.strip().splitlines() if not line.startswith("wgangp: note:")]
     assert len(err) == 1 and needle in err[0] and "Traceback" not in err[0], err
     assert not (out / "checkpoint.pt").exists()
+
+
+def test_a_private_fine_tune_keeps_the_frozen_layers_as_loaded(tmp_path):
+    rng = np.random.default_rng(0)
+    (tmp_path / "t.csv").write_text("x,z,y\n" + "".join(f"{rng.normal(i % 2):.3f},{rng.normal():.3f},{i % 2}\n"
+                                                       for i in range(120)))
+    table = {"data.path": str(tmp_path / "t.csv"), "data.label": "y", "device": "cpu", "train.iterations": 3,
+             "model.hidden": 32, "model.depth": 2, "data.batch_size": 64}
+    wgangp.train("table", tmp_path / "src", table, progress=False)
+    loaded = load_checkpoint(tmp_path / "src" / "checkpoint.pt")["critic"]
+    run = wgangp.train("table", tmp_path / "dp", {**table, "train.init_from": str(tmp_path / "src"),
+                                                  "train.freeze_critic": 1, "train.dp_epsilon": 5}, progress=False)
+    (first, params), *rest = critic_layers(run.critic)
+    after = run.critic.state_dict()
+    names = {id(p): n for n, p in run.critic.named_parameters()}
+    assert all(torch.equal(after[names[id(p)]], loaded[names[id(p)]]) for p in params), first
+    assert any(not torch.equal(after[names[id(p)]], loaded[names[id(p)]]) for _, ps in rest for p in ps)
