@@ -2,8 +2,9 @@
 
 Fine-tuning a GAN trained on more data to a small set is the field's usual start for scarce data
 (StyleGAN2-ADA's ``--resume``); ``train.freeze_critic=N`` keeps the critic's first N layers as loaded
-(FreezeD, Mo et al. 2020: :func:`freeze_critic`). Only the weights travel: the new run starts at iteration 0 with fresh optimisers, its own
-learning-rate schedule, data, seed and EMA (a copy of the loaded generator). The networks must be the
+(FreezeD, Mo et al. 2020: :func:`freeze_critic`). Only the weights travel: the new run starts at
+iteration 0 with fresh optimisers, its own learning-rate schedule, data, seed and EMA (a copy of the
+loaded generator). The networks must be the
 same: every parameter and buffer present in both runs, with the same shape, and the data kind must say
 their inputs and outputs mean the same (:meth:`wgangp.domains.base.Domain.transfer_mismatch`: e.g. the
 same character map), or the run is refused with one line saying what differs.
