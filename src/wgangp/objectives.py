@@ -120,7 +120,8 @@ def per_sample_critic_grads(critic: nn.Module, real: torch.Tensor, fake: torch.T
 
     Sample ``i``'s loss is the batch loss's ``i``-th term: ``D(x~_i) - D(x_i) + lambda *
     (||grad D(x^_i)|| - 1)^2`` (plus the AC term of ``x_i``), so the penalty, which touches the real
-    record through ``x^_i``, is inside what is clipped. Returns ``({parameter name: (N, *shape)},
+    record through ``x^_i``, is inside what is clipped. Layers frozen by ``train.freeze_critic`` (no
+    ``requires_grad``) are constants here, so the clip is spent on what trains. Returns ``({parameter name: (N, *shape)},
     (N, 3) per-sample [D(x_i) - D(x~_i), penalty, loss])`` -- the statistics come out of the same
     forwards -- computed by ``torch.func`` (``vmap`` of ``grad``, the penalty's input-gradient a nested
     ``grad``); the critic must be built of torch's own autograd ops (``model.activation=relu-native``)."""
@@ -128,8 +129,9 @@ def per_sample_critic_grads(critic: nn.Module, real: torch.Tensor, fake: torch.T
 
     if loss not in ("wgan-gp", "wgan-gp-one-sided"):
         raise ValueError(f"per-sample gradients are defined for the penalised losses, not {loss!r}")
-    params = {k: v.detach() for k, v in critic.named_parameters()}
-    buffers = {k: v.detach() for k, v in critic.named_buffers()}
+    params = {k: v.detach() for k, v in critic.named_parameters() if v.requires_grad}   # not a frozen layer's
+    buffers = {**{k: v.detach() for k, v in critic.named_buffers()},
+               **{k: v.detach() for k, v in critic.named_parameters() if not v.requires_grad}}
     proj = projection and labels is not None
 
     def out(p, x, y):
@@ -200,14 +202,21 @@ def critic_gradients(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, 
     Wasserstein losses, the GAN critic loss for ``gan``; no penalty and no class term, so runs with
     different Lipschitz devices (clipping, penalties) are compared on the same quantity. Nothing is
     accumulated into ``.grad``."""
-    n = real.shape[0]
-    with torch.enable_grad():
-        full = _at_least_fp32(critic(torch.cat([real, fake.detach().to(real.dtype)])))
-        out = _wasserstein(full, torch.cat([labels, labels]) if projection and labels is not None else None)
-        d_real, d_fake = out[:n], out[n:]
-        value = (F.softplus(-d_real).mean() + F.softplus(d_fake).mean() if loss == "gan"
-                 else d_fake.mean() - d_real.mean())
-        return list(torch.autograd.grad(value, list(critic.parameters()), allow_unused=True))
+    n, params = real.shape[0], list(critic.parameters())
+    frozen = [p for p in params if not p.requires_grad]      # train.freeze_critic's layers: measured all the same
+    try:
+        for p in frozen:
+            p.requires_grad_(True)
+        with torch.enable_grad():
+            full = _at_least_fp32(critic(torch.cat([real, fake.detach().to(real.dtype)])))
+            out = _wasserstein(full, torch.cat([labels, labels]) if projection and labels is not None else None)
+            d_real, d_fake = out[:n], out[n:]
+            value = (F.softplus(-d_real).mean() + F.softplus(d_fake).mean() if loss == "gan"
+                     else d_fake.mean() - d_real.mean())
+            return list(torch.autograd.grad(value, params, allow_unused=True))
+    finally:
+        for p in frozen:
+            p.requires_grad_(False)
 
 
 @torch.no_grad()

@@ -58,8 +58,7 @@ def test_a_frozen_fine_tuned_run_resumes_to_what_one_run_through_gives(tmp_path)
 def test_a_residual_block_and_a_norm_each_belong_to_one_layer():
     m = ModelConfig(arch="resnet-1d", dim=8, conditional=True)
     _, d = build_networks(m, (1, 64), 3)
-    assert [k for k, _ in critic_layers(d)] == ["blocks.0", "blocks.1", "blocks.2", "output.wasserstein",
-                                                "output.classes"]
+    assert [k for k, _ in critic_layers(d)] == ["blocks.0", "blocks.1", "blocks.2", "output"]   # the class head: one
     assert sum(len(p) for _, p in critic_layers(d)) == len(list(d.parameters()))
     _, d = build_networks(ModelConfig(arch="dcgan-64", dim=8), (3, 64, 64), 0)
     layers = dict(critic_layers(d))
@@ -83,6 +82,19 @@ def test_a_freeze_that_cannot_work_is_refused_in_one_line(tmp_path, capsys, over
     assert not (out / "checkpoint.pt").exists()
 
 
+def test_the_diagnostics_of_a_frozen_run_measure_every_layer_and_leave_the_frozen_ones_frozen(tmp_path):
+    import json
+
+    src = _source(tmp_path)
+    run = wgangp.train("toy-8gaussians", tmp_path / "diag", {**BASE, "train.iterations": 4, "train.diag_every": 2,
+                                                             "train.init_from": str(src), "train.freeze_critic": 1},
+                       progress=False)
+    rows = [json.loads(line) for line in (tmp_path / "diag" / "metrics.jsonl").read_text().splitlines()]
+    diag = [r for r in rows if r.get("kind") == "diag"]
+    assert diag and all(r["grad_norm/net.0.weight"] > 0 for r in diag)      # the frozen layer's gradient, measured
+    assert not run.critic.net[0].weight.requires_grad and run.critic.net[2].weight.requires_grad
+
+
 def test_a_private_fine_tune_keeps_the_frozen_layers_as_loaded(tmp_path):
     rng = np.random.default_rng(0)
     (tmp_path / "t.csv").write_text("x,z,y\n" + "".join(f"{rng.normal(i % 2):.3f},{rng.normal():.3f},{i % 2}\n"
@@ -98,3 +110,8 @@ def test_a_private_fine_tune_keeps_the_frozen_layers_as_loaded(tmp_path):
     names = {id(p): n for n, p in run.critic.named_parameters()}
     assert all(torch.equal(after[names[id(p)]], loaded[names[id(p)]]) for p in params), first
     assert any(not torch.equal(after[names[id(p)]], loaded[names[id(p)]]) for _, ps in rest for p in ps)
+    from wgangp import objectives                      # the clip is spent on what trains: no frozen gradients
+
+    x = torch.randn(4, *run.data_shape)
+    grads, _ = objectives.per_sample_critic_grads(run.critic, x, x, torch.rand(4, 1), "wgan-gp", 10.0)
+    assert set(grads) == {names[id(p)] for _, ps in rest for p in ps}

@@ -162,6 +162,8 @@ class PrivateCritic:
             self.last_norms = (norms * factor).detach()        # on the device: no host sync per step
         st.opt_d.zero_grad(set_to_none=True)
         for name, p in st.D.named_parameters():
+            if not p.requires_grad:                         # a frozen layer (train.freeze_critic): no noise either
+                continue
             total = (torch.einsum("n,n...->...", factor, grads[name]) if b else torch.zeros_like(p))
             noise = torch.randn(p.shape, device=p.device, generator=st.gen) * (self.plan.noise_multiplier * clip)
             p.grad = (total + noise) / self.expected_batch

@@ -232,6 +232,8 @@ class TrainingStep:
         """A traced step's gradients as the parameters' ``.grad`` (every parameter gets one, so no
         ``zero_grad``), then the optimiser step."""
         for p, g in zip(module.parameters(), grads):
+            if not p.requires_grad:             # a frozen critic layer (train.freeze_critic): computed, dropped
+                continue
             # in the parameter's own strides, as autograd's accumulation would leave it: a backward kernel
             # may hand back another layout, and the fused optimiser steps read both as one flat array
             p.grad = g if g.stride() == p.stride() else torch.empty_like(p).copy_(g)

@@ -76,8 +76,13 @@ _WEIGHT_LAYERS = (torch.nn.modules.conv._ConvNd, torch.nn.Linear, torch.nn.Embed
 
 def critic_layers(D: torch.nn.Module) -> list[tuple[str, list[torch.nn.Parameter]]]:
     """The critic's layers from its input on, in the order it registers them, each ``(name, parameters)``:
-    the modules under one numbered entry (``blocks.0``, a residual block) are one layer, and a numbered
-    module that is not a convolution, linear map or embedding (a norm, ``net.3``) belongs to the layer before it."""
+    the modules under one numbered entry (``blocks.0``, a residual block) are one layer, a conditional
+    critic's output (:class:`~wgangp.nets.conditional.ClassHead`: the Wasserstein and class outputs) is
+    one layer, and a numbered module that is not a convolution, linear map or embedding (a norm,
+    ``net.3``) belongs to the layer before it."""
+    from wgangp.nets.conditional import ClassHead
+
+    heads = {name for name, m in D.named_modules() if isinstance(m, ClassHead)}
     layers: list[tuple[str, list]] = []
     for name, module in D.named_modules():
         params = list(module.parameters(recurse=False))
@@ -85,6 +90,7 @@ def critic_layers(D: torch.nn.Module) -> list[tuple[str, list[torch.nn.Parameter
             continue
         parts = name.split(".")
         key = ".".join(parts[:next((i + 1 for i, s in enumerate(parts) if s.isdigit()), len(parts))])
+        key = name.rpartition(".")[0] if name.rpartition(".")[0] in heads else key
         norm = key == name and not isinstance(module, _WEIGHT_LAYERS)
         if layers and (key == layers[-1][0] or norm):
             layers[-1][1].extend(params)
@@ -94,8 +100,8 @@ def critic_layers(D: torch.nn.Module) -> list[tuple[str, list[torch.nn.Parameter
 
 
 def freeze_critic(D: torch.nn.Module, n: int) -> tuple[list[torch.nn.Parameter], list[str]]:
-    """FreezeD: the critic's first ``n`` layers (:func:`critic_layers`) stop taking gradients; returns the
-    parameters left to train (what the critic's optimiser steps) and the frozen layers' names."""
+    """FreezeD: the critic's first ``n`` layers (:func:`critic_layers`) leave the critic's optimiser (and
+    ``requires_grad``); returns the parameters left to train and the frozen layers' names."""
     if n <= 0:
         return list(D.parameters()), []
     layers = critic_layers(D)

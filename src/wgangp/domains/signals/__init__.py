@@ -112,7 +112,8 @@ class Signals(Domain):
         if cfg.data.circular:
             notes.append("signals: data.circular: every series is rotated to one phase for training (per class where "
                          "labelled)" + (" and reversed where it runs the other way (data.mirror)" if cfg.data.mirror else "")
-                         + "; samples are rotated to phases drawn from the real series'")
+                         + "; samples are rotated to phases" + (" and directions" if cfg.data.mirror else "")
+                         + " drawn from the real series'")
         if cfg.data.representation == "spectrogram":
             side = _check_spectrogram(cfg, channels, length)
             cfg.data.resolution, p = side, spec.stft_params(length, side)

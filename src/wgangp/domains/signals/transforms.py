@@ -5,8 +5,9 @@ the steps it applies, in order; the source stays kind-agnostic (it scales, batch
 checkpoint entry under the step's ``key``). :func:`undo` turns generated samples back into series from
 those entries alone (a checkpoint needs no config), the steps in reverse order.
 
-* :class:`Align` (``data.circular``): every series rotated to one phase (:func:`wgangp.data.circular.align`);
-  generated ones are rotated to phases drawn from the real series'.
+* :class:`Align` (``data.circular``): every series rotated to one phase, and with ``data.mirror`` reversed where
+  it runs the other way (:func:`wgangp.data.circular.orient`); generated ones take the phase (and direction)
+  of a real series drawn at random.
 * :class:`Spectrogram` (``data.representation=spectrogram``): SpecGAN's normalised log-magnitude
   images (:mod:`wgangp.data.spectrogram`); generated ones come back through Griffin-Lim.
 """
