@@ -49,8 +49,26 @@ def test_a_domains_generator_head_wraps_the_unconditioned_generator():
     assert isinstance(g.base, TableGenerator)               # inside the label concatenation: the keys of before
     x = g(torch.randn(4, _cfg("mlp").noise_dim), torch.tensor([0, 1, 2, 0]))
     torch.testing.assert_close(x[:, 1:4].sum(dim=1), torch.ones(4))
-    with pytest.raises(UserError, match="needs point networks; model.arch=dcgan-1d builds samples of shape"):
-        build_networks(_cfg("dcgan-1d"), SHAPES["dcgan-1d"], 0, generator_head=lambda body: body)
+    halved = lambda body: Halved(body)                        # noqa: E731
+    for arch in ("dcgan-1d", "resnet-text"):                  # every network's generator takes the head the same way
+        n = 0 if arch in NO_CONDITIONAL else K
+        g, _ = build_networks(_cfg(arch), SHAPES[arch], n, generator_head=halved)
+        assert isinstance(g.base if n else g, Halved)
+        z = torch.randn(4, _cfg(arch).noise_dim)
+        assert (g(z, torch.tensor([0, 1, 2, 0])) if n else g(z)).abs().max() <= 0.5
+    with pytest.raises(UserError, match="model.arch=dcgan-1d needs signals of shape"):   # a table's points: refused
+        build_networks(_cfg("dcgan-1d"), (5,), 0, generator_head=lambda body: TableGenerator(body, [(1, 3)]))
+
+
+class Halved(torch.nn.Module):
+    """A test head: the generator's output, halved."""
+
+    def __init__(self, base):
+        super().__init__()
+        self.base = base
+
+    def forward(self, z):
+        return self.base(z) / 2
 
 
 @pytest.mark.parametrize("arch, n_classes", [(a, 0) for a in sorted(SHAPES)] +

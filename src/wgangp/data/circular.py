@@ -93,9 +93,12 @@ def draw_shifts(shifts: list[int], n: int, x: torch.Tensor) -> torch.Tensor:
     return -torch.tensor(shifts, dtype=torch.int64)[_draw(n, x, len(shifts))]
 
 
-def unorient(x: torch.Tensor, shifts: list[int], flips: list[bool]) -> torch.Tensor:
+def unorient(x: torch.Tensor, shifts: list[int], flips: list[bool] | None = None) -> torch.Tensor:
     """Generated ``x`` (made in :func:`orient`'s frame) back at the phase and direction of real series drawn
-    (as :func:`draw_shifts`) from their ``shifts`` and ``flips``: rotated back, then reversed where flipped."""
+    (as :func:`draw_shifts`, the same draw) from their ``shifts`` and ``flips`` (None: none reversed): rotated
+    back, then reversed where flipped."""
     pick = _draw(len(x), x, len(shifts))
     back = rotate(x, -torch.tensor(shifts, dtype=torch.int64)[pick])
+    if flips is None:
+        return back
     return torch.where(torch.tensor(flips, dtype=torch.bool)[pick][:, None, None].to(x.device), back.flip(-1), back)

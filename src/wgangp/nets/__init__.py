@@ -25,23 +25,26 @@ def list_networks() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def _plain(generator: nn.Module) -> nn.Module:
+    """The default ``generator_head``: the generator as it is."""
+    return generator
+
+
 @register("mlp")
 def _mlp(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0,
-         generator_head: Callable[[nn.Module], nn.Module] | None = None) -> tuple[nn.Module, nn.Module]:
+         generator_head: Callable[[nn.Module], nn.Module] = _plain) -> tuple[nn.Module, nn.Module]:
     from wgangp.errors import UserError
 
     if len(data_shape) != 1:
         raise UserError(f"model.arch=mlp needs (N, D) point data; this data set has samples of shape {tuple(data_shape)}")
     (data_dim,) = data_shape
     g = MLP(MLPSizes(model_cfg.noise_dim + n_classes, data_dim, model_cfg.hidden, model_cfg.depth, model_cfg.activation))
-    if generator_head is not None:                  # the domain's output layer (tables: softmax blocks)
-        g = generator_head(g)
     d = MLP(MLPSizes(data_dim, 1, model_cfg.hidden, model_cfg.depth, model_cfg.activation))
-    return _conditional(g, d, n_classes)
+    return _conditional(g, d, n_classes, generator_head)
 
 
 @register("mlp-1d")
-def _mlp_1d(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, generator_head=None):
+def _mlp_1d(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, generator_head=_plain):
     """The point MLPs over flattened short series ``(channels, length)`` (:mod:`wgangp.nets.mlp`)."""
     from wgangp.errors import UserError
     from wgangp.nets.mlp import SeriesCritic, SeriesGenerator
@@ -51,11 +54,11 @@ def _mlp_1d(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, generato
                         f"samples of shape {tuple(data_shape)}")
     values, m = data_shape[0] * data_shape[1], model_cfg
     g = SeriesGenerator(MLPSizes(m.noise_dim + n_classes, values, m.hidden, m.depth, m.activation), data_shape)
-    return _conditional(g, SeriesCritic(MLPSizes(values, 1, m.hidden, m.depth, m.activation)), n_classes)
+    return _conditional(g, SeriesCritic(MLPSizes(values, 1, m.hidden, m.depth, m.activation)), n_classes, generator_head)
 
 
 @register("resnet-text")
-def _resnet_text(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, generator_head=None):
+def _resnet_text(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, generator_head=_plain):
     """The language model's 1-D ResNets for one-hot sequences ``(vocab, seq_len)``."""
     from wgangp.errors import UserError
     from wgangp.nets.conv1d import SequenceCritic, SequenceGenerator, SequenceSizes
@@ -67,7 +70,7 @@ def _resnet_text(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, gen
         raise UserError("model.arch=resnet-text has no class-conditional variant; set model.conditional=false")
     s = SequenceSizes(vocab=data_shape[0], seq_len=data_shape[1], noise_dim=model_cfg.noise_dim, dim=model_cfg.dim,
                       blocks=model_cfg.depth, activation=model_cfg.activation)
-    return SequenceGenerator(s), SequenceCritic(s)
+    return generator_head(SequenceGenerator(s)), SequenceCritic(s)
 
 
 # name -> (module, sizes dataclass, generator class, critic class, {sizes field: model config key}):
@@ -87,7 +90,7 @@ def _register_signal(name: str) -> None:
     module, sizes_cls, gen_cls, critic_cls, keys = _SIGNAL_NETS[name]
 
     @register(name)
-    def _build(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, generator_head=None):
+    def _build(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, generator_head=_plain):
         import importlib
 
         from wgangp.errors import UserError
@@ -105,15 +108,18 @@ def _register_signal(name: str) -> None:
                                                model_cfg.activation, **extra))
         except ValueError as e:                     # a length the network cannot be built with
             raise UserError(f"model.arch={name}: {e}") from None
-        return _conditional(g, d, n_classes)
+        return _conditional(g, d, n_classes, generator_head)
 
 
 for _name in _SIGNAL_NETS:
     _register_signal(_name)
 
 
-def _conditional(g: nn.Module, d: nn.Module, n_classes: int, g_takes_labels: bool = False):
-    """Class-conditional versions (AC-GAN head on the critic; labels into the generator)."""
+def _conditional(g: nn.Module, d: nn.Module, n_classes: int, head: Callable[[nn.Module], nn.Module] = _plain,
+                 g_takes_labels: bool = False):
+    """The generator in the domain's output layer ``head`` (:func:`build_networks`' ``generator_head``), then
+    the class-conditional versions (AC-GAN head on the critic; labels into the generator)."""
+    g = head(g)
     if n_classes <= 0:
         return g, d
     from wgangp.nets.conditional import LabelConcat, with_class_head
@@ -137,7 +143,7 @@ def _register_image(name: str) -> None:
     module, gen_cls, critic_cls, critic_kwargs, shape = _IMAGE_NETS[name]
 
     @register(name)
-    def _build(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, generator_head=None) -> tuple[nn.Module, nn.Module]:
+    def _build(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0, generator_head=_plain) -> tuple[nn.Module, nn.Module]:
         import importlib
 
         from wgangp.errors import UserError
@@ -152,10 +158,11 @@ def _register_image(name: str) -> None:
         try:
             if name == "resnet-cifar" and n_classes > 0:     # conditional BatchNorm, as the official AC-GAN
                 g = getattr(mod, gen_cls)(sizes, n_classes=n_classes)
-                return _conditional(g, getattr(mod, critic_cls)(sizes, **critic_kwargs), n_classes, g_takes_labels=True)
+                return _conditional(g, getattr(mod, critic_cls)(sizes, **critic_kwargs), n_classes, generator_head,
+                                    g_takes_labels=True)
             g_sizes = ImageSizes(model_cfg.noise_dim + n_classes, model_cfg.dim, model_cfg.activation)
             return _conditional(getattr(mod, gen_cls)(g_sizes), getattr(mod, critic_cls)(sizes, **critic_kwargs),
-                                n_classes)
+                                n_classes, generator_head)
         except ValueError as e:                     # a size the network cannot be built with
             raise UserError(f"model.arch={name}: {e}") from None
 
@@ -165,20 +172,17 @@ for _name in _IMAGE_NETS:
 
 
 def build_networks(model_cfg, data_shape: tuple[int, ...], n_classes: int = 0,
-                   generator_head: Callable[[nn.Module], nn.Module] | None = None) -> tuple[nn.Module, nn.Module]:
+                   generator_head: Callable[[nn.Module], nn.Module] = _plain) -> tuple[nn.Module, nn.Module]:
     """Build ``(generator, critic)`` for samples of shape ``data_shape`` (no batch dim).
 
     ``n_classes > 0``: class-conditional -- ``G(z, labels)`` and a critic returning ``(N, 1 + K)``
-    (Wasserstein value, then class logits). ``generator_head``: wraps the unconditioned generator
-    in the domain's output layer (:meth:`wgangp.domains.base.Domain.network_options`; point networks only).
+    (Wasserstein value, then class logits). ``generator_head``: wraps every network's unconditioned generator
+    in the domain's output layer (:meth:`wgangp.domains.base.Domain.network_options`; tables' softmax blocks).
     """
     from wgangp.errors import UserError
 
     if model_cfg.arch not in _REGISTRY:
         raise UserError(f"unknown model.arch '{model_cfg.arch}'; registered: {', '.join(list_networks())}")
-    if generator_head is not None and len(data_shape) != 1:
-        raise UserError(f"this data's generator output layer needs point networks; model.arch={model_cfg.arch} "
-                        f"builds samples of shape {tuple(data_shape)}")
     with_std = [n for n, spec in _SIGNAL_NETS.items() if "minibatch_std" in spec[4]]
     if model_cfg.minibatch_std and model_cfg.arch not in with_std:
         raise UserError(f"model.minibatch_std is built into {' and '.join(with_std)}, not model.arch={model_cfg.arch}; "

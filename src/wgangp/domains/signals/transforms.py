@@ -44,10 +44,9 @@ class Align:
 
     @staticmethod
     def undo(x: torch.Tensor, entry: dict) -> torch.Tensor:
-        """Generated series from the common phase (and direction) to those of real series drawn at random."""
-        if "flips" in entry:
-            return circular.unorient(x, entry["shifts"], entry["flips"])
-        return circular.rotate(x, circular.draw_shifts(entry["shifts"], len(x), x))
+        """Generated series from the common phase (and direction) to those of real series drawn at random
+        (entries without ``flips``, written without ``data.mirror`` or before it existed: none reversed)."""
+        return circular.unorient(x, entry["shifts"], entry.get("flips"))
 
 
 class Spectrogram:
